@@ -1,0 +1,9 @@
+DROP TABLE audit_checkpoints;
+DROP TABLE audit_events;
+DROP FUNCTION audit_reject_change();
+DROP TABLE idempotency_keys;
+DROP TABLE login_failures;
+DROP TABLE sessions;
+DROP TABLE activation_tokens;
+DROP TABLE users;
+DROP TABLE agencies;

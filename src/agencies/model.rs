@@ -1,0 +1,141 @@
+//! Agency types and validation.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::db::schema::agencies;
+use crate::db::types::Timestamp;
+use crate::entity_id;
+
+entity_id!(
+    /// An agency (instansi).
+    AgencyId
+);
+
+/// Central (instansi pusat) or regional (instansi daerah); SKB weight bounds differ between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgencyLevel {
+    Central,
+    Regional,
+}
+
+/// Indonesian time zones; deadlines such as appeal windows are judged in the agency's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum TimeZone {
+    /// UTC+7
+    #[serde(rename = "WIB")]
+    Wib,
+    /// UTC+8
+    #[serde(rename = "WITA")]
+    Wita,
+    /// UTC+9
+    #[serde(rename = "WIT")]
+    Wit,
+}
+
+impl AgencyLevel {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AgencyLevel::Central => "central",
+            AgencyLevel::Regional => "regional",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        if s == "regional" { AgencyLevel::Regional } else { AgencyLevel::Central }
+    }
+}
+
+impl TimeZone {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TimeZone::Wib => "WIB",
+            TimeZone::Wita => "WITA",
+            TimeZone::Wit => "WIT",
+        }
+    }
+    pub fn utc_offset_hours(&self) -> i32 {
+        match self {
+            TimeZone::Wib => 7,
+            TimeZone::Wita => 8,
+            TimeZone::Wit => 9,
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "WITA" => TimeZone::Wita,
+            "WIT" => TimeZone::Wit,
+            _ => TimeZone::Wib,
+        }
+    }
+}
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
+#[diesel(table_name = agencies)]
+pub struct Agency {
+    pub id: AgencyId,
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub time_zone: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AgencyView {
+    pub id: AgencyId,
+    /// Short unique code, e.g. `BKN` or `PEMPROV-JABAR`.
+    pub code: String,
+    pub name: String,
+    pub level: AgencyLevel,
+    pub time_zone: TimeZone,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<Agency> for AgencyView {
+    fn from(a: Agency) -> Self {
+        Self {
+            id: a.id,
+            level: AgencyLevel::parse(&a.level),
+            time_zone: TimeZone::parse(&a.time_zone),
+            code: a.code,
+            name: a.name,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgencyRequest {
+    #[validate(length(min = 2, max = 40), custom(function = "validate_code"))]
+    pub code: String,
+    #[validate(length(min = 2, max = 200))]
+    pub name: String,
+    pub level: AgencyLevel,
+    pub time_zone: TimeZone,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgencyRequest {
+    #[validate(length(min = 2, max = 200))]
+    pub name: Option<String>,
+    pub level: Option<AgencyLevel>,
+    pub time_zone: Option<TimeZone>,
+}
+
+fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
+    if code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-') {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("code")
+            .with_message("must contain only upper-case letters, digits and '-'".into()))
+    }
+}

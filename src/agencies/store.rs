@@ -1,0 +1,120 @@
+//! Agency queries, each change audited in the caller's transaction.
+
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::model::{Agency, AgencyId, CreateAgencyRequest, UpdateAgencyRequest};
+use crate::audit::model::{AuditContext, NewAuditEvent};
+use crate::audit::store as audit;
+use crate::db::Conn;
+use crate::db::schema::{agencies, users};
+use crate::db::types::Timestamp;
+use crate::error::AppError;
+
+pub fn find_by_id(conn: &mut Conn, id: AgencyId) -> Result<Option<Agency>, AppError> {
+    Ok(agencies::table.find(id).first(conn).optional()?)
+}
+
+/// Agencies ordered by id; `scope` restricts to one agency, `after` is the cursor.
+pub fn list(conn: &mut Conn, scope: Option<AgencyId>, after: Option<AgencyId>, limit: i64) -> Result<Vec<Agency>, AppError> {
+    let mut query = agencies::table.into_boxed();
+    if let Some(agency) = scope {
+        query = query.filter(agencies::id.eq(agency));
+    }
+    if let Some(after) = after {
+        query = query.filter(agencies::id.gt(after));
+    }
+    Ok(query.order(agencies::id.asc()).limit(limit).load(conn)?)
+}
+
+pub fn create(conn: &mut Conn, ctx: &AuditContext, req: &CreateAgencyRequest) -> Result<Agency, AppError> {
+    let now = Timestamp::now();
+    let agency = Agency {
+        id: AgencyId::generate(),
+        code: req.code.clone(),
+        name: req.name.trim().to_string(),
+        level: req.level.as_str().into(),
+        time_zone: req.time_zone.as_str().into(),
+        created_at: now,
+        updated_at: now,
+    };
+    let code_taken = agencies::table
+        .filter(agencies::code.eq(&agency.code))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if code_taken {
+        return Err(AppError::conflict("agency_code_taken", "an agency with this code already exists"));
+    }
+    diesel::insert_into(agencies::table).values(&agency).execute(conn)?;
+    audit::append(
+        conn,
+        ctx,
+        NewAuditEvent::new("agency.created", "agency", agency.id)
+            .agency(Some(agency.id))
+            .payload(json!({"code": agency.code, "name": agency.name, "level": agency.level, "time_zone": agency.time_zone})),
+    )?;
+    Ok(agency)
+}
+
+pub fn update(conn: &mut Conn, ctx: &AuditContext, id: AgencyId, req: &UpdateAgencyRequest) -> Result<Agency, AppError> {
+    let before: Agency = agencies::table.find(id).first(conn)?;
+    let mut after = before.clone();
+    if let Some(name) = &req.name {
+        after.name = name.trim().to_string();
+    }
+    if let Some(level) = req.level {
+        after.level = level.as_str().into();
+    }
+    if let Some(tz) = req.time_zone {
+        after.time_zone = tz.as_str().into();
+    }
+    let mut changes = serde_json::Map::new();
+    for (field, old, new) in [
+        ("name", &before.name, &after.name),
+        ("level", &before.level, &after.level),
+        ("time_zone", &before.time_zone, &after.time_zone),
+    ] {
+        if old != new {
+            changes.insert(field.into(), json!({"from": old, "to": new}));
+        }
+    }
+    if changes.is_empty() {
+        return Ok(before);
+    }
+    after.updated_at = Timestamp::now();
+    diesel::update(agencies::table.find(id))
+        .set((
+            agencies::name.eq(&after.name),
+            agencies::level.eq(&after.level),
+            agencies::time_zone.eq(&after.time_zone),
+            agencies::updated_at.eq(after.updated_at),
+        ))
+        .execute(conn)?;
+    audit::append(
+        conn,
+        ctx,
+        NewAuditEvent::new("agency.updated", "agency", id)
+            .agency(Some(id))
+            .payload(json!({"changes": changes})),
+    )?;
+    Ok(after)
+}
+
+/// Deletes an agency that nothing refers to yet; one with users (or later, openings) is 409.
+pub fn delete(conn: &mut Conn, ctx: &AuditContext, id: AgencyId) -> Result<(), AppError> {
+    let agency: Agency = agencies::table.find(id).first(conn)?;
+    let members = users::table.filter(users::agency_id.eq(id)).count().get_result::<i64>(conn)?;
+    if members > 0 {
+        return Err(AppError::conflict("agency_in_use", "the agency still has users; disable them instead"));
+    }
+    diesel::delete(agencies::table.find(id)).execute(conn)?;
+    audit::append(
+        conn,
+        ctx,
+        NewAuditEvent::new("agency.deleted", "agency", id)
+            .agency(Some(id))
+            .payload(json!({"code": agency.code})),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The hash chain as pure functions: how an event's hash is computed and how a sequence of events
+//! (from the database or from an export) is verified, optionally against a signed checkpoint.
+
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::checkpoint;
+use super::model::{AuditEvent, Checkpoint};
+
+/// The `prev_hash` of the first event.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// SHA-256 over the RFC 8785 encoding of every field of the event except `hash` itself.
+pub fn event_hash(event: &AuditEvent) -> Result<String, String> {
+    let payload: serde_json::Value =
+        serde_json::from_str(&event.payload).map_err(|e| format!("payload is not JSON: {e}"))?;
+    let content = json!({
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.to_rfc3339(),
+        "actor_type": event.actor_type,
+        "actor_id": event.actor_id,
+        "actor_role": event.actor_role,
+        "actor_agency": event.actor_agency,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "agency_id": event.agency_id,
+        "request_id": event.request_id,
+        "payload": payload,
+        "justification": event.justification,
+        "prev_hash": event.prev_hash,
+    });
+    let canonical = serde_jcs::to_vec(&content).map_err(|e| format!("cannot canonicalise: {e}"))?;
+    Ok(hex::encode(Sha256::digest(&canonical)))
+}
+
+/// Canonical text of a payload, as stored in `audit_events.payload`.
+pub fn canonical_payload(payload: &serde_json::Value) -> Result<String, String> {
+    serde_jcs::to_string(payload).map_err(|e| format!("cannot canonicalise payload: {e}"))
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub ok: bool,
+    pub events_checked: i64,
+    /// Hash of the last event that verified.
+    pub head_hash: String,
+    /// The first sequence number at which the chain is broken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broken_seq: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Whether a checkpoint was given and the chain still contains it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint_verified: Option<bool>,
+}
+
+/// Walks events in order, one at a time, so that a chain of any length verifies in constant memory.
+pub struct ChainVerifier {
+    expected_seq: i64,
+    prev_hash: String,
+    checkpoint: Option<Checkpoint>,
+    checkpoint_seen: bool,
+    failure: Option<(i64, String)>,
+}
+
+impl ChainVerifier {
+    pub fn new(checkpoint: Option<Checkpoint>) -> Self {
+        Self {
+            expected_seq: 1,
+            prev_hash: GENESIS_HASH.to_string(),
+            checkpoint,
+            checkpoint_seen: false,
+            failure: None,
+        }
+    }
+
+    pub fn is_broken(&self) -> bool {
+        self.failure.is_some()
+    }
+
+    /// Checks the next event; after the first failure further events are ignored.
+    pub fn push(&mut self, event: &AuditEvent) {
+        if self.failure.is_some() {
+            return;
+        }
+        if let Err(reason) = self.check(event) {
+            self.failure = Some((self.expected_seq, reason));
+            return;
+        }
+        if let Some(cp) = &self.checkpoint
+            && cp.seq == event.seq
+        {
+            if cp.head_hash != event.hash {
+                self.failure = Some((event.seq, "the event differs from the one the checkpoint signed".into()));
+                return;
+            }
+            self.checkpoint_seen = true;
+        }
+        self.prev_hash = event.hash.clone();
+        self.expected_seq += 1;
+    }
+
+    fn check(&self, event: &AuditEvent) -> Result<(), String> {
+        if event.seq > self.expected_seq {
+            return Err(format!("event {} is missing (next found is {})", self.expected_seq, event.seq));
+        }
+        if event.seq < self.expected_seq {
+            return Err(format!("event {} appears out of order or twice", event.seq));
+        }
+        if event.prev_hash != self.prev_hash {
+            return Err("prev_hash does not match the previous event's hash (reordered, removed or altered)".into());
+        }
+        let recomputed = event_hash(event)?;
+        if recomputed != event.hash {
+            return Err("the event's content does not match its hash (edited)".into());
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> VerifyReport {
+        let events_checked = self.expected_seq - 1;
+        let mut failure = self.failure;
+        let checkpoint_verified = self.checkpoint.as_ref().map(|cp| {
+            if failure.is_some() {
+                return false;
+            }
+            if let Err(reason) = checkpoint::verify_signature(cp) {
+                failure = Some((cp.seq, reason));
+                return false;
+            }
+            if !self.checkpoint_seen {
+                failure = Some((
+                    events_checked + 1,
+                    format!(
+                        "the chain ends at event {events_checked} but the checkpoint covers {}: newest events were removed",
+                        cp.seq
+                    ),
+                ));
+                return false;
+            }
+            true
+        });
+        VerifyReport {
+            ok: failure.is_none(),
+            events_checked,
+            head_hash: self.prev_hash,
+            broken_seq: failure.as_ref().map(|f| f.0),
+            reason: failure.map(|f| f.1),
+            checkpoint_verified,
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The tamper-evident audit chain: events appended in the same transaction as each change,
+//! verification (API, CLI, offline export), and Ed25519-signed checkpoints.
+
+pub mod chain;
+pub mod checkpoint;
+pub mod export;
+pub mod model;
+pub mod routes;
+pub mod store;

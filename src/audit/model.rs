@@ -1,0 +1,144 @@
+//! Audit events as stored, as appended, and as shown; the actor and context of a change.
+
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretSlice};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use utoipa::ToSchema;
+
+use crate::agencies::model::AgencyId;
+use crate::auth::model::{Role, UserId};
+use crate::db::schema::{audit_checkpoints, audit_events};
+use crate::db::types::Timestamp;
+
+/// Who made a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    User { id: UserId, role: Role, agency: Option<AgencyId> },
+    /// An operator at the command line (`asn-merit create-admin`, imports, ...).
+    Cli { operator: String },
+    /// A job of the server itself.
+    System { job: String },
+    /// Somebody not (yet) authenticated, e.g. a failed login.
+    Anonymous,
+}
+
+impl Actor {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Actor::User { .. } => "user",
+            Actor::Cli { .. } => "cli",
+            Actor::System { .. } => "system",
+            Actor::Anonymous => "anonymous",
+        }
+    }
+}
+
+/// The who and from-where of one change; every store function that changes data takes one.
+#[derive(Debug, Clone)]
+pub struct AuditContext {
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+impl AuditContext {
+    pub fn cli(operator: impl Into<String>) -> Self {
+        Self { actor: Actor::Cli { operator: operator.into() }, request_id: None }
+    }
+}
+
+/// What a change appends to the chain (the chain fields are filled in by the store).
+#[derive(Debug, Clone)]
+pub struct NewAuditEvent {
+    pub action: &'static str,
+    pub object_type: &'static str,
+    pub object_id: Option<String>,
+    pub agency_id: Option<AgencyId>,
+    /// The fields that changed. Never secrets; personal values only as [`PersonalDigester`] digests.
+    pub payload: serde_json::Value,
+    pub justification: Option<String>,
+}
+
+impl NewAuditEvent {
+    pub fn new(action: &'static str, object_type: &'static str, object_id: impl ToString) -> Self {
+        Self {
+            action,
+            object_type,
+            object_id: Some(object_id.to_string()),
+            agency_id: None,
+            payload: serde_json::Value::Object(Default::default()),
+            justification: None,
+        }
+    }
+    pub fn agency(mut self, agency: Option<AgencyId>) -> Self {
+        self.agency_id = agency;
+        self
+    }
+    pub fn payload(mut self, payload: serde_json::Value) -> Self {
+        self.payload = payload;
+        self
+    }
+}
+
+/// One row of the chain, exactly as stored and exported (one JSON line per event).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub seq: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub occurred_at: Timestamp,
+    /// `user`, `cli`, `system` or `anonymous`.
+    pub actor_type: String,
+    pub actor_id: Option<UserId>,
+    pub actor_role: Option<String>,
+    pub actor_agency: Option<AgencyId>,
+    /// CLI operator or system job name.
+    pub actor_label: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<String>,
+    pub agency_id: Option<AgencyId>,
+    pub request_id: Option<String>,
+    /// Canonical (RFC 8785) JSON text of the changed fields.
+    pub payload: String,
+    pub justification: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A signed statement "the chain had `seq` events and its head hash was `head_hash`".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = audit_checkpoints)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub head_hash: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub signed_at: Timestamp,
+    /// Hex Ed25519 public key that made the signature.
+    pub public_key: String,
+    /// Hex Ed25519 signature over [`crate::audit::checkpoint::signed_message`].
+    pub signature: String,
+}
+
+/// Keyed digests of personal values, so the chain proves what changed without revealing it.
+#[derive(Clone)]
+pub struct PersonalDigester {
+    key: SecretSlice<u8>,
+}
+
+impl PersonalDigester {
+    pub fn new(key: SecretSlice<u8>) -> Self {
+        Self { key }
+    }
+
+    /// `hmac-sha256:<hex>` of the value under the installation's personal-data key.
+    pub fn digest(&self, value: &str) -> String {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(self.key.expose_secret()) {
+            Ok(mac) => mac,
+            // HMAC accepts keys of any length; this arm cannot be reached.
+            Err(_) => return String::from("hmac-sha256:unavailable"),
+        };
+        mac.update(value.as_bytes());
+        format!("hmac-sha256:{}", hex::encode(mac.finalize().into_bytes()))
+    }
+}

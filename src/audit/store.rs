@@ -1,0 +1,169 @@
+//! All audit-chain queries: append under the chain lock, list, stream for verification, checkpoints.
+
+use diesel::prelude::*;
+
+use super::chain::{self, ChainVerifier, GENESIS_HASH, VerifyReport};
+use super::model::{Actor, AuditContext, AuditEvent, Checkpoint, NewAuditEvent};
+use crate::agencies::model::AgencyId;
+use crate::auth::model::UserId;
+use crate::db::schema::{audit_checkpoints, audit_events};
+use crate::db::types::Timestamp;
+use crate::db::{Conn, lock_audit_chain};
+use crate::error::AppError;
+
+/// Appends one event in the caller's transaction. Call it last in the transaction: it takes the
+/// chain lock, which is then held only until commit.
+pub fn append(conn: &mut Conn, ctx: &AuditContext, event: NewAuditEvent) -> Result<AuditEvent, AppError> {
+    let payload = chain::canonical_payload(&event.payload).map_err(AppError::internal)?;
+    lock_audit_chain(conn)?;
+    let (seq, prev_hash) = match head(conn)? {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS_HASH.to_string()),
+    };
+    let (actor_id, actor_role, actor_agency, actor_label) = match &ctx.actor {
+        Actor::User { id, role, agency } => (Some(*id), Some(role.as_str().to_string()), *agency, None),
+        Actor::Cli { operator } => (None, None, None, Some(operator.clone())),
+        Actor::System { job } => (None, None, None, Some(job.clone())),
+        Actor::Anonymous => (None, None, None, None),
+    };
+    let mut row = AuditEvent {
+        seq,
+        occurred_at: Timestamp::now(),
+        actor_type: ctx.actor.kind().to_string(),
+        actor_id,
+        actor_role,
+        actor_agency,
+        actor_label,
+        action: event.action.to_string(),
+        object_type: event.object_type.to_string(),
+        object_id: event.object_id,
+        agency_id: event.agency_id,
+        request_id: ctx.request_id.clone(),
+        payload,
+        justification: event.justification,
+        prev_hash,
+        hash: String::new(),
+    };
+    row.hash = chain::event_hash(&row).map_err(AppError::internal)?;
+    diesel::insert_into(audit_events::table).values(&row).execute(conn)?;
+    Ok(row)
+}
+
+/// (seq, hash) of the newest event.
+pub fn head(conn: &mut Conn) -> Result<Option<(i64, String)>, AppError> {
+    Ok(audit_events::table
+        .select((audit_events::seq, audit_events::hash))
+        .order(audit_events::seq.desc())
+        .first::<(i64, String)>(conn)
+        .optional()?)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct EventFilter {
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub actor_id: Option<UserId>,
+    pub action: Option<String>,
+    pub agency_id: Option<AgencyId>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    /// Only events after this sequence number (the cursor).
+    pub after_seq: Option<i64>,
+}
+
+pub fn list(conn: &mut Conn, filter: &EventFilter, limit: i64) -> Result<Vec<AuditEvent>, AppError> {
+    let mut query = audit_events::table.into_boxed();
+    if let Some(v) = &filter.object_type {
+        query = query.filter(audit_events::object_type.eq(v.clone()));
+    }
+    if let Some(v) = &filter.object_id {
+        query = query.filter(audit_events::object_id.eq(v.clone()));
+    }
+    if let Some(v) = filter.actor_id {
+        query = query.filter(audit_events::actor_id.eq(v));
+    }
+    if let Some(v) = &filter.action {
+        query = query.filter(audit_events::action.eq(v.clone()));
+    }
+    if let Some(v) = filter.agency_id {
+        query = query.filter(audit_events::agency_id.eq(v));
+    }
+    if let Some(v) = filter.from {
+        query = query.filter(audit_events::occurred_at.ge(v));
+    }
+    if let Some(v) = filter.to {
+        query = query.filter(audit_events::occurred_at.lt(v));
+    }
+    if let Some(v) = filter.after_seq {
+        query = query.filter(audit_events::seq.gt(v));
+    }
+    Ok(query.order(audit_events::seq.asc()).limit(limit).load(conn)?)
+}
+
+const VERIFY_BATCH: i64 = 2_000;
+
+/// Calls `visit` with every event in order, a batch at a time (constant memory).
+pub fn for_each_event(conn: &mut Conn, mut visit: impl FnMut(&AuditEvent) -> bool) -> Result<(), AppError> {
+    let mut after = 0i64;
+    loop {
+        let batch: Vec<AuditEvent> = audit_events::table
+            .filter(audit_events::seq.gt(after))
+            .order(audit_events::seq.asc())
+            .limit(VERIFY_BATCH)
+            .load(conn)?;
+        for event in &batch {
+            if !visit(event) {
+                return Ok(());
+            }
+        }
+        match batch.last() {
+            Some(last) if batch.len() as i64 == VERIFY_BATCH => after = last.seq,
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Verifies the whole stored chain, and the checkpoint if one is given.
+pub fn verify(conn: &mut Conn, checkpoint: Option<Checkpoint>) -> Result<VerifyReport, AppError> {
+    let mut verifier = ChainVerifier::new(checkpoint);
+    for_each_event(conn, |event| {
+        verifier.push(event);
+        !verifier.is_broken()
+    })?;
+    Ok(verifier.finish())
+}
+
+pub fn insert_checkpoint(conn: &mut Conn, checkpoint: &Checkpoint) -> Result<(), AppError> {
+    diesel::insert_into(audit_checkpoints::table)
+        .values(checkpoint)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_checkpoint(conn: &mut Conn, seq: i64) -> Result<Option<Checkpoint>, AppError> {
+    Ok(audit_checkpoints::table.find(seq).first(conn).optional()?)
+}
+
+pub fn list_checkpoints(conn: &mut Conn, after_seq: Option<i64>, limit: i64) -> Result<Vec<Checkpoint>, AppError> {
+    let mut query = audit_checkpoints::table.into_boxed();
+    if let Some(after) = after_seq {
+        query = query.filter(audit_checkpoints::seq.gt(after));
+    }
+    Ok(query.order(audit_checkpoints::seq.asc()).limit(limit).load(conn)?)
+}
+
+/// Signs the current head unless it is already checkpointed. Returns the new checkpoint, if any.
+pub fn checkpoint_head(
+    conn: &mut Conn,
+    signer: &super::checkpoint::CheckpointSigner,
+) -> Result<Option<Checkpoint>, AppError> {
+    let Some((seq, hash)) = head(conn)? else {
+        return Ok(None);
+    };
+    if find_checkpoint(conn, seq)?.is_some() {
+        return Ok(None);
+    }
+    let checkpoint = signer.sign(seq, &hash);
+    insert_checkpoint(conn, &checkpoint)?;
+    Ok(Some(checkpoint))
+}

@@ -1,0 +1,10 @@
+//! Accounts, roles, login, tokens, sessions and the authorization layer.
+
+pub mod jwt;
+pub mod login;
+pub mod model;
+pub mod password;
+pub mod policy;
+pub mod routes;
+pub mod rules;
+pub mod store;

@@ -1,0 +1,253 @@
+//! Users, roles and the request/response types of accounts and login.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::agencies::model::AgencyId;
+use crate::db::schema::users;
+use crate::db::types::Timestamp;
+use crate::entity_id;
+
+entity_id!(
+    /// A user account.
+    UserId
+);
+
+/// A user's one base role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Runs the installation: agencies, users, rule sets.
+    Admin,
+    /// Agency HR bureau (biro kepegawaian / BKD).
+    HrOfficer,
+    /// Member of a selection panel (panitia seleksi).
+    Panelist,
+    /// PPK, pejabat pembina kepegawaian: makes final choices.
+    AppointingOfficial,
+    /// Inspectorate or commission: reads everything in scope, changes nothing.
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Admin, Role::HrOfficer, Role::Panelist, Role::AppointingOfficial, Role::Auditor];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::HrOfficer => "hr_officer",
+            Role::Panelist => "panelist",
+            Role::AppointingOfficial => "appointing_official",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+
+    /// Whether a user of this role must belong to an agency.
+    pub fn requires_agency(&self) -> bool {
+        matches!(self, Role::HrOfficer | Role::Panelist | Role::AppointingOfficial)
+    }
+
+    /// Whether a user of this role may be national (without an agency).
+    pub fn may_be_national(&self) -> bool {
+        matches!(self, Role::Admin | Role::Auditor)
+    }
+}
+
+/// A user row.
+#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub full_name: String,
+    pub role: String,
+    pub agency_id: Option<AgencyId>,
+    pub password_hash: Option<String>,
+    pub active: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        // The column has a CHECK constraint on the same five values.
+        Role::parse(&self.role).unwrap_or(Role::Panelist)
+    }
+}
+
+/// A user as the API shows it (never the password hash).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserView {
+    pub id: UserId,
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub agency_id: Option<AgencyId>,
+    pub active: bool,
+    /// False until the user has set a password with their activation token.
+    pub activated: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        let role = u.role();
+        Self {
+            id: u.id,
+            email: u.email,
+            full_name: u.full_name,
+            role,
+            agency_id: u.agency_id,
+            active: u.active,
+            activated: u.password_hash.is_some(),
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    #[validate(email(message = "must be an email address"), length(max = 254))]
+    pub email: String,
+    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    pub full_name: String,
+    pub role: Role,
+    /// Required for HR officers, panelists and appointing officials; absent for national admins and auditors.
+    pub agency_id: Option<AgencyId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    pub full_name: Option<String>,
+    pub role: Option<Role>,
+    /// `false` disables the account and revokes its tokens at once.
+    pub active: Option<bool>,
+}
+
+/// A new user and the one-time token with which they set their own password.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserCreated {
+    pub user: UserView,
+    pub activation: ActivationToken,
+}
+
+/// Shown once to the creator; stored only as a hash.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ActivationToken {
+    pub token: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ActivateRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub token: String,
+    #[validate(length(min = 1, max = 1024))]
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 254))]
+    pub email: String,
+    #[validate(length(min = 1, max = 1024))]
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    pub expires_in: u64,
+    pub user: UserView,
+}
+
+/// Normalises an email for lookup and uniqueness.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+const COMMON_PASSWORDS: &[&str] = &[
+    "password", "passw0rd", "123456", "12345678", "123456789", "qwerty", "letmein", "welcome", "admin",
+    "iloveyou", "indonesia", "jakarta", "merdeka", "rahasia", "bismillah",
+];
+
+/// Refuses weak passwords: at least 12 characters, three character classes, not built on a
+/// common password or on the account's own email.
+pub fn check_password_strength(password: &str, email: &str) -> Result<(), String> {
+    let length = password.chars().count();
+    if length < 12 {
+        return Err("must be at least 12 characters".into());
+    }
+    if length > 256 {
+        return Err("must be at most 256 characters".into());
+    }
+    let classes = [
+        password.chars().any(|c| c.is_lowercase()),
+        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_alphanumeric()),
+    ];
+    if classes.iter().filter(|c| **c).count() < 3 {
+        return Err("must mix at least three of: lower case, upper case, digits, symbols".into());
+    }
+    let lowered = password.to_lowercase();
+    if COMMON_PASSWORDS.iter().any(|common| lowered.contains(common)) {
+        return Err("must not contain a common password".into());
+    }
+    let local_part = normalize_email(email).split('@').next().unwrap_or_default().to_string();
+    if local_part.len() >= 4 && lowered.contains(&local_part) {
+        return Err("must not contain the account's email name".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weak_passwords_are_refused_and_strong_ones_accepted() {
+        assert!(check_password_strength("short1A!", "a@b.id").is_err());
+        assert!(check_password_strength("alllowercaseletters", "a@b.id").is_err());
+        assert!(check_password_strength("MyPassword123!", "a@b.id").is_err());
+        assert!(check_password_strength("Budi.Santoso-2026", "budi.santoso@bkn.go.id").is_err());
+        assert!(check_password_strength("Kopi-Tubruk-7-Pagi", "budi@bkn.go.id").is_ok());
+    }
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("superuser"), None);
+    }
+}
+
+entity_id!(
+    /// A login session, the `jti` of its token.
+    SessionId
+);
+
+entity_id!(
+    /// One recorded failed login (for throttling).
+    LoginFailureId
+);

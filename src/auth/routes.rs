@@ -1,0 +1,256 @@
+//! HTTP surface of login, sessions and user accounts.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::login;
+use super::model::{
+    ActivateRequest, ActivationToken, CreateUserRequest, LoginRequest, LoginResponse, Role, UpdateUserRequest,
+    UserCreated, UserId, UserView, normalize_email,
+};
+use super::policy::{self, ObjectRef, Permission, Principal};
+use super::rules;
+use super::store::{self, NewUser, UserChanges, UserFilter};
+use crate::agencies::model::AgencyId;
+use crate::audit::model::NewAuditEvent;
+use crate::audit::store as audit;
+use crate::error::{AppError, Problem};
+use crate::http::extract::JsonBody;
+use crate::http::idempotency::{self, IdempotencyKey, Idempotent};
+use crate::http::middleware::RequestId;
+use crate::http::pagination::{PageQuery, split_page};
+use crate::http::state::AppState;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    pub role: Option<Role>,
+    pub agency_id: Option<AgencyId>,
+}
+
+fn user_object(user: &super::model::User) -> ObjectRef {
+    ObjectRef { kind: "user", id: user.id.to_string(), agency: user.agency_id }
+}
+
+/// Exchange email and password for a short-lived access token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 422, body = Problem),
+        (status = 429, body = Problem, description = "Too many failures for this email; see Retry-After")))]
+#[tracing::instrument(skip_all)]
+pub async fn login_user(
+    state: web::Data<AppState>,
+    request_id: RequestId,
+    body: JsonBody<LoginRequest>,
+) -> Result<web::Json<LoginResponse>, AppError> {
+    let LoginRequest { email, password } = body.value;
+    Ok(web::Json(login::login(&state, &email, password, request_id.0).await?))
+}
+
+/// Revoke the caller's token.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 401, body = Problem)), security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn logout_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+) -> Result<HttpResponse, AppError> {
+    let ctx = principal.audit_context(Some(request_id.0));
+    let jti = principal.session;
+    state
+        .db
+        .write(move |conn| {
+            store::revoke_session(conn, jti)?;
+            audit::append(conn, &ctx, NewAuditEvent::new("auth.logout", "session", jti).agency(principal.agency))?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Set one's own password with the one-time activation (or reset) token.
+#[utoipa::path(post, path = "/api/v1/auth/activate", tag = "auth", request_body = ActivateRequest,
+    responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[tracing::instrument(skip_all)]
+pub async fn activate_account(
+    state: web::Data<AppState>,
+    request_id: RequestId,
+    body: JsonBody<ActivateRequest>,
+) -> Result<HttpResponse, AppError> {
+    let ActivateRequest { token, password } = body.value;
+    login::activate(&state, token, password, request_id.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's own account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, body = UserView), (status = 401, body = Problem)), security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn get_me(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<UserView>, AppError> {
+    let id = principal.user_id;
+    let user = state.db.run(move |conn| store::find_by_id(conn, id)).await?;
+    user.map(|u| web::Json(u.into())).ok_or_else(AppError::not_found)
+}
+
+/// Create an account; the response carries the one-time activation token (shown once).
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body within 24 h")),
+    responses((status = 201, body = UserCreated), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    key: IdempotencyKey,
+    body: JsonBody<CreateUserRequest>,
+) -> Result<HttpResponse, AppError> {
+    policy::authorize(&principal, Permission::UserManage)?;
+    let request = body.value;
+    let agency = rules::agency_for_new_user(&principal, request.role, request.agency_id)?;
+    let ctx = principal.audit_context(Some(request_id.0));
+    let once = key.0.map(|key| Idempotent { user: principal.user_id, key, request_hash: body.body_sha256.clone() });
+    let (digester, ttl) = (state.digester.clone(), state.config.activation_ttl);
+    idempotency::run_once(&state.db, once, StatusCode::CREATED, move |conn| {
+        if let Some(agency) = agency
+            && crate::agencies::store::find_by_id(conn, agency)?.is_none()
+        {
+            return Err(AppError::field("agency_id", "no such agency"));
+        }
+        let new = NewUser {
+            email: normalize_email(&request.email),
+            full_name: request.full_name.trim().to_string(),
+            role: request.role,
+            agency_id: agency,
+            password_hash: None,
+        };
+        let user = store::create(conn, &ctx, &digester, new)?;
+        let (token, expires_at) = store::issue_activation_token(conn, user.id, "activation", ttl)?;
+        Ok(UserCreated { user: user.into(), activation: ActivationToken { token, expires_at } })
+    })
+    .await
+}
+
+/// List accounts in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageQuery, UserListQuery),
+    responses((status = 200, body = UserPage), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    principal: Principal,
+    page: web::Query<PageQuery>,
+    filter: web::Query<UserListQuery>,
+) -> Result<web::Json<UserPage>, AppError> {
+    policy::authorize(&principal, Permission::UserRead)?;
+    let limit = page.limit()?;
+    let scope = policy::list_scope(&principal);
+    let agency = match (scope, filter.agency_id) {
+        (Some(own), Some(asked)) if own != asked => return Ok(web::Json(UserPage { items: vec![], next_cursor: None })),
+        (Some(own), _) => Some(own),
+        (None, asked) => asked,
+    };
+    let filter = UserFilter { agency, role: filter.role, after: page.cursor::<UserId>()? };
+    let rows = state.db.run(move |conn| store::list(conn, &filter, limit + 1)).await?;
+    let (rows, next_cursor) = split_page(rows, limit, |u| u.id);
+    Ok(web::Json(UserPage { items: rows.into_iter().map(UserView::from).collect(), next_cursor }))
+}
+
+async fn load_user(state: &AppState, id: UserId) -> Result<super::model::User, AppError> {
+    state
+        .db
+        .run(move |conn| store::find_by_id(conn, id))
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+/// One account (yourself, or one in your scope if your role reads accounts).
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = UserView), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<UserId>,
+) -> Result<web::Json<UserView>, AppError> {
+    let user = load_user(&state, id.into_inner()).await?;
+    if user.id != principal.user_id {
+        policy::authorize_object(&principal, Permission::UserRead, &user_object(&user))
+            .map_err(|_| AppError::not_found())?;
+    }
+    Ok(web::Json(user.into()))
+}
+
+/// Rename, change the role of, disable or re-enable an account. Disabling or a role change
+/// revokes the account's tokens at once.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUserRequest,
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = UserView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    id: web::Path<UserId>,
+    body: JsonBody<UpdateUserRequest>,
+) -> Result<web::Json<UserView>, AppError> {
+    let target = load_user(&state, id.into_inner()).await?;
+    policy::authorize_object(&principal, Permission::UserManage, &user_object(&target))?;
+    let request = body.value;
+    rules::check_user_change(&principal, &target, request.role, request.active)?;
+    let ctx = principal.audit_context(Some(request_id.0));
+    let digester = state.digester.clone();
+    let changes = UserChanges { full_name: request.full_name, role: request.role, active: request.active };
+    let user = state
+        .db
+        .write(move |conn| store::update(conn, &ctx, &digester, target.id, changes))
+        .await?;
+    Ok(web::Json(user.into()))
+}
+
+/// Issue a new one-time token with which the user sets a new password (no one else sets it).
+#[utoipa::path(post, path = "/api/v1/users/{id}/reset-password", tag = "users",
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = ActivationToken), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    id: web::Path<UserId>,
+) -> Result<web::Json<ActivationToken>, AppError> {
+    let target = load_user(&state, id.into_inner()).await?;
+    policy::authorize_object(&principal, Permission::UserManage, &user_object(&target))?;
+    rules::check_can_reset(&principal, &target)?;
+    let ctx = principal.audit_context(Some(request_id.0));
+    let ttl = state.config.activation_ttl;
+    let (token, expires_at) = state
+        .db
+        .write(move |conn| {
+            let issued = store::issue_activation_token(conn, target.id, "reset", ttl)?;
+            audit::append(
+                conn,
+                &ctx,
+                NewAuditEvent::new("user.password_reset_issued", "user", target.id)
+                    .agency(target.agency_id)
+                    .payload(serde_json::json!({"expires_at": issued.1.to_rfc3339()})),
+            )?;
+            Ok(issued)
+        })
+        .await?;
+    Ok(web::Json(ActivationToken { token, expires_at }))
+}

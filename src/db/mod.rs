@@ -1,0 +1,237 @@
+//! Database access: backend selection from `DATABASE_URL`, the connection pool, embedded
+//! migrations for both backends, transactions, and the few places where the dialects differ.
+
+pub mod schema;
+pub mod types;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::AppError;
+
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// One connection to whichever backend `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type Conn = AnyConnection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// Opens connections itself (rather than diesel's generic manager) so that PostgreSQL's real
+/// connection errors reach the log and SQLite gets its per-connection pragmas.
+pub struct ConnectionManager {
+    url: String,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str) -> Self {
+        Self { url: url.to_string() }
+    }
+}
+
+/// SQLite accepts a plain path; `sqlite://` is accepted too and stripped.
+fn sqlite_path(url: &str) -> Option<&str> {
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))
+}
+
+pub fn establish(url: &str) -> Result<AnyConnection, diesel::ConnectionError> {
+    match Backend::from_url(url) {
+        Backend::Postgres => Ok(AnyConnection::Postgresql(diesel::PgConnection::establish(url)?)),
+        Backend::Sqlite => {
+            let path = sqlite_path(url).unwrap_or(url);
+            let mut conn = diesel::SqliteConnection::establish(path)?;
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(AnyConnection::Sqlite(conn))
+        }
+    }
+}
+
+/// A pooled connection that remembers when the server behind it went away, so the pool drops it
+/// instead of handing a dead socket to the next request (diesel only notices broken transactions).
+pub struct PooledConnection {
+    conn: AnyConnection,
+    lost: bool,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = PooledConnection;
+    type Error = diesel::ConnectionError;
+
+    fn connect(&self) -> Result<PooledConnection, diesel::ConnectionError> {
+        establish(&self.url).map(|conn| PooledConnection { conn, lost: false })
+    }
+
+    fn is_valid(&self, pooled: &mut PooledConnection) -> Result<(), diesel::ConnectionError> {
+        pooled
+            .conn
+            .ping()
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
+    }
+
+    fn has_broken(&self, pooled: &mut PooledConnection) -> bool {
+        pooled.lost || pooled.conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// The pool plus the backend it talks to; cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl Database {
+    /// Builds a bounded pool; `acquire_timeout` is how long a request waits for a connection
+    /// before it is answered 503.
+    pub fn connect(url: &str, size: u32, acquire_timeout: Duration) -> Result<Self, AppError> {
+        let backend = Backend::from_url(url);
+        if backend == Backend::Sqlite {
+            prepare_sqlite_file(url)?;
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(0))
+            .connection_timeout(acquire_timeout)
+            .test_on_check_out(false)
+            .build_unchecked(ConnectionManager::new(url));
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+
+    pub fn max_size(&self) -> u32 {
+        self.pool.max_size()
+    }
+
+    /// Runs blocking database work off the async workers.
+    pub async fn run<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut pooled = pool.get().map_err(|_| AppError::pool_exhausted())?;
+            let result = f(&mut pooled.conn);
+            if matches!(result, Err(AppError::Unavailable { .. })) {
+                pooled.lost = true;
+            }
+            result
+        })
+        .await
+        .map_err(|_| AppError::internal("blocking task failed"))?
+    }
+
+    /// Runs `f` inside one write transaction (see [`write_transaction`]).
+    pub async fn write<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.run(move |conn| write_transaction(conn, f)).await
+    }
+}
+
+/// Creates the SQLite file's directory and switches the file to WAL once, before the pool opens.
+fn prepare_sqlite_file(url: &str) -> Result<(), AppError> {
+    let path = sqlite_path(url).unwrap_or(url);
+    if path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| AppError::internal(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let mut conn = establish(url).map_err(|e| AppError::internal(format!("cannot open SQLite: {e}")))?;
+    conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+    Ok(())
+}
+
+/// One transaction for a request that changes data. On SQLite its first statement is a write, so
+/// the transaction holds the write lock from the start (BEGIN IMMEDIATE semantics) and never
+/// fails half-way on a lock upgrade.
+pub fn write_transaction<F, R>(conn: &mut AnyConnection, f: F) -> Result<R, AppError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<R, AppError>,
+{
+    conn.transaction(|conn| {
+        if let AnyConnection::Sqlite(c) = conn {
+            c.batch_execute("UPDATE write_lock SET touched = touched + 1 WHERE id = 1")?;
+        }
+        f(conn)
+    })
+}
+
+/// Serialises audit-chain appends. PostgreSQL: a transaction-scoped advisory lock; SQLite: the
+/// write lock that [`write_transaction`] already holds.
+pub fn lock_audit_chain(conn: &mut AnyConnection) -> Result<(), AppError> {
+    if let AnyConnection::Postgresql(c) = conn {
+        c.batch_execute("SELECT pg_advisory_xact_lock(7263550001)")?;
+    }
+    Ok(())
+}
+
+/// Applies pending migrations of the backend `url` names.
+pub fn run_migrations(url: &str) -> Result<Vec<String>, AppError> {
+    if Backend::from_url(url) == Backend::Sqlite {
+        prepare_sqlite_file(url)?;
+    }
+    let mut conn = establish(url).map_err(|e| AppError::unavailable(format!("cannot connect: {e}")))?;
+    let applied = match &mut conn {
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| AppError::internal(format!("migration failed: {e}")))?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// True when every embedded migration of this backend has been applied.
+pub fn migrations_current(conn: &mut AnyConnection) -> Result<bool, AppError> {
+    let pending = match conn {
+        AnyConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        AnyConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| AppError::unavailable(format!("cannot read migrations: {e}")))?;
+    Ok(!pending)
+}
+
+/// A cheap round trip used by the readiness probe.
+pub fn ping(conn: &mut AnyConnection) -> Result<(), AppError> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}

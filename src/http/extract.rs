@@ -1,0 +1,205 @@
+//! Request extractors: validated JSON bodies, the request id, and the authenticated principal.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use super::middleware::RequestId;
+use super::state::AppState;
+use crate::auth::policy::Principal;
+use crate::auth::store as users;
+use crate::error::{AppError, FieldError};
+
+/// A JSON body, size-limited, deserialised with the failing field's path, then validated.
+/// Also keeps the SHA-256 of the raw body for idempotency checks.
+pub struct JsonBody<T> {
+    pub value: T,
+    pub body_sha256: String,
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.config.max_body_bytes)
+            .unwrap_or(1024 * 1024);
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|ct| {
+                let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                essence == "application/json" || essence.ends_with("+json")
+            })
+            .unwrap_or(false);
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json {
+                return Err(AppError::UnsupportedMediaType {
+                    detail: "the request body must be application/json".into(),
+                });
+            }
+            if declared_length.is_some_and(|n| n > limit) {
+                return Err(AppError::PayloadTooLarge { limit });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| AppError::bad_request("body_unreadable", "the request body could not be read"))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(AppError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let value = parse_json::<T>(&body)?;
+            value.validate().map_err(|e| AppError::validation(field_errors(&e)))?;
+            Ok(JsonBody { value, body_sha256: hex::encode(Sha256::digest(&body)) })
+        })
+    }
+}
+
+/// Malformed JSON is 400; well-formed JSON with wrong types, unknown fields or unknown enum
+/// values is 422 naming the field.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Ok(value) => {
+            deserializer
+                .end()
+                .map_err(|e| AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+            Ok(value)
+        }
+        Err(error) => {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+                Err(AppError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}")))
+            } else {
+                let field = if path == "." { String::new() } else { path };
+                Err(AppError::Invalid {
+                    code: "invalid_body",
+                    detail: "the body does not have the expected shape".into(),
+                    errors: vec![FieldError::new(field, strip_position(&inner.to_string()))],
+                })
+            }
+        }
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Flattens validator's nested errors into `[{field, message}]` with dotted paths.
+pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    collect_errors(errors, "", &mut out);
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    out
+}
+
+fn collect_errors(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| describe(e));
+                    out.push(FieldError::new(path.clone(), message));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect_errors(inner, &path, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    collect_errors(inner, &format!("{path}[{index}]"), out);
+                }
+            }
+        }
+    }
+}
+
+fn describe(error: &validator::ValidationError) -> String {
+    match error.code.as_ref() {
+        "length" => {
+            let min = error.params.get("min").map(|v| v.to_string());
+            let max = error.params.get("max").map(|v| v.to_string());
+            match (min, max) {
+                (Some(min), Some(max)) => format!("length must be between {min} and {max}"),
+                (Some(min), None) => format!("length must be at least {min}"),
+                (None, Some(max)) => format!("length must be at most {max}"),
+                _ => "invalid length".into(),
+            }
+        }
+        "range" => "out of range".into(),
+        "email" => "must be an email address".into(),
+        other => format!("invalid ({other})"),
+    }
+}
+
+impl FromRequest for RequestId {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let id = req
+            .extensions()
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId(uuid::Uuid::now_v7().to_string()));
+        std::future::ready(Ok(id))
+    }
+}
+
+/// Authenticates the bearer token: signature, algorithm, `exp`/`iss`/`aud`, then the session
+/// (not revoked, user still active with the same role and agency).
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_string());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
+            let token = token.ok_or_else(|| {
+                AppError::unauthorized("missing_token", "this endpoint needs a bearer access token")
+            })?;
+            let claims = state.tokens.validate(&token)?;
+            let (jti, user, role, agency) = (claims.jti, claims.sub, claims.role, claims.agency);
+            let valid = state
+                .db
+                .run(move |conn| users::session_is_valid(conn, jti, user, role, agency))
+                .await?;
+            if !valid {
+                return Err(AppError::unauthorized("invalid_token", "the access token is invalid or expired"));
+            }
+            Ok(Principal { user_id: user, role, agency, session: jti, grants: Vec::new() })
+        })
+    }
+}

@@ -1,0 +1,143 @@
+//! `Idempotency-Key` on creating POSTs: the same key and body within 24 hours return the first
+//! response; the same key with another body is 422. The key is stored in the transaction that
+//! creates the object, so a retry can never create it twice.
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::auth::model::UserId;
+use crate::db::schema::idempotency_keys;
+use crate::db::types::Timestamp;
+use crate::db::{Conn, Database, write_transaction};
+use crate::error::AppError;
+
+pub const HEADER: &str = "idempotency-key";
+const RETENTION_HOURS: i64 = 24;
+
+/// The optional `Idempotency-Key` header (1 to 200 visible ASCII characters).
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = match req.headers().get(HEADER) {
+            None => Ok(IdempotencyKey(None)),
+            Some(value) => value
+                .to_str()
+                .ok()
+                .filter(|v| !v.is_empty() && v.len() <= 200 && v.chars().all(|c| c.is_ascii_graphic()))
+                .map(|v| IdempotencyKey(Some(v.to_string())))
+                .ok_or_else(|| AppError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 200 visible ASCII characters")),
+        };
+        std::future::ready(key)
+    }
+}
+
+/// One idempotent request: who, which key, and the hash of its body.
+#[derive(Clone)]
+pub struct Idempotent {
+    pub user: UserId,
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// A response to send, possibly replayed from the first request with the same key.
+pub struct StoredResponse {
+    pub status: StatusCode,
+    pub body: String,
+    pub replayed: bool,
+}
+
+impl StoredResponse {
+    pub fn into_response(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/json");
+        if self.replayed {
+            response.insert_header(("idempotency-replayed", "true"));
+        }
+        response.body(self.body)
+    }
+}
+
+fn lookup(conn: &mut Conn, request: &Idempotent) -> Result<Option<StoredResponse>, AppError> {
+    let cutoff = Timestamp::from_datetime(Timestamp::now().as_datetime() - chrono::Duration::hours(RETENTION_HOURS));
+    let row: Option<(String, i32, String, Timestamp)> = idempotency_keys::table
+        .find((request.user, &request.key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::response_status,
+            idempotency_keys::response_body,
+            idempotency_keys::created_at,
+        ))
+        .first(conn)
+        .optional()?;
+    match row {
+        Some((hash, status, body, created)) if created > cutoff => {
+            if hash != request.request_hash {
+                return Err(AppError::invalid(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request body",
+                ));
+            }
+            let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
+            Ok(Some(StoredResponse { status, body, replayed: true }))
+        }
+        Some(_) => {
+            diesel::delete(idempotency_keys::table.find((request.user, &request.key))).execute(conn)?;
+            Ok(None)
+        }
+        None => Ok(None),
+    }
+}
+
+fn remember(conn: &mut Conn, request: &Idempotent, response: &StoredResponse) -> Result<(), AppError> {
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::user_id.eq(request.user),
+            idempotency_keys::idempotency_key.eq(&request.key),
+            idempotency_keys::request_hash.eq(&request.request_hash),
+            idempotency_keys::response_status.eq(i32::from(response.status.as_u16())),
+            idempotency_keys::response_body.eq(&response.body),
+            idempotency_keys::created_at.eq(Timestamp::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Runs `create` in one write transaction unless the key was seen; stores the response with the
+/// key in that same transaction. A concurrent twin that loses the race gets the winner's response.
+pub async fn run_once<T, F>(db: &Database, request: Option<Idempotent>, status: StatusCode, create: F) -> Result<HttpResponse, AppError>
+where
+    T: Serialize + 'static,
+    F: FnOnce(&mut Conn) -> Result<T, AppError> + Send + 'static,
+{
+    let attempt = request.clone();
+    let result = db
+        .write(move |conn| {
+            if let Some(request) = &attempt
+                && let Some(stored) = lookup(conn, request)?
+            {
+                return Ok(stored);
+            }
+            let value = create(conn)?;
+            let body = serde_json::to_string(&value).map_err(|e| AppError::internal(format!("serialise: {e}")))?;
+            let response = StoredResponse { status, body, replayed: false };
+            if let Some(request) = &attempt {
+                remember(conn, request, &response)?;
+            }
+            Ok(response)
+        })
+        .await;
+    match (result, request) {
+        (Err(conflict @ AppError::Conflict { .. }), Some(request)) => {
+            let replay = db.run(move |conn| write_transaction(conn, |conn| lookup(conn, &request))).await?;
+            replay.map(StoredResponse::into_response).ok_or(conflict)
+        }
+        (result, _) => result.map(StoredResponse::into_response),
+    }
+}

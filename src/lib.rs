@@ -1,0 +1,86 @@
+//! asn-merit: the system of record for merit-based ASN recruitment and promotion.
+//! This crate root builds the application so that the binary and the tests start the same server.
+
+pub mod agencies;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod telemetry;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, middleware::from_fn, web};
+
+use crate::audit::checkpoint::CheckpointSigner;
+use crate::audit::model::PersonalDigester;
+use crate::auth::jwt::TokenService;
+use crate::auth::password::PasswordHasher;
+use crate::config::Config;
+use crate::db::Database;
+use crate::error::AppError;
+use crate::http::metrics::Metrics;
+use crate::http::state::AppState;
+
+/// Builds the shared state; migrations must already have run.
+pub fn build_state(config: Config) -> Result<AppState, AppError> {
+    let db = Database::connect(&config.database_url, config.db_pool_size, config.db_acquire_timeout)?;
+    let (signer, created) = CheckpointSigner::load_or_create(&config.audit_signing_key_file)?;
+    if created {
+        tracing::info!(path = %config.audit_signing_key_file.display(), "generated the audit checkpoint signing key (mode 0600)");
+    }
+    Ok(AppState {
+        tokens: Arc::new(TokenService::from_config(&config)?),
+        hasher: PasswordHasher::new(config.hash_threads)?,
+        digester: PersonalDigester::new(config.pii_key.clone()),
+        signer: Arc::new(signer),
+        metrics: Metrics::new()?,
+        db,
+        config: Arc::new(config),
+    })
+}
+
+/// Starts the HTTP server on `listener` (the caller awaits or spawns the returned server).
+pub fn start_server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let workers = state.config.workers.max(1);
+    let max_body = state.config.max_body_bytes;
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .configure(|cfg| http::extractor_configs(cfg, max_body))
+            .configure(http::routes)
+            .default_service(web::to(http::ops::route_not_found))
+            .wrap(from_fn(http::middleware::observe))
+    })
+    .workers(workers)
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Signs the chain head every `interval` while the server runs.
+pub fn spawn_checkpoint_timer(state: AppState) {
+    let interval = state.config.checkpoint_interval;
+    if interval.is_zero() {
+        return;
+    }
+    actix_web::rt::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let signer = state.signer.clone();
+            match state.db.write(move |conn| audit::store::checkpoint_head(conn, &signer)).await {
+                Ok(Some(cp)) => tracing::info!(seq = cp.seq, "signed an audit checkpoint"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not sign an audit checkpoint"),
+            }
+        }
+    });
+}

@@ -1,0 +1,214 @@
+//! The `asn-merit` command: serve the API (default), migrate, create the first admin, audit tools.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use asn_merit::audit::model::{AuditContext, Checkpoint};
+use asn_merit::audit::{export, store as audit};
+use asn_merit::auth::model::{Role, check_password_strength, normalize_email};
+use asn_merit::auth::{password, store as users};
+use asn_merit::config::Config;
+use asn_merit::db::{self, Database};
+use asn_merit::error::AppError;
+use asn_merit::{build_state, spawn_checkpoint_timer, start_server, telemetry};
+
+#[derive(Parser)]
+#[command(name = "asn-merit", version, about = "Merit-based ASN recruitment and promotion: system of record")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve the API (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create an administrator. The password comes from ASN_MERIT_ADMIN_PASSWORD or the first line of stdin.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
+    /// Audit-chain tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the chain in the database, or an export with --file (offline, no database).
+    Verify {
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// A checkpoint (JSON, as listed by GET /api/v1/audit/checkpoints) the chain must still contain.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Write the chain as JSON Lines.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign the current head and print the checkpoint as JSON.
+    Checkpoint,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    for note in &config.startup_notes {
+        tracing::info!("{note}");
+    }
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => migrate(&config),
+        Command::CreateAdmin { email, name } => create_admin(config, &email, &name),
+        Command::Audit { command } => run_audit(config, command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn migrate(config: &Config) -> Result<ExitCode, AppError> {
+    let applied = db::run_migrations(config.migration_url())?;
+    tracing::info!(count = applied.len(), "migrations applied");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(config: Config) -> Result<ExitCode, AppError> {
+    migrate(&config)?;
+    let bind = config.bind_addr.clone();
+    let state = build_state(config)?;
+    let listener = std::net::TcpListener::bind(&bind).map_err(|e| AppError::internal(format!("cannot bind {bind}: {e}")))?;
+    actix_web::rt::System::new().block_on(async move {
+        let probe = state.clone();
+        match probe.db.run(users::admin_exists).await {
+            Ok(false) => tracing::warn!(
+                "no administrator exists yet: create one with `asn-merit create-admin --email you@agency.go.id` (password on stdin)"
+            ),
+            Ok(true) => {}
+            Err(e) => tracing::warn!(error = %e, "could not check for an administrator"),
+        }
+        tracing::info!(addr = %bind, backend = ?state.db.backend(), "serving asn-merit");
+        spawn_checkpoint_timer(state.clone());
+        let server = start_server(state, listener).map_err(|e| AppError::internal(format!("cannot start: {e}")))?;
+        server.await.map_err(|e| AppError::internal(format!("server error: {e}")))
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_admin_password() -> Result<String, AppError> {
+    if let Ok(p) = std::env::var("ASN_MERIT_ADMIN_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    BufReader::new(std::io::stdin().take(1024))
+        .read_line(&mut line)
+        .map_err(|e| AppError::internal(format!("cannot read the password from stdin: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn create_admin(config: Config, email: &str, name: &str) -> Result<ExitCode, AppError> {
+    migrate(&config)?;
+    let email = normalize_email(email);
+    if !email.contains('@') || email.len() > 254 {
+        return Err(AppError::field("email", "must be an email address"));
+    }
+    let password = read_admin_password()?;
+    if let Err(reason) = check_password_strength(&password, &email) {
+        eprintln!("refused: the password {reason}");
+        return Ok(ExitCode::from(2));
+    }
+    let hash = password::hash_blocking(&password)?;
+    let state = build_state(config)?;
+    let mut conn = db::establish(&state.config.database_url)?;
+    let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    let ctx = AuditContext::cli(operator);
+    let user = db::write_transaction(&mut conn, |conn| {
+        users::create(
+            conn,
+            &ctx,
+            &state.digester,
+            users::NewUser { email: email.clone(), full_name: name.to_string(), role: Role::Admin, agency_id: None, password_hash: Some(hash) },
+        )
+    })?;
+    println!("created admin {} ({})", user.id, user.email);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_checkpoint(path: &Option<PathBuf>) -> Result<Option<Checkpoint>, AppError> {
+    path.as_ref()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).map_err(|e| AppError::internal(format!("cannot read {}: {e}", p.display())))?;
+            serde_json::from_str(&text).map_err(|e| AppError::internal(format!("{} is not a checkpoint: {e}", p.display())))
+        })
+        .transpose()
+}
+
+fn run_audit(config: Config, command: AuditCommand) -> Result<ExitCode, AppError> {
+    match command {
+        AuditCommand::Verify { file, checkpoint } => {
+            let checkpoint = read_checkpoint(&checkpoint)?;
+            let report = match file {
+                Some(path) => {
+                    let f = std::fs::File::open(&path).map_err(|e| AppError::internal(format!("cannot open {}: {e}", path.display())))?;
+                    export::verify_export(BufReader::new(f), checkpoint)
+                }
+                None => audit::verify(&mut db::establish(&config.database_url)?, checkpoint)?,
+            };
+            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        AuditCommand::Export { out } => {
+            let mut conn = db::establish(&config.database_url)?;
+            let file = std::fs::File::create(&out).map_err(|e| AppError::internal(format!("cannot create {}: {e}", out.display())))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let count = export::export(&mut conn, &mut writer)?;
+            eprintln!("exported {count} events to {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Checkpoint => {
+            let state = build_state(config)?;
+            let db: &Database = &state.db;
+            let mut conn = db::establish(&state.config.database_url)?;
+            let _ = db;
+            let created = db::write_transaction(&mut conn, |conn| {
+                audit::checkpoint_head(conn, &state.signer)?;
+                match audit::head(conn)? {
+                    Some((seq, _)) => audit::find_checkpoint(conn, seq),
+                    None => Ok(None),
+                }
+            })?;
+            match created {
+                Some(cp) => {
+                    println!("{}", serde_json::to_string_pretty(&cp).unwrap_or_default());
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("the audit chain is empty; nothing to sign");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Accounts: creation with one-time activation, login, logout, revocation, throttling.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TEST_PASSWORD, TestApp, assert_problem};
+use asn_merit::auth::model::Role;
+
+#[actix_web::test]
+async fn admin_creates_a_user_who_activates_and_logs_in() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let agency = app.agency(&admin, "BKN").await;
+    let created = app
+        .post("/api/v1/users", &admin)
+        .json(&json!({"email": "Siti.Rahma@BKN.go.id", "full_name": "Siti Rahma", "role": "hr_officer", "agency_id": agency}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let body: Value = created.json().await.unwrap();
+    assert_eq!(body["user"]["email"], "siti.rahma@bkn.go.id");
+    assert_eq!(body["user"]["activated"], false);
+    let token = body["activation"]["token"].as_str().unwrap().to_string();
+
+    // Nobody can log in before the user sets their own password.
+    let early = app.login("siti.rahma@bkn.go.id", "Anything-Goes-123").await;
+    assert_problem(early, 401, "invalid_credentials").await;
+
+    let weak = app
+        .http
+        .post(app.url("/api/v1/auth/activate"))
+        .json(&json!({"token": token, "password": "password123"}))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(weak, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "password");
+
+    let activated = app
+        .http
+        .post(app.url("/api/v1/auth/activate"))
+        .json(&json!({"token": token, "password": TEST_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(activated.status(), 204);
+    let reused = app
+        .http
+        .post(app.url("/api/v1/auth/activate"))
+        .json(&json!({"token": token, "password": TEST_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(reused, 422, "invalid_activation_token").await;
+
+    let login = app.login("siti.rahma@bkn.go.id", TEST_PASSWORD).await;
+    assert_eq!(login.status(), 200);
+    let login: Value = login.json().await.unwrap();
+    assert_eq!(login["token_type"], "Bearer");
+    assert_eq!(login["expires_in"], 900);
+    let bearer = login["access_token"].as_str().unwrap();
+    let me: Value = app
+        .http
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "hr_officer");
+    assert_eq!(me["agency_id"], agency.to_string());
+}
+
+#[actix_web::test]
+async fn logout_and_disabling_revoke_tokens_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let agency = app.agency(&admin, "KEMENKES").await;
+    let hr = app.user(Role::HrOfficer, Some(agency)).await;
+    assert_eq!(app.get("/api/v1/me", &hr).send().await.unwrap().status(), 200);
+    let out = app.post("/api/v1/auth/logout", &hr).send().await.unwrap();
+    assert_eq!(out.status(), 204);
+    assert_problem(app.get("/api/v1/me", &hr).send().await.unwrap(), 401, "invalid_token").await;
+
+    let hr2 = app.user(Role::HrOfficer, Some(agency)).await;
+    let disabled = app
+        .patch(&format!("/api/v1/users/{}", hr2.id), &admin)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 200);
+    assert_problem(app.get("/api/v1/me", &hr2).send().await.unwrap(), 401, "invalid_token").await;
+
+    let hr3 = app.user(Role::HrOfficer, Some(agency)).await;
+    let demoted = app
+        .patch(&format!("/api/v1/users/{}", hr3.id), &admin)
+        .json(&json!({"role": "panelist"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(demoted.status(), 200);
+    assert_problem(app.get("/api/v1/me", &hr3).send().await.unwrap(), 401, "invalid_token").await;
+}
+
+#[actix_web::test]
+async fn unknown_user_and_wrong_password_look_the_same_and_five_failures_throttle() {
+    let app = TestApp::spawn().await;
+    let user = app.user(Role::Auditor, None).await;
+    let unknown = assert_problem(app.login("nobody@test.go.id", "Wrong-Password-99").await, 401, "invalid_credentials").await;
+    let wrong = assert_problem(app.login(&user.email, "Wrong-Password-99").await, 401, "invalid_credentials").await;
+    assert_eq!(unknown["detail"], wrong["detail"]);
+
+    for _ in 0..4 {
+        assert_problem(app.login(&user.email, "Wrong-Password-99").await, 401, "invalid_credentials").await;
+    }
+    let throttled = app.login(&user.email, TEST_PASSWORD).await;
+    let retry_after: u64 = throttled.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry_after > 0 && retry_after <= 900, "{retry_after}");
+    assert_problem(throttled, 429, "too_many_login_attempts").await;
+
+    // Throttling is per email, whether or not the account exists.
+    for _ in 0..5 {
+        assert_problem(app.login("ghost@test.go.id", "Wrong-Password-99").await, 401, "invalid_credentials").await;
+    }
+    assert_problem(app.login("ghost@test.go.id", "Wrong-Password-99").await, 429, "too_many_login_attempts").await;
+}
