@@ -3,6 +3,8 @@
 
 pub mod agencies;
 pub mod audit;
+#[cfg(feature = "bench-baselines")]
+pub mod bench_baselines;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -40,6 +40,14 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Benchmark builds only: raw argon2id hashes per second on N threads.
+    #[cfg(feature = "bench-baselines")]
+    BenchHashRate {
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -79,6 +87,11 @@ fn main() -> ExitCode {
         Command::Migrate => migrate(&config),
         Command::CreateAdmin { email, name } => create_admin(config, &email, &name),
         Command::Audit { command } => run_audit(config, command),
+        #[cfg(feature = "bench-baselines")]
+        Command::BenchHashRate { threads, seconds } => {
+            println!("{:.1}", asn_merit::bench_baselines::hash_rate(threads, seconds));
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

@@ -21,6 +21,8 @@ fn resource(path: &str) -> Resource {
 
 /// Every route of the service.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    #[cfg(feature = "bench-baselines")]
+    cfg.configure(crate::bench_baselines::routes);
     cfg.service(resource("/healthz").route(web::get().to(ops::healthz)))
         .service(resource("/readyz").route(web::get().to(ops::readyz)))
         .service(resource("/metrics").route(web::get().to(ops::metrics)))

@@ -1,0 +1,74 @@
+//! Baselines for the benchmark runner only (cargo feature `bench-baselines`, off by default and
+//! never in the shipped binary): the same agency read without the JWT + authorization layer, the
+//! same agency insert without its audit event, and the raw argon2 hash rate.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpResponse, web};
+use diesel::prelude::*;
+
+use crate::agencies::model::{Agency, AgencyId, AgencyView, CreateAgencyRequest};
+use crate::agencies::store;
+use crate::db::schema::agencies;
+use crate::db::types::Timestamp;
+use crate::error::AppError;
+use crate::http::extract::JsonBody;
+use crate::http::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/bench/agencies/{id}").route(web::get().to(get_agency_unauthenticated)))
+        .service(web::resource("/bench/agencies").route(web::post().to(create_agency_unaudited)));
+}
+
+async fn get_agency_unauthenticated(state: web::Data<AppState>, id: web::Path<AgencyId>) -> Result<web::Json<AgencyView>, AppError> {
+    let id = id.into_inner();
+    let agency = state.db.run(move |conn| store::find_by_id(conn, id)).await?;
+    agency.map(|a| web::Json(a.into())).ok_or_else(AppError::not_found)
+}
+
+async fn create_agency_unaudited(state: web::Data<AppState>, body: JsonBody<CreateAgencyRequest>) -> Result<HttpResponse, AppError> {
+    let req = body.value;
+    let agency = state
+        .db
+        .write(move |conn| {
+            let now = Timestamp::now();
+            let agency = Agency {
+                id: AgencyId::generate(),
+                code: req.code.clone(),
+                name: req.name.clone(),
+                level: req.level.as_str().into(),
+                time_zone: req.time_zone.as_str().into(),
+                created_at: now,
+                updated_at: now,
+            };
+            diesel::insert_into(agencies::table).values(&agency).execute(conn)?;
+            Ok(agency)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(AgencyView::from(agency)))
+}
+
+/// Raw argon2id hashes per second on `threads` threads for `seconds` (the login benchmark's ceiling).
+pub fn hash_rate(threads: usize, seconds: u64) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..threads.max(1))
+        .map(|_| {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                while Instant::now() < deadline {
+                    if crate::auth::password::hash_blocking("Bench-Password-123!").is_ok() {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
