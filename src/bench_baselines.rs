@@ -18,17 +18,30 @@ use crate::http::extract::JsonBody;
 use crate::http::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/bench/agencies/{id}").route(web::get().to(get_agency_unauthenticated)))
-        .service(web::resource("/bench/agencies").route(web::post().to(create_agency_unaudited)));
+    cfg.service(
+        web::resource("/bench/agencies/{id}").route(web::get().to(get_agency_unauthenticated)),
+    )
+    .service(web::resource("/bench/agencies").route(web::post().to(create_agency_unaudited)));
 }
 
-async fn get_agency_unauthenticated(state: web::Data<AppState>, id: web::Path<AgencyId>) -> Result<web::Json<AgencyView>, AppError> {
+async fn get_agency_unauthenticated(
+    state: web::Data<AppState>,
+    id: web::Path<AgencyId>,
+) -> Result<web::Json<AgencyView>, AppError> {
     let id = id.into_inner();
-    let agency = state.db.run(move |conn| store::find_by_id(conn, id)).await?;
-    agency.map(|a| web::Json(a.into())).ok_or_else(AppError::not_found)
+    let agency = state
+        .db
+        .run(move |conn| store::find_by_id(conn, id))
+        .await?;
+    agency
+        .map(|a| web::Json(a.into()))
+        .ok_or_else(AppError::not_found)
 }
 
-async fn create_agency_unaudited(state: web::Data<AppState>, body: JsonBody<CreateAgencyRequest>) -> Result<HttpResponse, AppError> {
+async fn create_agency_unaudited(
+    state: web::Data<AppState>,
+    body: JsonBody<CreateAgencyRequest>,
+) -> Result<HttpResponse, AppError> {
     let req = body.value;
     let agency = state
         .db
@@ -43,7 +56,9 @@ async fn create_agency_unaudited(state: web::Data<AppState>, body: JsonBody<Crea
                 created_at: now,
                 updated_at: now,
             };
-            diesel::insert_into(agencies::table).values(&agency).execute(conn)?;
+            diesel::insert_into(agencies::table)
+                .values(&agency)
+                .execute(conn)?;
             Ok(agency)
         })
         .await?;

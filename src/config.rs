@@ -29,6 +29,9 @@ pub struct Config {
     pub database_url: String,
     /// Owner role used to migrate, when the server itself runs as a non-owning role.
     pub migration_database_url: Option<String>,
+    /// `serve` applies pending migrations first (default); deployments that migrate in a separate
+    /// step with the owner role set MIGRATE_ON_START=false.
+    pub migrate_on_start: bool,
     pub db_pool_size: u32,
     pub db_acquire_timeout: Duration,
     pub workers: usize,
@@ -71,8 +74,12 @@ impl Config {
     pub fn from_lookup(lookup: Lookup) -> Result<Self, AppError> {
         let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
-        std::fs::create_dir_all(&data_dir)
-            .map_err(|e| AppError::internal(format!("cannot create DATA_DIR {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(&data_dir).map_err(|e| {
+            AppError::internal(format!(
+                "cannot create DATA_DIR {}: {e}",
+                data_dir.display()
+            ))
+        })?;
         let mut notes = Vec::new();
         let database_url = var("DATABASE_URL")
             .unwrap_or_else(|| data_dir.join("asn-merit.db").to_string_lossy().into_owned());
@@ -81,7 +88,9 @@ impl Config {
             (Some(path), _) => JwtKeySource::EdDsaPem(read_secret_file(Path::new(&path))?),
             (None, Some(secret)) => {
                 if secret.len() < 32 {
-                    return Err(AppError::internal("JWT_SECRET must be at least 32 bytes long"));
+                    return Err(AppError::internal(
+                        "JWT_SECRET must be at least 32 bytes long",
+                    ));
                 }
                 JwtKeySource::Hs256(secret.into_bytes().into())
             }
@@ -89,32 +98,51 @@ impl Config {
                 let path = data_dir.join("jwt-secret");
                 let (secret, created) = load_or_create_random_file(&path, 64)?;
                 if created {
-                    notes.push(format!("generated a random JWT secret in {} (mode 0600)", path.display()));
+                    notes.push(format!(
+                        "generated a random JWT secret in {} (mode 0600)",
+                        path.display()
+                    ));
                 }
                 JwtKeySource::Hs256(secret)
             }
         };
-        let pii_path = var("PII_KEY_FILE").map(PathBuf::from).unwrap_or_else(|| data_dir.join("pii.key"));
+        let pii_path = var("PII_KEY_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("pii.key"));
         let (pii_key, created) = load_or_create_random_file(&pii_path, 32)?;
         if created {
-            notes.push(format!("generated the personal-data key in {} (mode 0600)", pii_path.display()));
+            notes.push(format!(
+                "generated the personal-data key in {} (mode 0600)",
+                pii_path.display()
+            ));
         }
         let audit_signing_key_file = var("AUDIT_SIGNING_KEY_FILE")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("audit-signing.key"));
 
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let log_format = match var("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(AppError::internal(format!("LOG_FORMAT={other:?}: use text or json"))),
+            Some(other) => {
+                return Err(AppError::internal(format!(
+                    "LOG_FORMAT={other:?}: use text or json"
+                )));
+            }
         };
         Ok(Self {
             bind_addr: var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
             database_url,
             migration_database_url: var("MIGRATION_DATABASE_URL"),
+            migrate_on_start: parse_var(&var, "MIGRATE_ON_START", true)?,
             db_pool_size: parse_var(&var, "DB_POOL_SIZE", 10)?,
-            db_acquire_timeout: Duration::from_millis(parse_var(&var, "DB_ACQUIRE_TIMEOUT_MS", 2000)?),
+            db_acquire_timeout: Duration::from_millis(parse_var(
+                &var,
+                "DB_ACQUIRE_TIMEOUT_MS",
+                2000,
+            )?),
             workers: parse_var(&var, "WORKERS", cores)?,
             jwt_key,
             jwt_ttl: Duration::from_secs(parse_var(&var, "JWT_TTL_SECONDS", 900)?),
@@ -122,12 +150,18 @@ impl Config {
             jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "asn-merit-api".into()),
             audit_signing_key_file,
             pii_key,
-            checkpoint_interval: Duration::from_secs(parse_var(&var, "CHECKPOINT_INTERVAL_SECONDS", 3600)?),
+            checkpoint_interval: Duration::from_secs(parse_var(
+                &var,
+                "CHECKPOINT_INTERVAL_SECONDS",
+                3600,
+            )?),
             hash_threads: parse_var(&var, "HASH_THREADS", (cores / 2).max(1))?.max(1),
             max_body_bytes: parse_var(&var, "MAX_BODY_BYTES", 1024 * 1024)?,
             login_max_failures: parse_var(&var, "LOGIN_MAX_FAILURES", 5)?,
             login_window: Duration::from_secs(parse_var(&var, "LOGIN_WINDOW_SECONDS", 900)?),
-            activation_ttl: Duration::from_secs(parse_var(&var, "ACTIVATION_TTL_HOURS", 72u64)? * 3600),
+            activation_ttl: Duration::from_secs(
+                parse_var(&var, "ACTIVATION_TTL_HOURS", 72u64)? * 3600,
+            ),
             log_format,
             data_dir,
             startup_notes: notes,
@@ -136,7 +170,9 @@ impl Config {
 
     /// The URL migrations run with: the owner role's where one is configured.
     pub fn migration_url(&self) -> &str {
-        self.migration_database_url.as_deref().unwrap_or(&self.database_url)
+        self.migration_database_url
+            .as_deref()
+            .unwrap_or(&self.database_url)
     }
 }
 
@@ -148,10 +184,14 @@ fn read_secret_file(path: &Path) -> Result<SecretSlice<u8>, AppError> {
 
 /// Reads a key file, or creates it with `len` random bytes (hex-encoded, mode 0600).
 /// Returns the raw key bytes and whether the file was created now.
-pub fn load_or_create_random_file(path: &Path, len: usize) -> Result<(SecretSlice<u8>, bool), AppError> {
+pub fn load_or_create_random_file(
+    path: &Path,
+    len: usize,
+) -> Result<(SecretSlice<u8>, bool), AppError> {
     if path.exists() {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| AppError::internal(format!("cannot read key file {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            AppError::internal(format!("cannot read key file {}: {e}", path.display()))
+        })?;
         let bytes = hex::decode(text.trim())
             .map_err(|_| AppError::internal(format!("key file {} is not hex", path.display())))?;
         return Ok((bytes.into(), false));
@@ -173,11 +213,12 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<(), AppError> 
         options.mode(0o600);
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| AppError::internal(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| AppError::internal(format!("cannot create {}: {e}", dir.display())))?;
     }
-    let mut file = options
-        .open(path)
-        .map_err(|e| AppError::internal(format!("cannot create key file {}: {e}", path.display())))?;
+    let mut file = options.open(path).map_err(|e| {
+        AppError::internal(format!("cannot create key file {}: {e}", path.display()))
+    })?;
     file.write_all(contents)
         .map_err(|e| AppError::internal(format!("cannot write key file {}: {e}", path.display())))
 }

@@ -17,7 +17,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -55,9 +58,16 @@ pub enum AppError {
     #[error("{detail}")]
     UnsupportedMediaType { detail: String },
     #[error("{detail}")]
-    Invalid { code: &'static str, detail: String, errors: Vec<FieldError> },
+    Invalid {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("too many requests")]
-    TooManyRequests { code: &'static str, retry_after_secs: u64 },
+    TooManyRequests {
+        code: &'static str,
+        retry_after_secs: u64,
+    },
     #[error("{detail}")]
     Unavailable { code: &'static str, detail: String },
     #[error("internal error: {0}")]
@@ -66,22 +76,41 @@ pub enum AppError {
 
 impl AppError {
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::BadRequest { code, detail: detail.into() }
+        Self::BadRequest {
+            code,
+            detail: detail.into(),
+        }
     }
     pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Unauthorized { code, detail: detail.into() }
+        Self::Unauthorized {
+            code,
+            detail: detail.into(),
+        }
     }
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::Forbidden { code: "forbidden", detail: detail.into() }
+        Self::Forbidden {
+            code: "forbidden",
+            detail: detail.into(),
+        }
     }
     pub fn not_found() -> Self {
-        Self::NotFound { code: "not_found", detail: "the resource does not exist or is outside your scope".into() }
+        Self::NotFound {
+            code: "not_found",
+            detail: "the resource does not exist or is outside your scope".into(),
+        }
     }
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Conflict { code, detail: detail.into() }
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+        }
     }
     pub fn invalid(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Invalid { code, detail: detail.into(), errors: Vec::new() }
+        Self::Invalid {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
     }
     pub fn validation(errors: Vec<FieldError>) -> Self {
         Self::Invalid {
@@ -94,7 +123,10 @@ impl AppError {
         Self::validation(vec![FieldError::new(field, message)])
     }
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::Unavailable { code: "database_unavailable", detail: detail.into() }
+        Self::Unavailable {
+            code: "database_unavailable",
+            detail: detail.into(),
+        }
     }
     pub fn pool_exhausted() -> Self {
         Self::Unavailable {
@@ -129,7 +161,9 @@ impl AppError {
             // Internal details go to the log, never to the client.
             Self::Internal(_) => "an unexpected error occurred; it has been logged".to_string(),
             Self::PayloadTooLarge { limit } => format!("the request body exceeds {limit} bytes"),
-            Self::TooManyRequests { retry_after_secs, .. } => {
+            Self::TooManyRequests {
+                retry_after_secs, ..
+            } => {
                 format!("too many attempts; retry after {retry_after_secs} seconds")
             }
             other => other.to_string(),
@@ -139,7 +173,10 @@ impl AppError {
             _ => Vec::new(),
         };
         Problem {
-            problem_type: format!("https://asn-merit.go.id/problems/{}", self.code().replace('_', "-")),
+            problem_type: format!(
+                "https://asn-merit.go.id/problems/{}",
+                self.code().replace('_', "-")
+            ),
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail,
@@ -172,8 +209,14 @@ impl ResponseError for AppError {
             tracing::error!(error = %detail, "internal error");
         }
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
-        if let Self::TooManyRequests { retry_after_secs, .. } = self {
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        if let Self::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if let Self::Unauthorized { .. } = self {
@@ -191,23 +234,28 @@ impl From<DieselError> for AppError {
         match error {
             DieselError::NotFound => Self::not_found(),
             DieselError::DatabaseError(kind, info) => match kind {
-                DatabaseErrorKind::UniqueViolation => {
-                    Self::conflict("already_exists", "a record with the same unique value already exists")
-                }
-                DatabaseErrorKind::ForeignKeyViolation => {
-                    Self::conflict("still_referenced", "the record is referenced by, or refers to, another record")
-                }
+                DatabaseErrorKind::UniqueViolation => Self::conflict(
+                    "already_exists",
+                    "a record with the same unique value already exists",
+                ),
+                DatabaseErrorKind::ForeignKeyViolation => Self::conflict(
+                    "still_referenced",
+                    "the record is referenced by, or refers to, another record",
+                ),
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                     Self::unavailable("the database connection was lost")
                 }
-                DatabaseErrorKind::SerializationFailure => {
-                    Self::Unavailable { code: "write_conflict", detail: "a concurrent change interfered; retry".into() }
-                }
+                DatabaseErrorKind::SerializationFailure => Self::Unavailable {
+                    code: "write_conflict",
+                    detail: "a concurrent change interfered; retry".into(),
+                },
                 _ if is_lock_timeout(info.message()) => Self::Unavailable {
                     code: "database_busy",
                     detail: "the database is busy; retry shortly".into(),
                 },
-                _ if is_connection_gone(info.message()) => Self::unavailable("the database connection was lost"),
+                _ if is_connection_gone(info.message()) => {
+                    Self::unavailable("the database connection was lost")
+                }
                 _ => Self::Internal(format!("database error: {}", info.message())),
             },
             other => Self::Internal(format!("database error: {other}")),

@@ -3,9 +3,9 @@
 
 pub mod agencies;
 pub mod audit;
+pub mod auth;
 #[cfg(feature = "bench-baselines")]
 pub mod bench_baselines;
-pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -30,7 +30,11 @@ use crate::http::state::AppState;
 
 /// Builds the shared state; migrations must already have run.
 pub fn build_state(config: Config) -> Result<AppState, AppError> {
-    let db = Database::connect(&config.database_url, config.db_pool_size, config.db_acquire_timeout)?;
+    let db = Database::connect(
+        &config.database_url,
+        config.db_pool_size,
+        config.db_acquire_timeout,
+    )?;
     let (signer, created) = CheckpointSigner::load_or_create(&config.audit_signing_key_file)?;
     if created {
         tracing::info!(path = %config.audit_signing_key_file.display(), "generated the audit checkpoint signing key (mode 0600)");
@@ -78,7 +82,11 @@ pub fn spawn_checkpoint_timer(state: AppState) {
         loop {
             ticker.tick().await;
             let signer = state.signer.clone();
-            match state.db.write(move |conn| audit::store::checkpoint_head(conn, &signer)).await {
+            match state
+                .db
+                .write(move |conn| audit::store::checkpoint_head(conn, &signer))
+                .await
+            {
                 Ok(Some(cp)) => tracing::info!(seq = cp.seq, "signed an audit checkpoint"),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "could not sign an audit checkpoint"),

@@ -16,7 +16,11 @@ use asn_merit::error::AppError;
 use asn_merit::{build_state, spawn_checkpoint_timer, start_server, telemetry};
 
 #[derive(Parser)]
-#[command(name = "asn-merit", version, about = "Merit-based ASN recruitment and promotion: system of record")]
+#[command(
+    name = "asn-merit",
+    version,
+    about = "Merit-based ASN recruitment and promotion: system of record"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -89,7 +93,10 @@ fn main() -> ExitCode {
         Command::Audit { command } => run_audit(config, command),
         #[cfg(feature = "bench-baselines")]
         Command::BenchHashRate { threads, seconds } => {
-            println!("{:.1}", asn_merit::bench_baselines::hash_rate(threads, seconds));
+            println!(
+                "{:.1}",
+                asn_merit::bench_baselines::hash_rate(threads, seconds)
+            );
             Ok(ExitCode::SUCCESS)
         }
     };
@@ -109,10 +116,13 @@ fn migrate(config: &Config) -> Result<ExitCode, AppError> {
 }
 
 fn serve(config: Config) -> Result<ExitCode, AppError> {
-    migrate(&config)?;
+    if config.migrate_on_start {
+        migrate(&config)?;
+    }
     let bind = config.bind_addr.clone();
     let state = build_state(config)?;
-    let listener = std::net::TcpListener::bind(&bind).map_err(|e| AppError::internal(format!("cannot bind {bind}: {e}")))?;
+    let listener = std::net::TcpListener::bind(&bind)
+        .map_err(|e| AppError::internal(format!("cannot bind {bind}: {e}")))?;
     actix_web::rt::System::new().block_on(async move {
         let probe = state.clone();
         match probe.db.run(users::admin_exists).await {
@@ -142,7 +152,9 @@ fn read_admin_password() -> Result<String, AppError> {
 }
 
 fn create_admin(config: Config, email: &str, name: &str) -> Result<ExitCode, AppError> {
-    migrate(&config)?;
+    if config.migrate_on_start {
+        migrate(&config)?;
+    }
     let email = normalize_email(email);
     if !email.contains('@') || email.len() > 254 {
         return Err(AppError::field("email", "must be an email address"));
@@ -162,7 +174,13 @@ fn create_admin(config: Config, email: &str, name: &str) -> Result<ExitCode, App
             conn,
             &ctx,
             &state.digester,
-            users::NewUser { email: email.clone(), full_name: name.to_string(), role: Role::Admin, agency_id: None, password_hash: Some(hash) },
+            users::NewUser {
+                email: email.clone(),
+                full_name: name.to_string(),
+                role: Role::Admin,
+                agency_id: None,
+                password_hash: Some(hash),
+            },
         )
     })?;
     println!("created admin {} ({})", user.id, user.email);
@@ -172,8 +190,11 @@ fn create_admin(config: Config, email: &str, name: &str) -> Result<ExitCode, App
 fn read_checkpoint(path: &Option<PathBuf>) -> Result<Option<Checkpoint>, AppError> {
     path.as_ref()
         .map(|p| {
-            let text = std::fs::read_to_string(p).map_err(|e| AppError::internal(format!("cannot read {}: {e}", p.display())))?;
-            serde_json::from_str(&text).map_err(|e| AppError::internal(format!("{} is not a checkpoint: {e}", p.display())))
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| AppError::internal(format!("cannot read {}: {e}", p.display())))?;
+            serde_json::from_str(&text).map_err(|e| {
+                AppError::internal(format!("{} is not a checkpoint: {e}", p.display()))
+            })
         })
         .transpose()
 }
@@ -184,17 +205,27 @@ fn run_audit(config: Config, command: AuditCommand) -> Result<ExitCode, AppError
             let checkpoint = read_checkpoint(&checkpoint)?;
             let report = match file {
                 Some(path) => {
-                    let f = std::fs::File::open(&path).map_err(|e| AppError::internal(format!("cannot open {}: {e}", path.display())))?;
+                    let f = std::fs::File::open(&path).map_err(|e| {
+                        AppError::internal(format!("cannot open {}: {e}", path.display()))
+                    })?;
                     export::verify_export(BufReader::new(f), checkpoint)
                 }
                 None => audit::verify(&mut db::establish(&config.database_url)?, checkpoint)?,
             };
-            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
-            Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         AuditCommand::Export { out } => {
             let mut conn = db::establish(&config.database_url)?;
-            let file = std::fs::File::create(&out).map_err(|e| AppError::internal(format!("cannot create {}: {e}", out.display())))?;
+            let file = std::fs::File::create(&out)
+                .map_err(|e| AppError::internal(format!("cannot create {}: {e}", out.display())))?;
             let mut writer = std::io::BufWriter::new(file);
             let count = export::export(&mut conn, &mut writer)?;
             eprintln!("exported {count} events to {}", out.display());

@@ -43,7 +43,11 @@ impl AgencyLevel {
         }
     }
     fn parse(s: &str) -> Self {
-        if s == "regional" { AgencyLevel::Regional } else { AgencyLevel::Central }
+        if s == "regional" {
+            AgencyLevel::Regional
+        } else {
+            AgencyLevel::Central
+        }
     }
 }
 
@@ -132,7 +136,10 @@ pub struct UpdateAgencyRequest {
 }
 
 fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
-    if code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-') {
+    if code
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+    {
         Ok(())
     } else {
         Err(validator::ValidationError::new("code")

@@ -22,7 +22,11 @@ pub struct AgencyPage {
 }
 
 fn agency_object(id: AgencyId) -> ObjectRef {
-    ObjectRef { kind: "agency", id: id.to_string(), agency: Some(id) }
+    ObjectRef {
+        kind: "agency",
+        id: id.to_string(),
+        agency: Some(id),
+    }
 }
 
 /// Create an agency (admin).
@@ -41,7 +45,11 @@ pub async fn create_agency(
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::AgencyManage)?;
     let ctx = principal.audit_context(Some(request_id.0));
-    let once = key.0.map(|key| Idempotent { user: principal.user_id, key, request_hash: body.body_sha256.clone() });
+    let once = key.0.map(|key| Idempotent {
+        user: principal.user_id,
+        key,
+        request_hash: body.body_sha256.clone(),
+    });
     let request = body.value;
     idempotency::run_once(&state.db, once, StatusCode::CREATED, move |conn| {
         store::create(conn, &ctx, &request).map(AgencyView::from)
@@ -64,11 +72,20 @@ pub async fn list_agencies(
     let after = query.cursor::<AgencyId>()?;
     let scope = policy::list_scope(&principal);
     if scope.is_none() && !principal.is_national() {
-        return Ok(web::Json(AgencyPage { items: vec![], next_cursor: None }));
+        return Ok(web::Json(AgencyPage {
+            items: vec![],
+            next_cursor: None,
+        }));
     }
-    let rows = state.db.run(move |conn| store::list(conn, scope, after, limit + 1)).await?;
+    let rows = state
+        .db
+        .run(move |conn| store::list(conn, scope, after, limit + 1))
+        .await?;
     let (rows, next_cursor) = split_page(rows, limit, |a| a.id);
-    Ok(web::Json(AgencyPage { items: rows.into_iter().map(AgencyView::from).collect(), next_cursor }))
+    Ok(web::Json(AgencyPage {
+        items: rows.into_iter().map(AgencyView::from).collect(),
+        next_cursor,
+    }))
 }
 
 /// One agency.
@@ -84,8 +101,13 @@ pub async fn get_agency(
 ) -> Result<web::Json<AgencyView>, AppError> {
     let id = id.into_inner();
     policy::authorize_object(&principal, Permission::AgencyRead, &agency_object(id))?;
-    let agency = state.db.run(move |conn| store::find_by_id(conn, id)).await?;
-    agency.map(|a| web::Json(a.into())).ok_or_else(AppError::not_found)
+    let agency = state
+        .db
+        .run(move |conn| store::find_by_id(conn, id))
+        .await?;
+    agency
+        .map(|a| web::Json(a.into()))
+        .ok_or_else(AppError::not_found)
 }
 
 /// Change an agency's name, level or time zone (admin).
@@ -106,7 +128,10 @@ pub async fn update_agency(
     policy::authorize_object(&principal, Permission::AgencyManage, &agency_object(id))?;
     let ctx = principal.audit_context(Some(request_id.0));
     let request = body.value;
-    let agency = state.db.write(move |conn| store::update(conn, &ctx, id, &request)).await?;
+    let agency = state
+        .db
+        .write(move |conn| store::update(conn, &ctx, id, &request))
+        .await?;
     Ok(web::Json(agency.into()))
 }
 
@@ -126,6 +151,9 @@ pub async fn delete_agency(
     let id = id.into_inner();
     policy::authorize_object(&principal, Permission::AgencyManage, &agency_object(id))?;
     let ctx = principal.audit_context(Some(request_id.0));
-    state.db.write(move |conn| store::delete(conn, &ctx, id)).await?;
+    state
+        .db
+        .write(move |conn| store::delete(conn, &ctx, id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -16,7 +16,12 @@ pub fn find_by_id(conn: &mut Conn, id: AgencyId) -> Result<Option<Agency>, AppEr
 }
 
 /// Agencies ordered by id; `scope` restricts to one agency, `after` is the cursor.
-pub fn list(conn: &mut Conn, scope: Option<AgencyId>, after: Option<AgencyId>, limit: i64) -> Result<Vec<Agency>, AppError> {
+pub fn list(
+    conn: &mut Conn,
+    scope: Option<AgencyId>,
+    after: Option<AgencyId>,
+    limit: i64,
+) -> Result<Vec<Agency>, AppError> {
     let mut query = agencies::table.into_boxed();
     if let Some(agency) = scope {
         query = query.filter(agencies::id.eq(agency));
@@ -27,7 +32,11 @@ pub fn list(conn: &mut Conn, scope: Option<AgencyId>, after: Option<AgencyId>, l
     Ok(query.order(agencies::id.asc()).limit(limit).load(conn)?)
 }
 
-pub fn create(conn: &mut Conn, ctx: &AuditContext, req: &CreateAgencyRequest) -> Result<Agency, AppError> {
+pub fn create(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    req: &CreateAgencyRequest,
+) -> Result<Agency, AppError> {
     let now = Timestamp::now();
     let agency = Agency {
         id: AgencyId::generate(),
@@ -44,9 +53,14 @@ pub fn create(conn: &mut Conn, ctx: &AuditContext, req: &CreateAgencyRequest) ->
         .get_result::<i64>(conn)?
         > 0;
     if code_taken {
-        return Err(AppError::conflict("agency_code_taken", "an agency with this code already exists"));
+        return Err(AppError::conflict(
+            "agency_code_taken",
+            "an agency with this code already exists",
+        ));
     }
-    diesel::insert_into(agencies::table).values(&agency).execute(conn)?;
+    diesel::insert_into(agencies::table)
+        .values(&agency)
+        .execute(conn)?;
     audit::append(
         conn,
         ctx,
@@ -57,7 +71,12 @@ pub fn create(conn: &mut Conn, ctx: &AuditContext, req: &CreateAgencyRequest) ->
     Ok(agency)
 }
 
-pub fn update(conn: &mut Conn, ctx: &AuditContext, id: AgencyId, req: &UpdateAgencyRequest) -> Result<Agency, AppError> {
+pub fn update(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    id: AgencyId,
+    req: &UpdateAgencyRequest,
+) -> Result<Agency, AppError> {
     let before: Agency = agencies::table.find(id).first(conn)?;
     let mut after = before.clone();
     if let Some(name) = &req.name {
@@ -104,9 +123,15 @@ pub fn update(conn: &mut Conn, ctx: &AuditContext, id: AgencyId, req: &UpdateAge
 /// Deletes an agency that nothing refers to yet; one with users (or later, openings) is 409.
 pub fn delete(conn: &mut Conn, ctx: &AuditContext, id: AgencyId) -> Result<(), AppError> {
     let agency: Agency = agencies::table.find(id).first(conn)?;
-    let members = users::table.filter(users::agency_id.eq(id)).count().get_result::<i64>(conn)?;
+    let members = users::table
+        .filter(users::agency_id.eq(id))
+        .count()
+        .get_result::<i64>(conn)?;
     if members > 0 {
-        return Err(AppError::conflict("agency_in_use", "the agency still has users; disable them instead"));
+        return Err(AppError::conflict(
+            "agency_in_use",
+            "the agency still has users; disable them instead",
+        ));
     }
     diesel::delete(agencies::table.find(id)).execute(conn)?;
     audit::append(

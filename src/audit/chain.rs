@@ -96,7 +96,10 @@ impl ChainVerifier {
             && cp.seq == event.seq
         {
             if cp.head_hash != event.hash {
-                self.failure = Some((event.seq, "the event differs from the one the checkpoint signed".into()));
+                self.failure = Some((
+                    event.seq,
+                    "the event differs from the one the checkpoint signed".into(),
+                ));
                 return;
             }
             self.checkpoint_seen = true;
@@ -107,7 +110,10 @@ impl ChainVerifier {
 
     fn check(&self, event: &AuditEvent) -> Result<(), String> {
         if event.seq > self.expected_seq {
-            return Err(format!("event {} is missing (next found is {})", self.expected_seq, event.seq));
+            return Err(format!(
+                "event {} is missing (next found is {})",
+                self.expected_seq, event.seq
+            ));
         }
         if event.seq < self.expected_seq {
             return Err(format!("event {} appears out of order or twice", event.seq));

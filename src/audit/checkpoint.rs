@@ -13,7 +13,10 @@ use secrecy::ExposeSecret;
 
 /// The exact bytes a checkpoint signature covers.
 pub fn signed_message(seq: i64, head_hash: &str, signed_at: &Timestamp) -> String {
-    format!("asn-merit-checkpoint:v1:{seq}:{head_hash}:{}", signed_at.to_rfc3339())
+    format!(
+        "asn-merit-checkpoint:v1:{seq}:{head_hash}:{}",
+        signed_at.to_rfc3339()
+    )
 }
 
 pub struct CheckpointSigner {
@@ -24,11 +27,18 @@ impl CheckpointSigner {
     /// Loads the key file, or creates it (mode 0600) on first start. Returns whether it was created.
     pub fn load_or_create(path: &Path) -> Result<(Self, bool), AppError> {
         let (seed, created) = load_or_create_random_file(path, 32)?;
-        let bytes: [u8; 32] = seed
-            .expose_secret()
-            .try_into()
-            .map_err(|_| AppError::internal(format!("{} must hold a 32-byte Ed25519 seed", path.display())))?;
-        Ok((Self { key: SigningKey::from_bytes(&bytes) }, created))
+        let bytes: [u8; 32] = seed.expose_secret().try_into().map_err(|_| {
+            AppError::internal(format!(
+                "{} must hold a 32-byte Ed25519 seed",
+                path.display()
+            ))
+        })?;
+        Ok((
+            Self {
+                key: SigningKey::from_bytes(&bytes),
+            },
+            created,
+        ))
     }
 
     pub fn public_key_hex(&self) -> String {
@@ -37,7 +47,9 @@ impl CheckpointSigner {
 
     pub fn sign(&self, seq: i64, head_hash: &str) -> Checkpoint {
         let signed_at = Timestamp::now();
-        let signature = self.key.sign(signed_message(seq, head_hash, &signed_at).as_bytes());
+        let signature = self
+            .key
+            .sign(signed_message(seq, head_hash, &signed_at).as_bytes());
         Checkpoint {
             seq,
             head_hash: head_hash.to_string(),
@@ -54,7 +66,8 @@ pub fn verify_signature(cp: &Checkpoint) -> Result<(), String> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or("the checkpoint's public key is not 32 hex bytes")?;
-    let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| "the checkpoint's public key is invalid")?;
+    let key = VerifyingKey::from_bytes(&key_bytes)
+        .map_err(|_| "the checkpoint's public key is invalid")?;
     let sig_bytes: [u8; 64] = hex::decode(&cp.signature)
         .ok()
         .and_then(|b| b.try_into().ok())

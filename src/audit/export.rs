@@ -12,23 +12,26 @@ use crate::error::AppError;
 pub fn export(conn: &mut Conn, out: &mut impl Write) -> Result<i64, AppError> {
     let mut count = 0i64;
     let mut write_error = None;
-    store::for_each_event(conn, |event| match serde_json::to_writer(&mut *out, event)
-        .map_err(|e| e.to_string())
-        .and_then(|_| out.write_all(b"\n").map_err(|e| e.to_string()))
-    {
-        Ok(()) => {
-            count += 1;
-            true
-        }
-        Err(e) => {
-            write_error = Some(e);
-            false
+    store::for_each_event(conn, |event| {
+        match serde_json::to_writer(&mut *out, event)
+            .map_err(|e| e.to_string())
+            .and_then(|_| out.write_all(b"\n").map_err(|e| e.to_string()))
+        {
+            Ok(()) => {
+                count += 1;
+                true
+            }
+            Err(e) => {
+                write_error = Some(e);
+                false
+            }
         }
     })?;
     if let Some(e) = write_error {
         return Err(AppError::internal(format!("cannot write export: {e}")));
     }
-    out.flush().map_err(|e| AppError::internal(format!("cannot write export: {e}")))?;
+    out.flush()
+        .map_err(|e| AppError::internal(format!("cannot write export: {e}")))?;
     Ok(count)
 }
 
@@ -55,7 +58,10 @@ fn unreadable_line(verifier: ChainVerifier, index: usize, error: String) -> Veri
     if report.ok {
         report.ok = false;
         report.broken_seq = Some(report.events_checked + 1);
-        report.reason = Some(format!("line {} is not a valid audit event: {error}", index + 1));
+        report.reason = Some(format!(
+            "line {} is not a valid audit event: {error}",
+            index + 1
+        ));
     }
     report
 }

@@ -14,7 +14,11 @@ use crate::db::types::Timestamp;
 /// Who made a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
-    User { id: UserId, role: Role, agency: Option<AgencyId> },
+    User {
+        id: UserId,
+        role: Role,
+        agency: Option<AgencyId>,
+    },
     /// An operator at the command line (`asn-merit create-admin`, imports, ...).
     Cli { operator: String },
     /// A job of the server itself.
@@ -43,7 +47,12 @@ pub struct AuditContext {
 
 impl AuditContext {
     pub fn cli(operator: impl Into<String>) -> Self {
-        Self { actor: Actor::Cli { operator: operator.into() }, request_id: None }
+        Self {
+            actor: Actor::Cli {
+                operator: operator.into(),
+            },
+            request_id: None,
+        }
     }
 }
 
@@ -81,7 +90,9 @@ impl NewAuditEvent {
 }
 
 /// One row of the chain, exactly as stored and exported (one JSON line per event).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, diesel::Queryable, diesel::Insertable)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, diesel::Queryable, diesel::Insertable,
+)]
 #[diesel(table_name = audit_events)]
 pub struct AuditEvent {
     pub seq: i64,
@@ -107,7 +118,9 @@ pub struct AuditEvent {
 }
 
 /// A signed statement "the chain had `seq` events and its head hash was `head_hash`".
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, diesel::Queryable, diesel::Insertable)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, diesel::Queryable, diesel::Insertable,
+)]
 #[diesel(table_name = audit_checkpoints)]
 pub struct Checkpoint {
     pub seq: i64,

@@ -47,7 +47,9 @@ pub struct EventQuery {
 fn parse_time(field: &str, value: &Option<String>) -> Result<Option<Timestamp>, AppError> {
     value
         .as_deref()
-        .map(|v| Timestamp::parse(v).ok_or_else(|| AppError::field(field, "must be an RFC 3339 time")))
+        .map(|v| {
+            Timestamp::parse(v).ok_or_else(|| AppError::field(field, "must be an RFC 3339 time"))
+        })
         .transpose()
 }
 
@@ -68,7 +70,10 @@ pub async fn list_events(
     let query = query.into_inner();
     let agency = match policy::list_scope(&principal) {
         Some(own) if query.agency_id.is_some_and(|a| a != own) => {
-            return Ok(web::Json(AuditEventPage { items: vec![], next_cursor: None }));
+            return Ok(web::Json(AuditEventPage {
+                items: vec![],
+                next_cursor: None,
+            }));
         }
         Some(own) => Some(own),
         None => query.agency_id,
@@ -83,7 +88,10 @@ pub async fn list_events(
         agency_id: agency,
         after_seq: page.cursor::<i64>()?,
     };
-    let rows = state.db.run(move |conn| store::list(conn, &filter, limit + 1)).await?;
+    let rows = state
+        .db
+        .run(move |conn| store::list(conn, &filter, limit + 1))
+        .await?;
     let (items, next_cursor) = split_page(rows, limit, |e| e.seq);
     Ok(web::Json(AuditEventPage { items, next_cursor }))
 }
@@ -103,16 +111,24 @@ pub struct VerifyQuery {
 
 impl VerifyQuery {
     fn checkpoint(self, public_key: String) -> Result<Option<Checkpoint>, AppError> {
-        match (self.checkpoint_seq, self.checkpoint_head_hash, self.checkpoint_signed_at, self.checkpoint_signature) {
+        match (
+            self.checkpoint_seq,
+            self.checkpoint_head_hash,
+            self.checkpoint_signed_at,
+            self.checkpoint_signature,
+        ) {
             (None, None, None, None) => Ok(None),
-            (Some(seq), Some(head_hash), Some(signed_at), Some(signature)) => Ok(Some(Checkpoint {
-                seq,
-                head_hash,
-                signed_at: Timestamp::parse(&signed_at)
-                    .ok_or_else(|| AppError::field("checkpoint_signed_at", "must be an RFC 3339 time"))?,
-                public_key,
-                signature,
-            })),
+            (Some(seq), Some(head_hash), Some(signed_at), Some(signature)) => {
+                Ok(Some(Checkpoint {
+                    seq,
+                    head_hash,
+                    signed_at: Timestamp::parse(&signed_at).ok_or_else(|| {
+                        AppError::field("checkpoint_signed_at", "must be an RFC 3339 time")
+                    })?,
+                    public_key,
+                    signature,
+                }))
+            }
             _ => Err(AppError::field(
                 "checkpoint_seq",
                 "a checkpoint needs checkpoint_seq, checkpoint_head_hash, checkpoint_signed_at and checkpoint_signature",
@@ -133,8 +149,13 @@ pub async fn verify_chain(
     query: web::Query<VerifyQuery>,
 ) -> Result<web::Json<VerifyReport>, AppError> {
     policy::authorize(&principal, Permission::AuditRead)?;
-    let checkpoint = query.into_inner().checkpoint(state.signer.public_key_hex())?;
-    let report = state.db.run(move |conn| store::verify(conn, checkpoint)).await?;
+    let checkpoint = query
+        .into_inner()
+        .checkpoint(state.signer.public_key_hex())?;
+    let report = state
+        .db
+        .run(move |conn| store::verify(conn, checkpoint))
+        .await?;
     Ok(web::Json(report))
 }
 
@@ -151,9 +172,16 @@ pub async fn list_checkpoints(
     policy::authorize(&principal, Permission::AuditRead)?;
     let limit = page.limit()?;
     let after = page.cursor::<i64>()?;
-    let rows = state.db.run(move |conn| store::list_checkpoints(conn, after, limit + 1)).await?;
+    let rows = state
+        .db
+        .run(move |conn| store::list_checkpoints(conn, after, limit + 1))
+        .await?;
     let (items, next_cursor) = split_page(rows, limit, |c| c.seq);
-    Ok(web::Json(CheckpointPage { items, next_cursor, public_key: state.signer.public_key_hex() }))
+    Ok(web::Json(CheckpointPage {
+        items,
+        next_cursor,
+        public_key: state.signer.public_key_hex(),
+    }))
 }
 
 /// Sign the current head now (if not already signed) and return the newest checkpoint.
@@ -162,7 +190,10 @@ pub async fn list_checkpoints(
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
-pub async fn create_checkpoint(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, AppError> {
+pub async fn create_checkpoint(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::AuditCheckpoint)?;
     let signer = state.signer.clone();
     let (created, latest) = state
@@ -179,7 +210,13 @@ pub async fn create_checkpoint(state: web::Data<AppState>, principal: Principal)
             Ok((created.is_some(), latest))
         })
         .await?;
-    let checkpoint = latest.ok_or_else(|| AppError::conflict("audit_chain_empty", "there are no events to sign yet"))?;
-    let status = if created { actix_web::http::StatusCode::CREATED } else { actix_web::http::StatusCode::OK };
+    let checkpoint = latest.ok_or_else(|| {
+        AppError::conflict("audit_chain_empty", "there are no events to sign yet")
+    })?;
+    let status = if created {
+        actix_web::http::StatusCode::CREATED
+    } else {
+        actix_web::http::StatusCode::OK
+    };
     Ok(HttpResponse::build(status).json(checkpoint))
 }

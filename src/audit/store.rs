@@ -13,7 +13,11 @@ use crate::error::AppError;
 
 /// Appends one event in the caller's transaction. Call it last in the transaction: it takes the
 /// chain lock, which is then held only until commit.
-pub fn append(conn: &mut Conn, ctx: &AuditContext, event: NewAuditEvent) -> Result<AuditEvent, AppError> {
+pub fn append(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    event: NewAuditEvent,
+) -> Result<AuditEvent, AppError> {
     let payload = chain::canonical_payload(&event.payload).map_err(AppError::internal)?;
     lock_audit_chain(conn)?;
     let (seq, prev_hash) = match head(conn)? {
@@ -21,7 +25,9 @@ pub fn append(conn: &mut Conn, ctx: &AuditContext, event: NewAuditEvent) -> Resu
         None => (1, GENESIS_HASH.to_string()),
     };
     let (actor_id, actor_role, actor_agency, actor_label) = match &ctx.actor {
-        Actor::User { id, role, agency } => (Some(*id), Some(role.as_str().to_string()), *agency, None),
+        Actor::User { id, role, agency } => {
+            (Some(*id), Some(role.as_str().to_string()), *agency, None)
+        }
         Actor::Cli { operator } => (None, None, None, Some(operator.clone())),
         Actor::System { job } => (None, None, None, Some(job.clone())),
         Actor::Anonymous => (None, None, None, None),
@@ -45,7 +51,9 @@ pub fn append(conn: &mut Conn, ctx: &AuditContext, event: NewAuditEvent) -> Resu
         hash: String::new(),
     };
     row.hash = chain::event_hash(&row).map_err(AppError::internal)?;
-    diesel::insert_into(audit_events::table).values(&row).execute(conn)?;
+    diesel::insert_into(audit_events::table)
+        .values(&row)
+        .execute(conn)?;
     Ok(row)
 }
 
@@ -71,7 +79,11 @@ pub struct EventFilter {
     pub after_seq: Option<i64>,
 }
 
-pub fn list(conn: &mut Conn, filter: &EventFilter, limit: i64) -> Result<Vec<AuditEvent>, AppError> {
+pub fn list(
+    conn: &mut Conn,
+    filter: &EventFilter,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, AppError> {
     let mut query = audit_events::table.into_boxed();
     if let Some(v) = &filter.object_type {
         query = query.filter(audit_events::object_type.eq(v.clone()));
@@ -97,13 +109,19 @@ pub fn list(conn: &mut Conn, filter: &EventFilter, limit: i64) -> Result<Vec<Aud
     if let Some(v) = filter.after_seq {
         query = query.filter(audit_events::seq.gt(v));
     }
-    Ok(query.order(audit_events::seq.asc()).limit(limit).load(conn)?)
+    Ok(query
+        .order(audit_events::seq.asc())
+        .limit(limit)
+        .load(conn)?)
 }
 
 const VERIFY_BATCH: i64 = 2_000;
 
 /// Calls `visit` with every event in order, a batch at a time (constant memory).
-pub fn for_each_event(conn: &mut Conn, mut visit: impl FnMut(&AuditEvent) -> bool) -> Result<(), AppError> {
+pub fn for_each_event(
+    conn: &mut Conn,
+    mut visit: impl FnMut(&AuditEvent) -> bool,
+) -> Result<(), AppError> {
     let mut after = 0i64;
     loop {
         let batch: Vec<AuditEvent> = audit_events::table
@@ -144,12 +162,19 @@ pub fn find_checkpoint(conn: &mut Conn, seq: i64) -> Result<Option<Checkpoint>, 
     Ok(audit_checkpoints::table.find(seq).first(conn).optional()?)
 }
 
-pub fn list_checkpoints(conn: &mut Conn, after_seq: Option<i64>, limit: i64) -> Result<Vec<Checkpoint>, AppError> {
+pub fn list_checkpoints(
+    conn: &mut Conn,
+    after_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Checkpoint>, AppError> {
     let mut query = audit_checkpoints::table.into_boxed();
     if let Some(after) = after_seq {
         query = query.filter(audit_checkpoints::seq.gt(after));
     }
-    Ok(query.order(audit_checkpoints::seq.asc()).limit(limit).load(conn)?)
+    Ok(query
+        .order(audit_checkpoints::seq.asc())
+        .limit(limit)
+        .load(conn)?)
 }
 
 /// Signs the current head unless it is already checkpointed. Returns the new checkpoint, if any.

@@ -51,8 +51,9 @@ impl TokenService {
             JwtKeySource::EdDsaPem(pem) => {
                 let pem = std::str::from_utf8(pem.expose_secret())
                     .map_err(|_| AppError::internal("JWT_ED25519_KEY_FILE is not PEM text"))?;
-                let key = SigningKey::from_pkcs8_pem(pem)
-                    .map_err(|_| AppError::internal("JWT_ED25519_KEY_FILE is not a PKCS#8 Ed25519 private key"))?;
+                let key = SigningKey::from_pkcs8_pem(pem).map_err(|_| {
+                    AppError::internal("JWT_ED25519_KEY_FILE is not a PKCS#8 Ed25519 private key")
+                })?;
                 let der = key
                     .to_pkcs8_der()
                     .map_err(|_| AppError::internal("cannot encode the Ed25519 key"))?;
@@ -86,7 +87,14 @@ impl TokenService {
     }
 
     /// Issues a token for one session.
-    pub fn issue(&self, user: UserId, role: Role, agency: Option<AgencyId>, jti: Uuid, now: i64) -> Result<(String, Claims), AppError> {
+    pub fn issue(
+        &self,
+        user: UserId,
+        role: Role,
+        agency: Option<AgencyId>,
+        jti: Uuid,
+        now: i64,
+    ) -> Result<(String, Claims), AppError> {
         let claims = Claims {
             sub: user,
             role,
@@ -106,6 +114,8 @@ impl TokenService {
     pub fn validate(&self, token: &str) -> Result<Claims, AppError> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
-            .map_err(|_| AppError::unauthorized("invalid_token", "the access token is invalid or expired"))
+            .map_err(|_| {
+                AppError::unauthorized("invalid_token", "the access token is invalid or expired")
+            })
     }
 }

@@ -14,10 +14,16 @@ use crate::http::state::AppState;
 /// Checks credentials. Unknown email, wrong password, disabled or not-yet-activated account all
 /// take the same path (a full argon2 verification) and give the same 401; five failures for one
 /// email within the window give 429, whether or not the account exists.
-pub async fn login(state: &AppState, email: &str, password: String, request_id: String) -> Result<LoginResponse, AppError> {
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: String,
+    request_id: String,
+) -> Result<LoginResponse, AppError> {
     let email = normalize_email(email);
     let email_digest = state.digester.digest(&email);
-    let window = chrono::Duration::from_std(state.config.login_window).unwrap_or(chrono::Duration::minutes(15));
+    let window = chrono::Duration::from_std(state.config.login_window)
+        .unwrap_or(chrono::Duration::minutes(15));
     let max_failures = state.config.login_max_failures;
 
     let (digest, lookup_email) = (email_digest.clone(), email.clone());
@@ -30,28 +36,47 @@ pub async fn login(state: &AppState, email: &str, password: String, request_id: 
         })
         .await?;
     if failures >= max_failures {
-        let retry_at = oldest.map(|t| t.as_datetime() + window).unwrap_or_else(chrono::Utc::now);
+        let retry_at = oldest
+            .map(|t| t.as_datetime() + window)
+            .unwrap_or_else(chrono::Utc::now);
         let retry_after_secs = (retry_at - chrono::Utc::now()).num_seconds().max(1) as u64;
-        return Err(AppError::TooManyRequests { code: "too_many_login_attempts", retry_after_secs });
+        return Err(AppError::TooManyRequests {
+            code: "too_many_login_attempts",
+            retry_after_secs,
+        });
     }
 
-    let usable = user.as_ref().filter(|u| u.active).and_then(|u| u.password_hash.clone());
+    let usable = user
+        .as_ref()
+        .filter(|u| u.active)
+        .and_then(|u| u.password_hash.clone());
     let matched = state.hasher.verify(password, usable).await?;
     match user.filter(|_| matched) {
         Some(user) => start_session(state, user, request_id).await,
         None => {
             record_failure(state, email_digest, request_id).await?;
-            Err(AppError::unauthorized("invalid_credentials", "the email or password is wrong"))
+            Err(AppError::unauthorized(
+                "invalid_credentials",
+                "the email or password is wrong",
+            ))
         }
     }
 }
 
-async fn start_session(state: &AppState, user: User, request_id: String) -> Result<LoginResponse, AppError> {
+async fn start_session(
+    state: &AppState,
+    user: User,
+    request_id: String,
+) -> Result<LoginResponse, AppError> {
     let jti = Uuid::now_v7();
     let now = Timestamp::now();
-    let (token, claims) = state
-        .tokens
-        .issue(user.id, user.role(), user.agency_id, jti, now.as_datetime().timestamp())?;
+    let (token, claims) = state.tokens.issue(
+        user.id,
+        user.role(),
+        user.agency_id,
+        jti,
+        now.as_datetime().timestamp(),
+    )?;
     let expires_at = Timestamp::from_datetime(
         chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(chrono::Utc::now),
     );
@@ -61,7 +86,11 @@ async fn start_session(state: &AppState, user: User, request_id: String) -> Resu
         .write(move |conn| {
             store::create_session(conn, jti, session_user.id, now, expires_at)?;
             let ctx = AuditContext {
-                actor: Actor::User { id: session_user.id, role: session_user.role(), agency: session_user.agency_id },
+                actor: Actor::User {
+                    id: session_user.id,
+                    role: session_user.role(),
+                    agency: session_user.agency_id,
+                },
                 request_id: Some(request_id),
             };
             audit::append(
@@ -69,7 +98,9 @@ async fn start_session(state: &AppState, user: User, request_id: String) -> Resu
                 &ctx,
                 NewAuditEvent::new("auth.login_succeeded", "session", jti)
                     .agency(session_user.agency_id)
-                    .payload(json!({"user_id": session_user.id, "expires_at": expires_at.to_rfc3339()})),
+                    .payload(
+                        json!({"user_id": session_user.id, "expires_at": expires_at.to_rfc3339()}),
+                    ),
             )?;
             Ok(())
         })
@@ -82,12 +113,19 @@ async fn start_session(state: &AppState, user: User, request_id: String) -> Resu
     })
 }
 
-async fn record_failure(state: &AppState, email_digest: String, request_id: String) -> Result<(), AppError> {
+async fn record_failure(
+    state: &AppState,
+    email_digest: String,
+    request_id: String,
+) -> Result<(), AppError> {
     state
         .db
         .write(move |conn| {
             store::record_failure(conn, &email_digest)?;
-            let ctx = AuditContext { actor: Actor::Anonymous, request_id: Some(request_id) };
+            let ctx = AuditContext {
+                actor: Actor::Anonymous,
+                request_id: Some(request_id),
+            };
             let mut event = NewAuditEvent::new("auth.login_failed", "session", "");
             event.object_id = None;
             audit::append(conn, &ctx, event.payload(json!({"email": email_digest})))?;
@@ -97,22 +135,36 @@ async fn record_failure(state: &AppState, email_digest: String, request_id: Stri
 }
 
 /// Sets a password with a one-time activation or reset token.
-pub async fn activate(state: &AppState, token: String, password: String, request_id: String) -> Result<(), AppError> {
+pub async fn activate(
+    state: &AppState,
+    token: String,
+    password: String,
+    request_id: String,
+) -> Result<(), AppError> {
     let lookup_token = token.clone();
     let found = state
         .db
-        .run(move |conn| match store::find_activation_token(conn, &lookup_token)? {
-            Some((user_id, purpose)) => Ok(store::find_by_id(conn, user_id)?.map(|u| (u, purpose))),
-            None => Ok(None),
-        })
+        .run(
+            move |conn| match store::find_activation_token(conn, &lookup_token)? {
+                Some((user_id, purpose)) => {
+                    Ok(store::find_by_id(conn, user_id)?.map(|u| (u, purpose)))
+                }
+                None => Ok(None),
+            },
+        )
         .await?;
     let (user, purpose) = found.ok_or_else(|| {
-        AppError::invalid("invalid_activation_token", "the activation token is unknown, used or expired")
+        AppError::invalid(
+            "invalid_activation_token",
+            "the activation token is unknown, used or expired",
+        )
     })?;
     check_password_strength(&password, &user.email).map_err(|m| AppError::field("password", m))?;
     let hash = state.hasher.hash(password).await?;
     state
         .db
-        .write(move |conn| store::set_password_with_token(conn, &token, &user, &purpose, hash, Some(request_id)))
+        .write(move |conn| {
+            store::set_password_with_token(conn, &token, &user, &purpose, hash, Some(request_id))
+        })
         .await
 }

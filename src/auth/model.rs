@@ -31,7 +31,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::HrOfficer, Role::Panelist, Role::AppointingOfficial, Role::Auditor];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::HrOfficer,
+        Role::Panelist,
+        Role::AppointingOfficial,
+        Role::Auditor,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -49,7 +55,10 @@ impl Role {
 
     /// Whether a user of this role must belong to an agency.
     pub fn requires_agency(&self) -> bool {
-        matches!(self, Role::HrOfficer | Role::Panelist | Role::AppointingOfficial)
+        matches!(
+            self,
+            Role::HrOfficer | Role::Panelist | Role::AppointingOfficial
+        )
     }
 
     /// Whether a user of this role may be national (without an agency).
@@ -186,8 +195,21 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 const COMMON_PASSWORDS: &[&str] = &[
-    "password", "passw0rd", "123456", "12345678", "123456789", "qwerty", "letmein", "welcome", "admin",
-    "iloveyou", "indonesia", "jakarta", "merdeka", "rahasia", "bismillah",
+    "password",
+    "passw0rd",
+    "123456",
+    "12345678",
+    "123456789",
+    "qwerty",
+    "letmein",
+    "welcome",
+    "admin",
+    "iloveyou",
+    "indonesia",
+    "jakarta",
+    "merdeka",
+    "rahasia",
+    "bismillah",
 ];
 
 /// Refuses weak passwords: at least 12 characters, three character classes, not built on a
@@ -210,10 +232,17 @@ pub fn check_password_strength(password: &str, email: &str) -> Result<(), String
         return Err("must mix at least three of: lower case, upper case, digits, symbols".into());
     }
     let lowered = password.to_lowercase();
-    if COMMON_PASSWORDS.iter().any(|common| lowered.contains(common)) {
+    if COMMON_PASSWORDS
+        .iter()
+        .any(|common| lowered.contains(common))
+    {
         return Err("must not contain a common password".into());
     }
-    let local_part = normalize_email(email).split('@').next().unwrap_or_default().to_string();
+    let local_part = normalize_email(email)
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     if local_part.len() >= 4 && lowered.contains(&local_part) {
         return Err("must not contain the account's email name".into());
     }

@@ -33,7 +33,9 @@ pub fn verify_blocking(password: &str, stored: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return false;
     };
-    argon2().map(|a| a.verify_password(password.as_bytes(), &parsed).is_ok()).unwrap_or(false)
+    argon2()
+        .map(|a| a.verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
 }
 
 /// A bounded hashing pool: at most `threads` hashes run at once on blocking threads, the rest
@@ -49,7 +51,8 @@ pub struct PasswordHasher {
 impl PasswordHasher {
     pub fn new(threads: usize) -> Result<Self, AppError> {
         let mut random = [0u8; 24];
-        getrandom::fill(&mut random).map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
+        getrandom::fill(&mut random)
+            .map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
         Ok(Self {
             permits: Arc::new(Semaphore::new(threads.max(1))),
             dummy_hash: Arc::new(hash_blocking(&hex::encode(random))?),
@@ -70,11 +73,16 @@ impl PasswordHasher {
     pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, AppError> {
         let has_hash = stored.is_some();
         let target = stored.unwrap_or_else(|| self.dummy_hash.as_str().to_string());
-        let matched = self.on_pool(move || verify_blocking(&password, &target)).await?;
+        let matched = self
+            .on_pool(move || verify_blocking(&password, &target))
+            .await?;
         Ok(matched && has_hash)
     }
 
-    async fn on_pool<R: Send + 'static>(&self, job: impl FnOnce() -> R + Send + 'static) -> Result<R, AppError> {
+    async fn on_pool<R: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> R + Send + 'static,
+    ) -> Result<R, AppError> {
         let _permit = self
             .permits
             .acquire()
@@ -93,7 +101,10 @@ mod tests {
     #[test]
     fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
         let hash = hash_blocking("Kopi-Tubruk-7-Pagi").unwrap_or_default();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(verify_blocking("Kopi-Tubruk-7-Pagi", &hash));
         assert!(!verify_blocking("kopi-tubruk-7-pagi", &hash));
         assert!(!verify_blocking("anything", "not-a-hash"));

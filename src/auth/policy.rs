@@ -28,7 +28,11 @@ impl Principal {
 
     pub fn audit_context(&self, request_id: Option<String>) -> AuditContext {
         AuditContext {
-            actor: Actor::User { id: self.user_id, role: self.role, agency: self.agency },
+            actor: Actor::User {
+                id: self.user_id,
+                role: self.role,
+                agency: self.agency,
+            },
             request_id,
         }
     }
@@ -96,7 +100,11 @@ pub fn authorize(principal: &Principal, permission: Permission) -> Result<(), Ap
 
 /// May the caller do `permission` on this object? A grant on the object admits whatever the
 /// role and agency; otherwise role first (403), then scope (404).
-pub fn authorize_object(principal: &Principal, permission: Permission, object: &ObjectRef) -> Result<(), AppError> {
+pub fn authorize_object(
+    principal: &Principal,
+    permission: Permission,
+    object: &ObjectRef,
+) -> Result<(), AppError> {
     if granted(principal, permission, object) {
         return Ok(());
     }
@@ -108,7 +116,11 @@ pub fn authorize_object(principal: &Principal, permission: Permission, object: &
 
 /// The agency filter for list queries: `None` = every agency (national users).
 pub fn list_scope(principal: &Principal) -> Option<AgencyId> {
-    if principal.is_national() { None } else { principal.agency }
+    if principal.is_national() {
+        None
+    } else {
+        principal.agency
+    }
 }
 
 #[cfg(test)]
@@ -116,11 +128,21 @@ mod tests {
     use super::*;
 
     fn principal(role: Role, agency: Option<AgencyId>) -> Principal {
-        Principal { user_id: UserId::generate(), role, agency, session: uuid::Uuid::nil(), grants: vec![] }
+        Principal {
+            user_id: UserId::generate(),
+            role,
+            agency,
+            session: uuid::Uuid::nil(),
+            grants: vec![],
+        }
     }
 
     fn object(agency: Option<AgencyId>) -> ObjectRef {
-        ObjectRef { kind: "agency", id: "x".into(), agency }
+        ObjectRef {
+            kind: "agency",
+            id: "x".into(),
+            agency,
+        }
     }
 
     #[test]
@@ -144,11 +166,22 @@ mod tests {
     #[test]
     fn a_grant_admits_a_user_from_another_agency_to_that_object_only() {
         let mut panelist = principal(Role::Panelist, Some(AgencyId::generate()));
-        let stage = ObjectRef { kind: "stage", id: "s1".into(), agency: Some(AgencyId::generate()) };
+        let stage = ObjectRef {
+            kind: "stage",
+            id: "s1".into(),
+            agency: Some(AgencyId::generate()),
+        };
         assert!(authorize_object(&panelist, Permission::AuditRead, &stage).is_err());
-        panelist.grants.push(Grant { permission: Permission::AuditRead, kind: "stage", id: "s1".into() });
+        panelist.grants.push(Grant {
+            permission: Permission::AuditRead,
+            kind: "stage",
+            id: "s1".into(),
+        });
         assert!(authorize_object(&panelist, Permission::AuditRead, &stage).is_ok());
-        let other_stage = ObjectRef { id: "s2".into(), ..stage };
+        let other_stage = ObjectRef {
+            id: "s2".into(),
+            ..stage
+        };
         assert!(authorize_object(&panelist, Permission::AuditRead, &other_stage).is_err());
     }
 }

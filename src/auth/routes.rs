@@ -7,8 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::login;
 use super::model::{
-    ActivateRequest, ActivationToken, CreateUserRequest, LoginRequest, LoginResponse, Role, UpdateUserRequest,
-    UserCreated, UserId, UserView, normalize_email,
+    ActivateRequest, ActivationToken, CreateUserRequest, LoginRequest, LoginResponse, Role,
+    UpdateUserRequest, UserCreated, UserId, UserView, normalize_email,
 };
 use super::policy::{self, ObjectRef, Permission, Principal};
 use super::rules;
@@ -37,7 +37,11 @@ pub struct UserListQuery {
 }
 
 fn user_object(user: &super::model::User) -> ObjectRef {
-    ObjectRef { kind: "user", id: user.id.to_string(), agency: user.agency_id }
+    ObjectRef {
+        kind: "user",
+        id: user.id.to_string(),
+        agency: user.agency_id,
+    }
 }
 
 /// Exchange email and password for a short-lived access token.
@@ -51,7 +55,9 @@ pub async fn login_user(
     body: JsonBody<LoginRequest>,
 ) -> Result<web::Json<LoginResponse>, AppError> {
     let LoginRequest { email, password } = body.value;
-    Ok(web::Json(login::login(&state, &email, password, request_id.0).await?))
+    Ok(web::Json(
+        login::login(&state, &email, password, request_id.0).await?,
+    ))
 }
 
 /// Revoke the caller's token.
@@ -69,7 +75,11 @@ pub async fn logout_user(
         .db
         .write(move |conn| {
             store::revoke_session(conn, jti)?;
-            audit::append(conn, &ctx, NewAuditEvent::new("auth.logout", "session", jti).agency(principal.agency))?;
+            audit::append(
+                conn,
+                &ctx,
+                NewAuditEvent::new("auth.logout", "session", jti).agency(principal.agency),
+            )?;
             Ok(())
         })
         .await?;
@@ -94,10 +104,17 @@ pub async fn activate_account(
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
     responses((status = 200, body = UserView), (status = 401, body = Problem)), security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
-pub async fn get_me(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<UserView>, AppError> {
+pub async fn get_me(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<web::Json<UserView>, AppError> {
     let id = principal.user_id;
-    let user = state.db.run(move |conn| store::find_by_id(conn, id)).await?;
-    user.map(|u| web::Json(u.into())).ok_or_else(AppError::not_found)
+    let user = state
+        .db
+        .run(move |conn| store::find_by_id(conn, id))
+        .await?;
+    user.map(|u| web::Json(u.into()))
+        .ok_or_else(AppError::not_found)
 }
 
 /// Create an account; the response carries the one-time activation token (shown once).
@@ -118,7 +135,11 @@ pub async fn create_user(
     let request = body.value;
     let agency = rules::agency_for_new_user(&principal, request.role, request.agency_id)?;
     let ctx = principal.audit_context(Some(request_id.0));
-    let once = key.0.map(|key| Idempotent { user: principal.user_id, key, request_hash: body.body_sha256.clone() });
+    let once = key.0.map(|key| Idempotent {
+        user: principal.user_id,
+        key,
+        request_hash: body.body_sha256.clone(),
+    });
     let (digester, ttl) = (state.digester.clone(), state.config.activation_ttl);
     idempotency::run_once(&state.db, once, StatusCode::CREATED, move |conn| {
         if let Some(agency) = agency
@@ -135,7 +156,10 @@ pub async fn create_user(
         };
         let user = store::create(conn, &ctx, &digester, new)?;
         let (token, expires_at) = store::issue_activation_token(conn, user.id, "activation", ttl)?;
-        Ok(UserCreated { user: user.into(), activation: ActivationToken { token, expires_at } })
+        Ok(UserCreated {
+            user: user.into(),
+            activation: ActivationToken { token, expires_at },
+        })
     })
     .await
 }
@@ -155,14 +179,29 @@ pub async fn list_users(
     let limit = page.limit()?;
     let scope = policy::list_scope(&principal);
     let agency = match (scope, filter.agency_id) {
-        (Some(own), Some(asked)) if own != asked => return Ok(web::Json(UserPage { items: vec![], next_cursor: None })),
+        (Some(own), Some(asked)) if own != asked => {
+            return Ok(web::Json(UserPage {
+                items: vec![],
+                next_cursor: None,
+            }));
+        }
         (Some(own), _) => Some(own),
         (None, asked) => asked,
     };
-    let filter = UserFilter { agency, role: filter.role, after: page.cursor::<UserId>()? };
-    let rows = state.db.run(move |conn| store::list(conn, &filter, limit + 1)).await?;
+    let filter = UserFilter {
+        agency,
+        role: filter.role,
+        after: page.cursor::<UserId>()?,
+    };
+    let rows = state
+        .db
+        .run(move |conn| store::list(conn, &filter, limit + 1))
+        .await?;
     let (rows, next_cursor) = split_page(rows, limit, |u| u.id);
-    Ok(web::Json(UserPage { items: rows.into_iter().map(UserView::from).collect(), next_cursor }))
+    Ok(web::Json(UserPage {
+        items: rows.into_iter().map(UserView::from).collect(),
+        next_cursor,
+    }))
 }
 
 async fn load_user(state: &AppState, id: UserId) -> Result<super::model::User, AppError> {
@@ -212,7 +251,11 @@ pub async fn update_user(
     rules::check_user_change(&principal, &target, request.role, request.active)?;
     let ctx = principal.audit_context(Some(request_id.0));
     let digester = state.digester.clone();
-    let changes = UserChanges { full_name: request.full_name, role: request.role, active: request.active };
+    let changes = UserChanges {
+        full_name: request.full_name,
+        role: request.role,
+        active: request.active,
+    };
     let user = state
         .db
         .write(move |conn| store::update(conn, &ctx, &digester, target.id, changes))

@@ -19,7 +19,10 @@ pub fn find_by_id(conn: &mut Conn, id: UserId) -> Result<Option<User>, AppError>
 }
 
 pub fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>, AppError> {
-    Ok(users::table.filter(users::email.eq(email)).first(conn).optional()?)
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .first(conn)
+        .optional()?)
 }
 
 pub fn admin_exists(conn: &mut Conn) -> Result<bool, AppError> {
@@ -62,9 +65,17 @@ pub struct NewUser {
     pub password_hash: Option<String>,
 }
 
-pub fn create(conn: &mut Conn, ctx: &AuditContext, digester: &PersonalDigester, new: NewUser) -> Result<User, AppError> {
+pub fn create(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    digester: &PersonalDigester,
+    new: NewUser,
+) -> Result<User, AppError> {
     if find_by_email(conn, &new.email)?.is_some() {
-        return Err(AppError::conflict("email_taken", "a user with this email already exists"));
+        return Err(AppError::conflict(
+            "email_taken",
+            "a user with this email already exists",
+        ));
     }
     let now = Timestamp::now();
     let user = User {
@@ -78,7 +89,9 @@ pub fn create(conn: &mut Conn, ctx: &AuditContext, digester: &PersonalDigester, 
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(users::table).values(&user).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(&user)
+        .execute(conn)?;
     audit::append(
         conn,
         ctx,
@@ -112,16 +125,29 @@ pub fn update(
     let before: User = users::table.find(id).first(conn)?;
     let mut after = before.clone();
     let mut diff = serde_json::Map::new();
-    if let Some(name) = changes.full_name.map(|n| n.trim().to_string()).filter(|n| *n != before.full_name) {
-        diff.insert("full_name".into(), json!({"from": digester.digest(&before.full_name), "to": digester.digest(&name)}));
+    if let Some(name) = changes
+        .full_name
+        .map(|n| n.trim().to_string())
+        .filter(|n| *n != before.full_name)
+    {
+        diff.insert(
+            "full_name".into(),
+            json!({"from": digester.digest(&before.full_name), "to": digester.digest(&name)}),
+        );
         after.full_name = name;
     }
     if let Some(role) = changes.role.filter(|r| r.as_str() != before.role) {
-        diff.insert("role".into(), json!({"from": before.role, "to": role.as_str()}));
+        diff.insert(
+            "role".into(),
+            json!({"from": before.role, "to": role.as_str()}),
+        );
         after.role = role.as_str().into();
     }
     if let Some(active) = changes.active.filter(|a| *a != before.active) {
-        diff.insert("active".into(), json!({"from": before.active, "to": active}));
+        diff.insert(
+            "active".into(),
+            json!({"from": before.active, "to": active}),
+        );
         after.active = active;
     }
     if diff.is_empty() {
@@ -190,7 +216,10 @@ pub fn issue_activation_token(
 }
 
 /// The user a still-valid activation token belongs to.
-pub fn find_activation_token(conn: &mut Conn, token: &str) -> Result<Option<(UserId, String)>, AppError> {
+pub fn find_activation_token(
+    conn: &mut Conn,
+    token: &str,
+) -> Result<Option<(UserId, String)>, AppError> {
     let now = Timestamp::now();
     Ok(activation_tokens::table
         .filter(activation_tokens::token_hash.eq(token_digest(token)))
@@ -219,14 +248,24 @@ pub fn set_password_with_token(
     .set(activation_tokens::used_at.eq(Some(now)))
     .execute(conn)?;
     if consumed != 1 {
-        return Err(AppError::conflict("token_used", "the activation token has already been used"));
+        return Err(AppError::conflict(
+            "token_used",
+            "the activation token has already been used",
+        ));
     }
     diesel::update(users::table.find(user.id))
-        .set((users::password_hash.eq(Some(password_hash)), users::updated_at.eq(now)))
+        .set((
+            users::password_hash.eq(Some(password_hash)),
+            users::updated_at.eq(now),
+        ))
         .execute(conn)?;
     let revoked = revoke_user_sessions(conn, user.id)?;
     let ctx = AuditContext {
-        actor: crate::audit::model::Actor::User { id: user.id, role: user.role(), agency: user.agency_id },
+        actor: crate::audit::model::Actor::User {
+            id: user.id,
+            role: user.role(),
+            agency: user.agency_id,
+        },
         request_id,
     };
     audit::append(
@@ -239,7 +278,13 @@ pub fn set_password_with_token(
     Ok(())
 }
 
-pub fn create_session(conn: &mut Conn, jti: Uuid, user: UserId, issued_at: Timestamp, expires_at: Timestamp) -> Result<(), AppError> {
+pub fn create_session(
+    conn: &mut Conn,
+    jti: Uuid,
+    user: UserId,
+    issued_at: Timestamp,
+    expires_at: Timestamp,
+) -> Result<(), AppError> {
     diesel::insert_into(sessions::table)
         .values((
             sessions::jti.eq(crate::auth::model::SessionId(jti)),
@@ -295,7 +340,11 @@ pub fn revoke_user_sessions(conn: &mut Conn, user: UserId) -> Result<usize, AppE
 }
 
 /// Failed logins for this email digest within the window, and the oldest one's time.
-pub fn recent_failures(conn: &mut Conn, email_digest: &str, since: Timestamp) -> Result<(i64, Option<Timestamp>), AppError> {
+pub fn recent_failures(
+    conn: &mut Conn,
+    email_digest: &str,
+    since: Timestamp,
+) -> Result<(i64, Option<Timestamp>), AppError> {
     let rows: Vec<Timestamp> = login_failures::table
         .filter(login_failures::email_digest.eq(email_digest))
         .filter(login_failures::failed_at.gt(since))

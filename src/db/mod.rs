@@ -7,6 +7,7 @@ pub mod types;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -49,18 +50,23 @@ pub struct ConnectionManager {
 
 impl ConnectionManager {
     pub fn new(url: &str) -> Self {
-        Self { url: url.to_string() }
+        Self {
+            url: url.to_string(),
+        }
     }
 }
 
 /// SQLite accepts a plain path; `sqlite://` is accepted too and stripped.
 fn sqlite_path(url: &str) -> Option<&str> {
-    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
 }
 
 pub fn establish(url: &str) -> Result<AnyConnection, diesel::ConnectionError> {
     match Backend::from_url(url) {
-        Backend::Postgres => Ok(AnyConnection::Postgresql(diesel::PgConnection::establish(url)?)),
+        Backend::Postgres => Ok(AnyConnection::Postgresql(diesel::PgConnection::establish(
+            url,
+        )?)),
         Backend::Sqlite => {
             let path = sqlite_path(url).unwrap_or(url);
             let mut conn = diesel::SqliteConnection::establish(path)?;
@@ -173,11 +179,15 @@ fn prepare_sqlite_file(url: &str) -> Result<(), AppError> {
     if path == ":memory:" {
         return Ok(());
     }
-    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir)
             .map_err(|e| AppError::internal(format!("cannot create {}: {e}", dir.display())))?;
     }
-    let mut conn = establish(url).map_err(|e| AppError::internal(format!("cannot open SQLite: {e}")))?;
+    let mut conn =
+        establish(url).map_err(|e| AppError::internal(format!("cannot open SQLite: {e}")))?;
     conn.batch_execute("PRAGMA journal_mode = WAL;")?;
     Ok(())
 }
@@ -211,7 +221,8 @@ pub fn run_migrations(url: &str) -> Result<Vec<String>, AppError> {
     if Backend::from_url(url) == Backend::Sqlite {
         prepare_sqlite_file(url)?;
     }
-    let mut conn = establish(url).map_err(|e| AppError::unavailable(format!("cannot connect: {e}")))?;
+    let mut conn =
+        establish(url).map_err(|e| AppError::unavailable(format!("cannot connect: {e}")))?;
     let applied = match &mut conn {
         AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
         AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
@@ -220,14 +231,39 @@ pub fn run_migrations(url: &str) -> Result<Vec<String>, AppError> {
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
-/// True when every embedded migration of this backend has been applied.
+/// True when every embedded migration of this backend has been applied. Reads diesel's
+/// bookkeeping table directly, so it works for a server role that may not create tables.
 pub fn migrations_current(conn: &mut AnyConnection) -> Result<bool, AppError> {
-    let pending = match conn {
-        AnyConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
-        AnyConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    #[derive(diesel::QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
     }
-    .map_err(|e| AppError::unavailable(format!("cannot read migrations: {e}")))?;
-    Ok(!pending)
+    let embedded: Result<Vec<String>, _> = match conn {
+        AnyConnection::Postgresql(_) => {
+            MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+                .map(|ms| ms.iter().map(|m| m.name().version().to_string()).collect())
+        }
+        AnyConnection::Sqlite(_) => {
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                .map(|ms| ms.iter().map(|m| m.name().version().to_string()).collect())
+        }
+    };
+    let embedded =
+        embedded.map_err(|e| AppError::internal(format!("cannot list migrations: {e}")))?;
+    let applied: Vec<Applied> =
+        match diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load(conn) {
+            Ok(rows) => rows,
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("__diesel_schema_migrations") =>
+            {
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        };
+    let applied: std::collections::HashSet<String> =
+        applied.into_iter().map(|a| a.version).collect();
+    Ok(embedded.iter().all(|v| applied.contains(v)))
 }
 
 /// A cheap round trip used by the readiness probe.

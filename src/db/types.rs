@@ -102,7 +102,9 @@ impl ToSql<SqlTime, Sqlite> for Timestamp {
 }
 
 impl FromSql<SqlTime, Sqlite> for Timestamp {
-    fn from_sql(bytes: <Sqlite as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+    fn from_sql(
+        bytes: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
         let text = <String as FromSql<Text, Sqlite>>::from_sql(bytes)?;
         Self::parse(&text).ok_or_else(|| format!("invalid timestamp {text:?}").into())
     }
@@ -116,7 +118,9 @@ impl ToSql<SqlTime, MultiBackend> for Timestamp {
 }
 
 impl FromSql<SqlTime, MultiBackend> for Timestamp {
-    fn from_sql(bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+    fn from_sql(
+        bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
         bytes.from_sql::<Self, SqlTime>()
     }
 }

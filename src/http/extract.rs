@@ -38,7 +38,12 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|ct| {
-                let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let essence = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 essence == "application/json" || essence.ends_with("+json")
             })
             .unwrap_or(false);
@@ -59,15 +64,22 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| AppError::bad_request("body_unreadable", "the request body could not be read"))?;
+                let chunk = chunk.map_err(|_| {
+                    AppError::bad_request("body_unreadable", "the request body could not be read")
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(AppError::PayloadTooLarge { limit });
                 }
                 body.extend_from_slice(&chunk);
             }
             let value = parse_json::<T>(&body)?;
-            value.validate().map_err(|e| AppError::validation(field_errors(&e)))?;
-            Ok(JsonBody { value, body_sha256: hex::encode(Sha256::digest(&body)) })
+            value
+                .validate()
+                .map_err(|e| AppError::validation(field_errors(&e)))?;
+            Ok(JsonBody {
+                value,
+                body_sha256: hex::encode(Sha256::digest(&body)),
+            })
         })
     }
 }
@@ -78,16 +90,19 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         Ok(value) => {
-            deserializer
-                .end()
-                .map_err(|e| AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+            deserializer.end().map_err(|e| {
+                AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+            })?;
             Ok(value)
         }
         Err(error) => {
             let path = error.path().to_string();
             let inner = error.into_inner();
             if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-                Err(AppError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}")))
+                Err(AppError::bad_request(
+                    "malformed_json",
+                    format!("the body is not valid JSON: {inner}"),
+                ))
             } else {
                 let field = if path == "." { String::new() } else { path };
                 Err(AppError::Invalid {
@@ -117,7 +132,11 @@ pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
 
 fn collect_errors(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
     for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
@@ -183,7 +202,10 @@ impl FromRequest for Principal {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(|t| t.trim().to_string());
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
@@ -197,9 +219,18 @@ impl FromRequest for Principal {
                 .run(move |conn| users::session_is_valid(conn, jti, user, role, agency))
                 .await?;
             if !valid {
-                return Err(AppError::unauthorized("invalid_token", "the access token is invalid or expired"));
+                return Err(AppError::unauthorized(
+                    "invalid_token",
+                    "the access token is invalid or expired",
+                ));
             }
-            Ok(Principal { user_id: user, role, agency, session: jti, grants: Vec::new() })
+            Ok(Principal {
+                user_id: user,
+                role,
+                agency,
+                session: jti,
+                grants: Vec::new(),
+            })
         })
     }
 }

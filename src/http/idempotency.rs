@@ -30,9 +30,16 @@ impl FromRequest for IdempotencyKey {
             Some(value) => value
                 .to_str()
                 .ok()
-                .filter(|v| !v.is_empty() && v.len() <= 200 && v.chars().all(|c| c.is_ascii_graphic()))
+                .filter(|v| {
+                    !v.is_empty() && v.len() <= 200 && v.chars().all(|c| c.is_ascii_graphic())
+                })
                 .map(|v| IdempotencyKey(Some(v.to_string())))
-                .ok_or_else(|| AppError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 200 visible ASCII characters")),
+                .ok_or_else(|| {
+                    AppError::bad_request(
+                        "invalid_idempotency_key",
+                        "Idempotency-Key must be 1 to 200 visible ASCII characters",
+                    )
+                }),
         };
         std::future::ready(key)
     }
@@ -65,7 +72,9 @@ impl StoredResponse {
 }
 
 fn lookup(conn: &mut Conn, request: &Idempotent) -> Result<Option<StoredResponse>, AppError> {
-    let cutoff = Timestamp::from_datetime(Timestamp::now().as_datetime() - chrono::Duration::hours(RETENTION_HOURS));
+    let cutoff = Timestamp::from_datetime(
+        Timestamp::now().as_datetime() - chrono::Duration::hours(RETENTION_HOURS),
+    );
     let row: Option<(String, i32, String, Timestamp)> = idempotency_keys::table
         .find((request.user, &request.key))
         .select((
@@ -85,17 +94,26 @@ fn lookup(conn: &mut Conn, request: &Idempotent) -> Result<Option<StoredResponse
                 ));
             }
             let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
-            Ok(Some(StoredResponse { status, body, replayed: true }))
+            Ok(Some(StoredResponse {
+                status,
+                body,
+                replayed: true,
+            }))
         }
         Some(_) => {
-            diesel::delete(idempotency_keys::table.find((request.user, &request.key))).execute(conn)?;
+            diesel::delete(idempotency_keys::table.find((request.user, &request.key)))
+                .execute(conn)?;
             Ok(None)
         }
         None => Ok(None),
     }
 }
 
-fn remember(conn: &mut Conn, request: &Idempotent, response: &StoredResponse) -> Result<(), AppError> {
+fn remember(
+    conn: &mut Conn,
+    request: &Idempotent,
+    response: &StoredResponse,
+) -> Result<(), AppError> {
     diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::user_id.eq(request.user),
@@ -111,7 +129,12 @@ fn remember(conn: &mut Conn, request: &Idempotent, response: &StoredResponse) ->
 
 /// Runs `create` in one write transaction unless the key was seen; stores the response with the
 /// key in that same transaction. A concurrent twin that loses the race gets the winner's response.
-pub async fn run_once<T, F>(db: &Database, request: Option<Idempotent>, status: StatusCode, create: F) -> Result<HttpResponse, AppError>
+pub async fn run_once<T, F>(
+    db: &Database,
+    request: Option<Idempotent>,
+    status: StatusCode,
+    create: F,
+) -> Result<HttpResponse, AppError>
 where
     T: Serialize + 'static,
     F: FnOnce(&mut Conn) -> Result<T, AppError> + Send + 'static,
@@ -125,8 +148,13 @@ where
                 return Ok(stored);
             }
             let value = create(conn)?;
-            let body = serde_json::to_string(&value).map_err(|e| AppError::internal(format!("serialise: {e}")))?;
-            let response = StoredResponse { status, body, replayed: false };
+            let body = serde_json::to_string(&value)
+                .map_err(|e| AppError::internal(format!("serialise: {e}")))?;
+            let response = StoredResponse {
+                status,
+                body,
+                replayed: false,
+            };
             if let Some(request) = &attempt {
                 remember(conn, request, &response)?;
             }
@@ -135,7 +163,9 @@ where
         .await;
     match (result, request) {
         (Err(conflict @ AppError::Conflict { .. }), Some(request)) => {
-            let replay = db.run(move |conn| write_transaction(conn, |conn| lookup(conn, &request))).await?;
+            let replay = db
+                .run(move |conn| write_transaction(conn, |conn| lookup(conn, &request)))
+                .await?;
             replay.map(StoredResponse::into_response).ok_or(conflict)
         }
         (result, _) => result.map(StoredResponse::into_response),

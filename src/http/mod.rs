@@ -31,7 +31,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(resource("/openapi.json").route(web::get().to(ops::openapi_json)))
                 .service(resource("/auth/login").route(web::post().to(auth::routes::login_user)))
                 .service(resource("/auth/logout").route(web::post().to(auth::routes::logout_user)))
-                .service(resource("/auth/activate").route(web::post().to(auth::routes::activate_account)))
+                .service(
+                    resource("/auth/activate")
+                        .route(web::post().to(auth::routes::activate_account)),
+                )
                 .service(resource("/me").route(web::get().to(auth::routes::get_me)))
                 .service(
                     resource("/users")
@@ -43,7 +46,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(auth::routes::get_user))
                         .route(web::patch().to(auth::routes::update_user)),
                 )
-                .service(resource("/users/{id}/reset-password").route(web::post().to(auth::routes::reset_password)))
+                .service(
+                    resource("/users/{id}/reset-password")
+                        .route(web::post().to(auth::routes::reset_password)),
+                )
                 .service(
                     resource("/agencies")
                         .route(web::get().to(agencies::routes::list_agencies))
@@ -56,7 +62,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::delete().to(agencies::routes::delete_agency)),
                 )
                 .service(resource("/audit/events").route(web::get().to(audit::routes::list_events)))
-                .service(resource("/audit/verify").route(web::get().to(audit::routes::verify_chain)))
+                .service(
+                    resource("/audit/verify").route(web::get().to(audit::routes::verify_chain)),
+                )
                 .service(
                     resource("/audit/checkpoints")
                         .route(web::get().to(audit::routes::list_checkpoints))
@@ -68,10 +76,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Path, query and payload errors in the one problem format.
 pub fn extractor_configs(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     cfg.app_data(web::PathConfig::default().error_handler(|err, _| {
-        AppError::bad_request("invalid_path_parameter", format!("a path parameter is malformed: {err}")).into()
+        AppError::bad_request(
+            "invalid_path_parameter",
+            format!("a path parameter is malformed: {err}"),
+        )
+        .into()
     }))
     .app_data(web::QueryConfig::default().error_handler(|err, _| {
-        AppError::bad_request("invalid_query", format!("the query string is malformed: {err}")).into()
+        AppError::bad_request(
+            "invalid_query",
+            format!("the query string is malformed: {err}"),
+        )
+        .into()
     }))
     .app_data(web::PayloadConfig::new(max_body_bytes))
     .app_data(web::JsonConfig::default().limit(max_body_bytes));

@@ -17,7 +17,9 @@ pub struct Health {
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn healthz() -> web::Json<Health> {
-    web::Json(Health { status: "ok".into() })
+    web::Json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// The database is reachable and every migration is applied; 503 otherwise.
@@ -32,9 +34,14 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, App
         })
         .await?;
     if !current {
-        return Err(AppError::Unavailable { code: "migrations_pending", detail: "database migrations are not applied".into() });
+        return Err(AppError::Unavailable {
+            code: "migrations_pending",
+            detail: "database migrations are not applied".into(),
+        });
     }
-    Ok(web::Json(Health { status: "ready".into() }))
+    Ok(web::Json(Health {
+        status: "ready".into(),
+    }))
 }
 
 /// Prometheus text exposition.
@@ -42,7 +49,9 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, App
     responses((status = 200, content_type = "text/plain", body = String)))]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let text = state.metrics.render(&state.db)?;
-    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text))
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(text))
 }
 
 /// This OpenAPI document.
@@ -54,7 +63,10 @@ pub async fn openapi_json() -> HttpResponse {
 
 /// Unknown routes answer in the same problem format.
 pub async fn route_not_found() -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound { code: "route_not_found", detail: "no such endpoint".into() })
+    Err(AppError::NotFound {
+        code: "route_not_found",
+        detail: "no such endpoint".into(),
+    })
 }
 
 pub async fn method_not_allowed() -> Result<HttpResponse, AppError> {

@@ -22,7 +22,10 @@ impl PageQuery {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
             Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(_) => Err(AppError::field("limit", format!("must be between 1 and {MAX_LIMIT}"))),
+            Some(_) => Err(AppError::field(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            )),
         }
     }
 
@@ -30,13 +33,20 @@ impl PageQuery {
     pub fn cursor<T: std::str::FromStr>(&self) -> Result<Option<T>, AppError> {
         self.cursor
             .as_deref()
-            .map(|c| c.parse::<T>().map_err(|_| AppError::field("cursor", "is not a cursor this list issued")))
+            .map(|c| {
+                c.parse::<T>()
+                    .map_err(|_| AppError::field("cursor", "is not a cursor this list issued"))
+            })
             .transpose()
     }
 }
 
 /// Takes one more row than the page size to know whether another page follows.
-pub fn split_page<T, C: ToString>(mut rows: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> C) -> (Vec<T>, Option<String>) {
+pub fn split_page<T, C: ToString>(
+    mut rows: Vec<T>,
+    limit: i64,
+    cursor_of: impl Fn(&T) -> C,
+) -> (Vec<T>, Option<String>) {
     if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         let next = rows.last().map(|r| cursor_of(r).to_string());

@@ -79,10 +79,18 @@ async fn logout_and_disabling_revoke_tokens_at_once() {
     let admin = app.admin().await;
     let agency = app.agency(&admin, "KEMENKES").await;
     let hr = app.user(Role::HrOfficer, Some(agency)).await;
-    assert_eq!(app.get("/api/v1/me", &hr).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.get("/api/v1/me", &hr).send().await.unwrap().status(),
+        200
+    );
     let out = app.post("/api/v1/auth/logout", &hr).send().await.unwrap();
     assert_eq!(out.status(), 204);
-    assert_problem(app.get("/api/v1/me", &hr).send().await.unwrap(), 401, "invalid_token").await;
+    assert_problem(
+        app.get("/api/v1/me", &hr).send().await.unwrap(),
+        401,
+        "invalid_token",
+    )
+    .await;
 
     let hr2 = app.user(Role::HrOfficer, Some(agency)).await;
     let disabled = app
@@ -92,7 +100,12 @@ async fn logout_and_disabling_revoke_tokens_at_once() {
         .await
         .unwrap();
     assert_eq!(disabled.status(), 200);
-    assert_problem(app.get("/api/v1/me", &hr2).send().await.unwrap(), 401, "invalid_token").await;
+    assert_problem(
+        app.get("/api/v1/me", &hr2).send().await.unwrap(),
+        401,
+        "invalid_token",
+    )
+    .await;
 
     let hr3 = app.user(Role::HrOfficer, Some(agency)).await;
     let demoted = app
@@ -102,28 +115,62 @@ async fn logout_and_disabling_revoke_tokens_at_once() {
         .await
         .unwrap();
     assert_eq!(demoted.status(), 200);
-    assert_problem(app.get("/api/v1/me", &hr3).send().await.unwrap(), 401, "invalid_token").await;
+    assert_problem(
+        app.get("/api/v1/me", &hr3).send().await.unwrap(),
+        401,
+        "invalid_token",
+    )
+    .await;
 }
 
 #[actix_web::test]
 async fn unknown_user_and_wrong_password_look_the_same_and_five_failures_throttle() {
     let app = TestApp::spawn().await;
     let user = app.user(Role::Auditor, None).await;
-    let unknown = assert_problem(app.login("nobody@test.go.id", "Wrong-Password-99").await, 401, "invalid_credentials").await;
-    let wrong = assert_problem(app.login(&user.email, "Wrong-Password-99").await, 401, "invalid_credentials").await;
+    let unknown = assert_problem(
+        app.login("nobody@test.go.id", "Wrong-Password-99").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let wrong = assert_problem(
+        app.login(&user.email, "Wrong-Password-99").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
     assert_eq!(unknown["detail"], wrong["detail"]);
 
     for _ in 0..4 {
-        assert_problem(app.login(&user.email, "Wrong-Password-99").await, 401, "invalid_credentials").await;
+        assert_problem(
+            app.login(&user.email, "Wrong-Password-99").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
     }
     let throttled = app.login(&user.email, TEST_PASSWORD).await;
-    let retry_after: u64 = throttled.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = throttled.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after > 0 && retry_after <= 900, "{retry_after}");
     assert_problem(throttled, 429, "too_many_login_attempts").await;
 
     // Throttling is per email, whether or not the account exists.
     for _ in 0..5 {
-        assert_problem(app.login("ghost@test.go.id", "Wrong-Password-99").await, 401, "invalid_credentials").await;
+        assert_problem(
+            app.login("ghost@test.go.id", "Wrong-Password-99").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
     }
-    assert_problem(app.login("ghost@test.go.id", "Wrong-Password-99").await, 429, "too_many_login_attempts").await;
+    assert_problem(
+        app.login("ghost@test.go.id", "Wrong-Password-99").await,
+        429,
+        "too_many_login_attempts",
+    )
+    .await;
 }

@@ -15,19 +15,31 @@ use asn_merit::config::Config;
 use asn_merit::db::types::Timestamp;
 use asn_merit::db::{self, AnyConnection, Backend};
 use asn_merit::http::state::AppState;
-use diesel::connection::SimpleConnection;
 use diesel::Connection;
+use diesel::connection::SimpleConnection;
 use serde_json::{Value, json};
 
 pub const TEST_PASSWORD: &str = "Sate-Padang-42-Enak";
 
 /// Which backend this run tests: PostgreSQL when TEST_DATABASE_URL is set, SQLite otherwise.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.is_empty())
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// Writes past the test harness's output capture, so the note shows in every run.
+pub fn announce(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{message}");
 }
 
 pub fn backend() -> Backend {
-    if postgres_url().is_some() { Backend::Postgres } else { Backend::Sqlite }
+    if postgres_url().is_some() {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
 }
 
 /// A database that exists for one test.
@@ -78,7 +90,11 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+        if path.is_dir() {
+            out.extend(walk(&path))
+        } else {
+            out.push(path)
+        }
     }
     out
 }
@@ -124,14 +140,20 @@ impl TestDb {
     pub fn fresh() -> Self {
         let dir = tempfile::tempdir().unwrap();
         match postgres_url() {
-            None => TestDb { url: dir.path().join("test.db").to_string_lossy().into_owned(), dir, pg_name: None },
+            None => TestDb {
+                url: dir.path().join("test.db").to_string_lossy().into_owned(),
+                dir,
+                pg_name: None,
+            },
             Some(url) => {
                 let template = template(&url);
                 let name = format!("asn_merit_test_{}", uuid::Uuid::new_v4().simple());
                 let mut admin = maintenance_connection(&url);
                 let mut attempts = 0;
                 loop {
-                    match admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}")) {
+                    match admin
+                        .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                    {
                         Ok(()) => break,
                         Err(e) if attempts < 20 => {
                             attempts += 1;
@@ -141,7 +163,11 @@ impl TestDb {
                         Err(e) => panic!("cannot create test database: {e}"),
                     }
                 }
-                TestDb { url: with_database(&url, &name), dir, pg_name: Some(name) }
+                TestDb {
+                    url: with_database(&url, &name),
+                    dir,
+                    pg_name: Some(name),
+                }
             }
         }
     }
@@ -153,7 +179,9 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else { return };
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
         let Some(url) = postgres_url() else { return };
         let mut admin = maintenance_connection(&url);
         let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
@@ -172,7 +200,8 @@ pub struct TestUser {
 
 fn precomputed_hash() -> String {
     static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| password::hash_blocking(TEST_PASSWORD).unwrap()).clone()
+    HASH.get_or_init(|| password::hash_blocking(TEST_PASSWORD).unwrap())
+        .clone()
 }
 
 pub struct TestApp {
@@ -196,7 +225,10 @@ impl TestApp {
 
     pub fn settings(db: &TestDb, extra: &[(&str, &str)]) -> HashMap<String, String> {
         let mut map: HashMap<String, String> = [
-            ("DATA_DIR", db.dir.path().join("data").to_string_lossy().into_owned()),
+            (
+                "DATA_DIR",
+                db.dir.path().join("data").to_string_lossy().into_owned(),
+            ),
             ("DATABASE_URL", db.url.clone()),
             ("WORKERS", "1".into()),
             ("DB_POOL_SIZE", "4".into()),
@@ -224,7 +256,13 @@ impl TestApp {
         let server = asn_merit::start_server(state.clone(), listener).unwrap();
         let handle = server.handle();
         actix_web::rt::spawn(server);
-        TestApp { base, http: reqwest::Client::new(), db, state, handle }
+        TestApp {
+            base,
+            http: reqwest::Client::new(),
+            db,
+            state,
+            handle,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -245,15 +283,24 @@ impl TestApp {
     }
 
     /// Runs blocking database work for fixtures and tampering.
-    pub async fn with_conn<R: Send + 'static>(&self, f: impl FnOnce(&mut AnyConnection) -> R + Send + 'static) -> R {
+    pub async fn with_conn<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> R + Send + 'static,
+    ) -> R {
         let url = self.db.url.clone();
-        actix_web::web::block(move || f(&mut db::establish(&url).unwrap())).await.unwrap()
+        actix_web::web::block(move || f(&mut db::establish(&url).unwrap()))
+            .await
+            .unwrap()
     }
 
     /// Creates an active user with a known password (fixture, audited as a CLI operator) and
     /// mints a session token for it.
     pub async fn user(&self, role: Role, agency: Option<AgencyId>) -> TestUser {
-        let email = format!("{}.{}@test.go.id", role.as_str(), &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        let email = format!(
+            "{}.{}@test.go.id",
+            role.as_str(),
+            &uuid::Uuid::new_v4().simple().to_string()[..10]
+        );
         let state = self.state.clone();
         let hash = precomputed_hash();
         let mail = email.clone();
@@ -264,7 +311,13 @@ impl TestApp {
                         conn,
                         &AuditContext::cli("test-fixture"),
                         &state.digester,
-                        users::NewUser { email: mail, full_name: "Fixture User".into(), role, agency_id: agency, password_hash: Some(hash) },
+                        users::NewUser {
+                            email: mail,
+                            full_name: "Fixture User".into(),
+                            role,
+                            agency_id: agency,
+                            password_hash: Some(hash),
+                        },
                     )
                 })
                 .unwrap()
@@ -272,16 +325,32 @@ impl TestApp {
             })
             .await;
         let token = self.mint_token(user_id, role, agency).await;
-        TestUser { id: user_id, email, role, agency, token }
+        TestUser {
+            id: user_id,
+            email,
+            role,
+            agency,
+            token,
+        }
     }
 
     pub async fn mint_token(&self, user: UserId, role: Role, agency: Option<AgencyId>) -> String {
         let jti = uuid::Uuid::now_v7();
         let now = Timestamp::now();
-        let (token, claims) = self.state.tokens.issue(user, role, agency, jti, now.as_datetime().timestamp()).unwrap();
-        let expires = Timestamp::from_datetime(chrono::DateTime::from_timestamp(claims.exp, 0).unwrap());
-        self.with_conn(move |conn| db::write_transaction(conn, |conn| users::create_session(conn, jti, user, now, expires)).unwrap())
-            .await;
+        let (token, claims) = self
+            .state
+            .tokens
+            .issue(user, role, agency, jti, now.as_datetime().timestamp())
+            .unwrap();
+        let expires =
+            Timestamp::from_datetime(chrono::DateTime::from_timestamp(claims.exp, 0).unwrap());
+        self.with_conn(move |conn| {
+            db::write_transaction(conn, |conn| {
+                users::create_session(conn, jti, user, now, expires)
+            })
+            .unwrap()
+        })
+        .await;
         token
     }
 
@@ -312,6 +381,11 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The database (and data directory) of this app, to start another server on it.
+    pub fn into_db(self) -> TestDb {
+        self.db
+    }
+
     pub async fn stop(&self) {
         self.handle.stop(true).await;
     }
@@ -320,12 +394,18 @@ impl TestApp {
 /// Asserts an RFC 9457 problem response with the given status and code; returns the body.
 pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
-    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string());
     assert_eq!(content_type.as_deref(), Some("application/problem+json"));
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], code, "problem body: {body}");
     assert_eq!(body["status"], status);
-    assert!(body["type"].is_string() && body["title"].is_string() && body["detail"].is_string(), "{body}");
+    assert!(
+        body["type"].is_string() && body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
     body
 }
 

@@ -115,6 +115,8 @@ BEGIN
             login_failures, idempotency_keys TO asn_merit_app;
         GRANT SELECT, INSERT ON audit_events, audit_checkpoints TO asn_merit_app;
         REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, audit_checkpoints FROM asn_merit_app;
+        -- Migration bookkeeping belongs to the owner role alone.
+        REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON __diesel_schema_migrations FROM asn_merit_app;
     END IF;
 END;
 $$;

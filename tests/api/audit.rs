@@ -1,0 +1,592 @@
+//! The audit chain: every change audited, concurrency-safe appends, and tamper detection in the
+//! database, in exports, and against signed checkpoints.
+
+use std::process::Command;
+
+use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, assert_problem, data_dir};
+use asn_merit::audit::chain::event_hash;
+use asn_merit::audit::model::AuditEvent;
+use asn_merit::auth::model::Role;
+use asn_merit::db::AnyConnection;
+use asn_merit::db::schema::audit_events;
+
+async fn events(app: &TestApp, auditor: &TestUser, query: &str) -> Vec<Value> {
+    let body: Value = app
+        .get(&format!("/api/v1/audit/events?limit=200{query}"), auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["items"].as_array().unwrap().clone()
+}
+
+async fn verify(app: &TestApp, auditor: &TestUser, query: &str) -> Value {
+    let response = app
+        .get(&format!("/api/v1/audit/verify{query}"), auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// Builds a chain of a dozen events through the API.
+async fn app_with_chain() -> (TestApp, TestUser) {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    for i in 0..5 {
+        let agency = app.agency(&admin, &format!("AG-{i}")).await;
+        let renamed = app
+            .patch(&format!("/api/v1/agencies/{agency}"), &admin)
+            .json(&json!({"name": format!("Renamed {i}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(renamed.status(), 200);
+    }
+    let auditor = app.user(Role::Auditor, None).await;
+    (app, auditor)
+}
+
+/// Lifts the append-only protection, as someone with direct database access could.
+fn unprotect(conn: &mut AnyConnection) {
+    match conn {
+        AnyConnection::Postgresql(c) => c
+            .batch_execute("ALTER TABLE audit_events DISABLE TRIGGER USER")
+            .unwrap(),
+        AnyConnection::Sqlite(c) => c
+            .batch_execute(
+                "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;",
+            )
+            .unwrap(),
+    }
+}
+
+fn load_chain(conn: &mut AnyConnection) -> Vec<AuditEvent> {
+    audit_events::table
+        .order(audit_events::seq.asc())
+        .load(conn)
+        .unwrap()
+}
+
+/// Recomputes every hash from `from_seq` on, as an attacker who controls the database would.
+fn rehash_from(conn: &mut AnyConnection, from_seq: i64) {
+    let chain = load_chain(conn);
+    let mut prev = chain
+        .iter()
+        .find(|e| e.seq == from_seq - 1)
+        .map(|e| e.hash.clone())
+        .unwrap_or_else(|| "0".repeat(64));
+    for mut event in chain.into_iter().filter(|e| e.seq >= from_seq) {
+        event.prev_hash = prev.clone();
+        event.hash = event_hash(&event).unwrap();
+        diesel::update(audit_events::table.find(event.seq))
+            .set((
+                audit_events::prev_hash.eq(&event.prev_hash),
+                audit_events::hash.eq(&event.hash),
+            ))
+            .execute(conn)
+            .unwrap();
+        prev = event.hash;
+    }
+}
+
+#[actix_web::test]
+async fn every_state_change_is_audited_with_actor_and_request_id_and_no_personal_data() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let agency = app.agency(&admin, "BKD-JATIM").await;
+    let created = app
+        .post("/api/v1/users", &admin)
+        .header("x-request-id", "req-create-user-1")
+        .json(&json!({"email": "dewi.lestari@jatim.go.id", "full_name": "Dewi Lestari", "role": "hr_officer", "agency_id": agency}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(created.headers()["x-request-id"], "req-create-user-1");
+    let user_id = created.json::<Value>().await.unwrap()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let patched = app
+        .patch(&format!("/api/v1/users/{user_id}"), &admin)
+        .json(&json!({"role": "appointing_official"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    assert_problem(
+        app.login("dewi.lestari@jatim.go.id", "Wrong-Password-1")
+            .await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let auditor = app.user(Role::Auditor, None).await;
+    let logged_in = app
+        .login(&auditor.email, crate::helpers::TEST_PASSWORD)
+        .await;
+    assert_eq!(logged_in.status(), 200);
+    let token = logged_in.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let logout = app
+        .http
+        .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+
+    let all = events(&app, &auditor, "").await;
+    let actions: Vec<&str> = all.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for expected in [
+        "agency.created",
+        "user.created",
+        "user.updated",
+        "auth.login_failed",
+        "auth.login_succeeded",
+        "auth.logout",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+    let user_created = all
+        .iter()
+        .find(|e| e["action"] == "user.created" && e["object_id"] == user_id.as_str())
+        .unwrap();
+    assert_eq!(user_created["request_id"], "req-create-user-1");
+    assert_eq!(user_created["actor_type"], "user");
+    assert_eq!(user_created["actor_id"], admin.id.to_string());
+    assert_eq!(user_created["actor_role"], "admin");
+    let role_change = all.iter().find(|e| e["action"] == "user.updated").unwrap();
+    let payload: Value = serde_json::from_str(role_change["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        payload["changes"]["role"],
+        json!({"from": "hr_officer", "to": "appointing_official"})
+    );
+
+    // No personal value in clear anywhere in the chain.
+    let text = serde_json::to_string(&all).unwrap().to_lowercase();
+    for personal in [
+        "dewi",
+        "lestari",
+        "jatim.go.id",
+        "wrong-password",
+        crate::helpers::TEST_PASSWORD,
+    ] {
+        assert!(
+            !text.contains(&personal.to_lowercase()),
+            "{personal} appears in the audit chain"
+        );
+    }
+    // Filters.
+    let only_failed = events(&app, &auditor, "&action=auth.login_failed").await;
+    assert_eq!(only_failed.len(), 1);
+    let by_object = events(
+        &app,
+        &auditor,
+        &format!("&object_type=user&object_id={user_id}"),
+    )
+    .await;
+    assert_eq!(by_object.len(), 2);
+    let by_actor = events(&app, &auditor, &format!("&actor_id={}", admin.id)).await;
+    assert!(
+        by_actor
+            .iter()
+            .all(|e| e["actor_id"] == admin.id.to_string())
+            && by_actor.len() >= 3
+    );
+    let future = events(&app, &auditor, "&from=2999-01-01T00:00:00Z").await;
+    assert!(future.is_empty());
+    assert_eq!(verify(&app, &auditor, "").await["ok"], true);
+}
+
+#[actix_web::test]
+async fn cursor_pagination_walks_the_chain_in_order_without_gaps() {
+    let (app, auditor) = app_with_chain().await;
+    let mut seqs = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = match &cursor {
+            Some(c) => format!("/api/v1/audit/events?limit=3&cursor={c}"),
+            None => "/api/v1/audit/events?limit=3".to_string(),
+        };
+        let page: Value = app
+            .get(&query, &auditor)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        seqs.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["seq"].as_i64().unwrap()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    let expected: Vec<i64> = (1..=seqs.len() as i64).collect();
+    assert_eq!(seqs, expected);
+    assert!(seqs.len() >= 11);
+}
+
+#[actix_web::test]
+async fn parallel_writes_never_share_a_previous_hash() {
+    let app = TestApp::spawn_with(&[("DB_POOL_SIZE", "8"), ("WORKERS", "2")]).await;
+    let admin = app.admin().await;
+    let requests = (0..60).map(|i| {
+        app.post("/api/v1/agencies", &admin)
+            .json(&json!({"code": format!("PAR-{i}"), "name": format!("Parallel {i}"), "level": "regional", "time_zone": "WITA"}))
+            .send()
+    });
+    let responses = futures_util::future::join_all(requests).await;
+    for response in responses {
+        assert_eq!(response.unwrap().status(), 201);
+    }
+    let chain = app.with_conn(|conn| load_chain(conn)).await;
+    let mut prev_hashes: Vec<&str> = chain.iter().map(|e| e.prev_hash.as_str()).collect();
+    prev_hashes.sort();
+    prev_hashes.dedup();
+    assert_eq!(
+        prev_hashes.len(),
+        chain.len(),
+        "two events share a previous hash"
+    );
+    assert_eq!(
+        chain
+            .iter()
+            .filter(|e| e.action == "agency.created")
+            .count(),
+        60
+    );
+    let auditor = app.user(Role::Auditor, None).await;
+    let report = verify(&app, &auditor, "").await;
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(
+        report["events_checked"].as_i64().unwrap(),
+        chain.len() as i64 + 1
+    );
+}
+
+#[actix_web::test]
+async fn the_database_rejects_edits_and_deletes_of_the_chain() {
+    let (app, _) = app_with_chain().await;
+    let (updated, deleted) = app
+        .with_conn(|conn| {
+            let updated = diesel::update(audit_events::table.find(2))
+                .set(audit_events::action.eq("forged"))
+                .execute(conn);
+            let deleted = diesel::delete(audit_events::table.find(2)).execute(conn);
+            (updated.is_err(), deleted.is_err())
+        })
+        .await;
+    assert!(updated, "an UPDATE of audit_events succeeded");
+    assert!(deleted, "a DELETE of audit_events succeeded");
+}
+
+#[actix_web::test]
+async fn verify_names_the_edited_event() {
+    let (app, auditor) = app_with_chain().await;
+    app.with_conn(|conn| {
+        unprotect(conn);
+        diesel::update(audit_events::table.find(4))
+            .set(audit_events::payload.eq(r#"{"code":"FORGED"}"#))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    let report = verify(&app, &auditor, "").await;
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["broken_seq"], 4, "{report}");
+    assert_eq!(report["events_checked"], 3);
+}
+
+#[actix_web::test]
+async fn verify_names_a_deleted_event() {
+    let (app, auditor) = app_with_chain().await;
+    app.with_conn(|conn| {
+        unprotect(conn);
+        diesel::delete(audit_events::table.find(6))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    let report = verify(&app, &auditor, "").await;
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["broken_seq"], 6, "{report}");
+}
+
+#[actix_web::test]
+async fn verify_names_reordered_events() {
+    let (app, auditor) = app_with_chain().await;
+    app.with_conn(|conn| {
+        unprotect(conn);
+        // Swap events 3 and 4 (each keeps its own hash, but the order changes).
+        for (from, to) in [(3, -3), (4, 3), (-3, 4)] {
+            diesel::update(audit_events::table.find(from))
+                .set(audit_events::seq.eq(to))
+                .execute(conn)
+                .unwrap();
+        }
+    })
+    .await;
+    let report = verify(&app, &auditor, "").await;
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["broken_seq"], 3, "{report}");
+}
+
+async fn sign_checkpoint(app: &TestApp, auditor: &TestUser) -> Value {
+    let response = app
+        .post("/api/v1/audit/checkpoints", auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+fn checkpoint_query(cp: &Value) -> String {
+    format!(
+        "?checkpoint_seq={}&checkpoint_head_hash={}&checkpoint_signed_at={}&checkpoint_signature={}",
+        cp["seq"],
+        cp["head_hash"].as_str().unwrap(),
+        cp["signed_at"].as_str().unwrap().replace('+', "%2B"),
+        cp["signature"].as_str().unwrap()
+    )
+}
+
+#[actix_web::test]
+async fn a_checkpoint_detects_removal_of_the_newest_events() {
+    let (app, auditor) = app_with_chain().await;
+    let checkpoint = sign_checkpoint(&app, &auditor).await;
+    let seq = checkpoint["seq"].as_i64().unwrap();
+    assert_eq!(
+        verify(&app, &auditor, &checkpoint_query(&checkpoint)).await["checkpoint_verified"],
+        true
+    );
+    // Signing again without new events returns the same checkpoint (200).
+    let again = app
+        .post("/api/v1/audit/checkpoints", &auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+
+    app.with_conn(move |conn| {
+        unprotect(conn);
+        diesel::delete(audit_events::table.filter(audit_events::seq.ge(seq - 1)))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    // The truncated chain is internally consistent ...
+    let plain = verify(&app, &auditor, "").await;
+    assert_eq!(plain["ok"], true);
+    // ... but not against the checkpoint the auditor kept.
+    let report = verify(&app, &auditor, &checkpoint_query(&checkpoint)).await;
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["checkpoint_verified"], false);
+    assert_eq!(report["broken_seq"], seq - 1);
+}
+
+#[actix_web::test]
+async fn a_checkpoint_detects_a_rehashed_rewrite_of_the_whole_chain() {
+    let (app, auditor) = app_with_chain().await;
+    let checkpoint = sign_checkpoint(&app, &auditor).await;
+    app.with_conn(|conn| {
+        unprotect(conn);
+        diesel::update(audit_events::table.find(2))
+            .set(audit_events::payload.eq(r#"{"code":"REWRITTEN"}"#))
+            .execute(conn)
+            .unwrap();
+        rehash_from(conn, 2);
+    })
+    .await;
+    assert_eq!(
+        verify(&app, &auditor, "").await["ok"],
+        true,
+        "a full rehash hides from the plain chain check"
+    );
+    let report = verify(&app, &auditor, &checkpoint_query(&checkpoint)).await;
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["checkpoint_verified"], false);
+    assert_eq!(report["broken_seq"], checkpoint["seq"], "{report}");
+
+    // A checkpoint with a forged signature is refused too.
+    let mut forged = checkpoint.clone();
+    forged["head_hash"] = json!("f".repeat(64));
+    let forged_report = verify(&app, &auditor, &checkpoint_query(&forged)).await;
+    assert_eq!(forged_report["ok"], false);
+}
+
+fn cli(app: &TestApp, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_asn-merit"))
+        .args(args)
+        .env("DATABASE_URL", &app.db.url)
+        .env("DATA_DIR", data_dir(app))
+        .env("CHECKPOINT_INTERVAL_SECONDS", "0")
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn offline_verify(app: &TestApp, lines: &[String], checkpoint: Option<&Value>) -> (i32, Value) {
+    let dir = app.db.dir.path();
+    let file = dir.join(format!("tampered-{}.jsonl", uuid::Uuid::new_v4()));
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let mut args = vec![
+        "audit".to_string(),
+        "verify".into(),
+        "--file".into(),
+        file.to_string_lossy().into_owned(),
+    ];
+    if let Some(cp) = checkpoint {
+        let cp_file = dir.join("checkpoint.json");
+        std::fs::write(&cp_file, cp.to_string()).unwrap();
+        args.extend([
+            "--checkpoint".into(),
+            cp_file.to_string_lossy().into_owned(),
+        ]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, stdout, stderr) = cli(app, &args);
+    (
+        code,
+        serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("not JSON: {stdout} / {stderr}")),
+    )
+}
+
+#[actix_web::test]
+async fn cli_export_verifies_offline_and_names_the_first_broken_seq_of_a_tampered_file() {
+    let (app, auditor) = app_with_chain().await;
+    let checkpoint = sign_checkpoint(&app, &auditor).await;
+    let (code, stdout, stderr) = cli(&app, &["audit", "verify"]);
+    assert_eq!(code, 0, "{stdout} {stderr}");
+    let export = app.db.dir.path().join("chain.jsonl");
+    let (code, _, stderr) = cli(
+        &app,
+        &["audit", "export", "--out", export.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<String> = std::fs::read_to_string(&export)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len() as i64, checkpoint["seq"].as_i64().unwrap());
+
+    let (code, report) = offline_verify(&app, &lines, Some(&checkpoint));
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["checkpoint_verified"], true);
+
+    // Edited field.
+    let mut edited = lines.clone();
+    edited[4] = edited[4].replace("agency.", "agencyX.");
+    let (code, report) = offline_verify(&app, &edited, None);
+    assert_eq!(
+        (code, report["broken_seq"].as_i64()),
+        (1, Some(5)),
+        "{report}"
+    );
+    // Deleted line.
+    let mut deleted = lines.clone();
+    deleted.remove(6);
+    let (code, report) = offline_verify(&app, &deleted, None);
+    assert_eq!(
+        (code, report["broken_seq"].as_i64()),
+        (1, Some(7)),
+        "{report}"
+    );
+    // Reordered lines.
+    let mut reordered = lines.clone();
+    reordered.swap(2, 3);
+    let (code, report) = offline_verify(&app, &reordered, None);
+    assert_eq!(
+        (code, report["broken_seq"].as_i64()),
+        (1, Some(3)),
+        "{report}"
+    );
+    // Newest events dropped: fine alone, caught by the checkpoint.
+    let truncated = lines[..lines.len() - 2].to_vec();
+    assert_eq!(offline_verify(&app, &truncated, None).0, 0);
+    let (code, report) = offline_verify(&app, &truncated, Some(&checkpoint));
+    assert_eq!(code, 1);
+    assert_eq!(report["checkpoint_verified"], false);
+    // Whole chain rewritten with fresh hashes from event 2 on: caught by the checkpoint.
+    let mut events: Vec<AuditEvent> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    events[1].payload = r#"{"code":"REWRITTEN"}"#.into();
+    for i in 1..events.len() {
+        events[i].prev_hash = events[i - 1].hash.clone();
+        events[i].hash = event_hash(&events[i]).unwrap();
+    }
+    let rewritten: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    assert_eq!(offline_verify(&app, &rewritten, None).0, 0);
+    let (code, report) = offline_verify(&app, &rewritten, Some(&checkpoint));
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["broken_seq"], checkpoint["seq"]);
+}
+
+#[actix_web::test]
+async fn only_auditors_and_admins_read_the_chain() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let agency = app.agency(&admin, "KEMENDAG").await;
+    for role in [Role::HrOfficer, Role::Panelist, Role::AppointingOfficial] {
+        let user = app.user(role, Some(agency)).await;
+        assert_problem(
+            app.get("/api/v1/audit/events", &user).send().await.unwrap(),
+            403,
+            "forbidden",
+        )
+        .await;
+        assert_problem(
+            app.get("/api/v1/audit/verify", &user).send().await.unwrap(),
+            403,
+            "forbidden",
+        )
+        .await;
+    }
+    // An agency auditor sees only their agency's events.
+    let other = app.agency(&admin, "KEMENPAN").await;
+    let agency_auditor = app.user(Role::Auditor, Some(agency)).await;
+    let seen = events(&app, &agency_auditor, "").await;
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter().all(|e| e["agency_id"] == agency.to_string()),
+        "{seen:?}"
+    );
+    assert!(
+        events(&app, &agency_auditor, &format!("&agency_id={other}"))
+            .await
+            .is_empty()
+    );
+}
