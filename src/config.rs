@@ -37,6 +37,8 @@ pub struct Config {
     pub workers: usize,
     pub jwt_key: JwtKeySource,
     pub jwt_ttl: Duration,
+    /// How long a positive session check is trusted in this process.
+    pub session_cache_ttl: Duration,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub audit_signing_key_file: PathBuf,
@@ -146,6 +148,7 @@ impl Config {
             workers: parse_var(&var, "WORKERS", cores)?,
             jwt_key,
             jwt_ttl: Duration::from_secs(parse_var(&var, "JWT_TTL_SECONDS", 900)?),
+            session_cache_ttl: Duration::from_secs(parse_var(&var, "SESSION_CACHE_SECONDS", 5)?),
             jwt_issuer: var("JWT_ISSUER").unwrap_or_else(|| "asn-merit".into()),
             jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "asn-merit-api".into()),
             audit_signing_key_file,

@@ -45,6 +45,9 @@ pub fn build_state(config: Config) -> Result<AppState, AppError> {
         digester: PersonalDigester::new(config.pii_key.clone()),
         signer: Arc::new(signer),
         metrics: Metrics::new()?,
+        sessions: Arc::new(auth::session_cache::SessionCache::new(
+            config.session_cache_ttl,
+        )),
         db,
         config: Arc::new(config),
     })

@@ -161,3 +161,103 @@ impl ChainVerifier {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::types::Timestamp;
+
+    fn chain(n: i64) -> Vec<AuditEvent> {
+        let mut prev = GENESIS_HASH.to_string();
+        (1..=n)
+            .map(|seq| {
+                let mut e = AuditEvent {
+                    seq,
+                    occurred_at: Timestamp::parse("2026-11-23T01:02:03.123456Z")
+                        .unwrap_or_else(Timestamp::now),
+                    actor_type: "system".into(),
+                    actor_id: None,
+                    actor_role: None,
+                    actor_agency: None,
+                    actor_label: Some("test".into()),
+                    action: "agency.created".into(),
+                    object_type: "agency".into(),
+                    object_id: Some(format!("{seq}")),
+                    agency_id: None,
+                    request_id: None,
+                    payload: format!(r#"{{"b":{seq},"a":"x"}}"#),
+                    justification: None,
+                    prev_hash: prev.clone(),
+                    hash: String::new(),
+                };
+                e.hash = event_hash(&e).unwrap_or_default();
+                prev = e.hash.clone();
+                e
+            })
+            .collect()
+    }
+
+    fn verify(events: &[AuditEvent]) -> VerifyReport {
+        let mut v = ChainVerifier::new(None);
+        events.iter().for_each(|e| v.push(e));
+        v.finish()
+    }
+
+    #[test]
+    fn the_hash_covers_canonical_content_not_key_order() {
+        let mut e = chain(1).remove(0);
+        let original = e.hash.clone();
+        e.payload = r#"{"a":"x","b":1}"#.into();
+        assert_eq!(
+            event_hash(&e).unwrap_or_default(),
+            original,
+            "key order must not matter"
+        );
+        e.action = "agency.deleted".into();
+        assert_ne!(event_hash(&e).unwrap_or_default(), original);
+    }
+
+    #[test]
+    fn an_intact_chain_verifies_and_any_break_is_located() {
+        let events = chain(5);
+        let report = verify(&events);
+        assert!(report.ok);
+        assert_eq!(report.events_checked, 5);
+        assert_eq!(report.head_hash, events[4].hash);
+
+        let mut edited = events.clone();
+        edited[2].object_id = Some("forged".into());
+        assert_eq!(verify(&edited).broken_seq, Some(3));
+
+        let mut gap = events.clone();
+        gap.remove(1);
+        assert_eq!(verify(&gap).broken_seq, Some(2));
+
+        let mut swapped = events.clone();
+        swapped.swap(3, 4);
+        assert_eq!(verify(&swapped).broken_seq, Some(4));
+    }
+
+    #[test]
+    fn a_checkpoint_beyond_the_end_reports_removed_events() {
+        let events = chain(4);
+        let checkpoint =
+            super::super::checkpoint::CheckpointSigner::from_seed([7; 32]).sign(4, &events[3].hash);
+        let mut whole = ChainVerifier::new(Some(checkpoint.clone()));
+        events.iter().for_each(|e| whole.push(e));
+        assert_eq!(whole.finish().checkpoint_verified, Some(true));
+
+        let mut truncated = ChainVerifier::new(Some(checkpoint));
+        events[..3].iter().for_each(|e| truncated.push(e));
+        let report = truncated.finish();
+        assert!(!report.ok);
+        assert_eq!(report.checkpoint_verified, Some(false));
+        assert_eq!(report.broken_seq, Some(4));
+        assert!(
+            report
+                .reason
+                .unwrap_or_default()
+                .contains("newest events were removed")
+        );
+    }
+}

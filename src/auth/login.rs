@@ -161,10 +161,13 @@ pub async fn activate(
     })?;
     check_password_strength(&password, &user.email).map_err(|m| AppError::field("password", m))?;
     let hash = state.hasher.hash(password).await?;
+    let user_id = user.id;
     state
         .db
         .write(move |conn| {
             store::set_password_with_token(conn, &token, &user, &purpose, hash, Some(request_id))
         })
-        .await
+        .await?;
+    state.sessions.forget_user(user_id);
+    Ok(())
 }

@@ -7,4 +7,5 @@ pub mod password;
 pub mod policy;
 pub mod routes;
 pub mod rules;
+pub mod session_cache;
 pub mod store;

@@ -99,7 +99,8 @@ pub fn authorize(principal: &Principal, permission: Permission) -> Result<(), Ap
 }
 
 /// May the caller do `permission` on this object? A grant on the object admits whatever the
-/// role and agency; otherwise role first (403), then scope (404).
+/// role and agency; otherwise role first (403: the same answer for any id, so it reveals
+/// nothing), then scope (404).
 pub fn authorize_object(
     principal: &Principal,
     permission: Permission,
@@ -108,10 +109,11 @@ pub fn authorize_object(
     if granted(principal, permission, object) {
         return Ok(());
     }
+    authorize(principal, permission)?;
     if !in_scope(principal, object.agency) {
         return Err(AppError::not_found());
     }
-    authorize(principal, permission)
+    Ok(())
 }
 
 /// The agency filter for list queries: `None` = every agency (national users).

@@ -83,6 +83,7 @@ pub async fn logout_user(
             Ok(())
         })
         .await?;
+    state.sessions.forget_session(jti);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -260,6 +261,7 @@ pub async fn update_user(
         .db
         .write(move |conn| store::update(conn, &ctx, &digester, target.id, changes))
         .await?;
+    state.sessions.forget_user(user.id);
     Ok(web::Json(user.into()))
 }
 

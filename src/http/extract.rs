@@ -84,34 +84,34 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-/// Malformed JSON is 400; well-formed JSON with wrong types, unknown fields or unknown enum
-/// values is 422 naming the field.
+/// Malformed JSON is 400 (checked first, over the whole body); well-formed JSON with wrong
+/// types, unknown fields or unknown enum values is 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-        Ok(value) => {
-            deserializer.end().map_err(|e| {
-                AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
-            })?;
-            Ok(value)
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
+        let path = error.path().to_string();
+        let message = strip_position(&error.into_inner().to_string());
+        AppError::Invalid {
+            code: "invalid_body",
+            detail: "the body does not have the expected shape".into(),
+            errors: vec![FieldError::new(field_of(&path, &message), message)],
         }
-        Err(error) => {
-            let path = error.path().to_string();
-            let inner = error.into_inner();
-            if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-                Err(AppError::bad_request(
-                    "malformed_json",
-                    format!("the body is not valid JSON: {inner}"),
-                ))
-            } else {
-                let field = if path == "." { String::new() } else { path };
-                Err(AppError::Invalid {
-                    code: "invalid_body",
-                    detail: "the body does not have the expected shape".into(),
-                    errors: vec![FieldError::new(field, strip_position(&inner.to_string()))],
-                })
-            }
-        }
+    })
+}
+
+/// The failing field: serde reports a missing field at its parent's path, with the field's name
+/// only in the message.
+fn field_of(path: &str, message: &str) -> String {
+    let named = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    let parent = if path == "." { "" } else { path };
+    match (parent, named) {
+        ("", Some(name)) => name.to_string(),
+        (parent, Some(name)) => format!("{parent}.{name}"),
+        (parent, None) => parent.to_string(),
     }
 }
 
@@ -214,16 +214,18 @@ impl FromRequest for Principal {
             })?;
             let claims = state.tokens.validate(&token)?;
             let (jti, user, role, agency) = (claims.jti, claims.sub, claims.role, claims.agency);
-            let valid = state
-                .db
-                .run(move |conn| users::session_is_valid(conn, jti, user, role, agency))
-                .await?;
+            let valid = state.sessions.is_valid(jti, user, role, agency)
+                || state
+                    .db
+                    .run(move |conn| users::session_is_valid(conn, jti, user, role, agency))
+                    .await?;
             if !valid {
                 return Err(AppError::unauthorized(
                     "invalid_token",
                     "the access token is invalid or expired",
                 ));
             }
+            state.sessions.remember(jti, user, role, agency);
             Ok(Principal {
                 user_id: user,
                 role,

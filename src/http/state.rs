@@ -6,6 +6,7 @@ use crate::audit::checkpoint::CheckpointSigner;
 use crate::audit::model::PersonalDigester;
 use crate::auth::jwt::TokenService;
 use crate::auth::password::PasswordHasher;
+use crate::auth::session_cache::SessionCache;
 use crate::config::Config;
 use crate::db::Database;
 use crate::http::metrics::Metrics;
@@ -19,4 +20,5 @@ pub struct AppState {
     pub digester: PersonalDigester,
     pub signer: Arc<CheckpointSigner>,
     pub metrics: Metrics,
+    pub sessions: Arc<SessionCache>,
 }

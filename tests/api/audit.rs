@@ -262,7 +262,7 @@ async fn parallel_writes_never_share_a_previous_hash() {
     for response in responses {
         assert_eq!(response.unwrap().status(), 201);
     }
-    let chain = app.with_conn(|conn| load_chain(conn)).await;
+    let chain = app.with_conn(load_chain).await;
     let mut prev_hashes: Vec<&str> = chain.iter().map(|e| e.prev_hash.as_str()).collect();
     prev_hashes.sort();
     prev_hashes.dedup();

@@ -408,3 +408,73 @@ async fn generated_secrets_are_private_files_that_survive_restarts() {
         200
     );
 }
+
+/// SIGTERM while a request is half-sent: the server finishes that request, then exits.
+#[actix_web::test]
+async fn sigterm_lets_in_flight_requests_finish() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = TestDb::fresh();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_asn-merit"))
+        .env("DATABASE_URL", &db.url)
+        .env("DATA_DIR", db.dir.path().join("data"))
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("WORKERS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client
+        .get(format!("http://127.0.0.1:{port}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(Instant::now() < deadline, "server did not start");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = r#"{"email":"nobody@test.go.id","password":"Wrong-Password-99"}"#;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body.as_bytes()[..10]).await.unwrap();
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+
+    let term = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    stream.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 401"),
+        "the in-flight request was not completed: {response:?}"
+    );
+
+    let exited = (0..100).find_map(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        server.try_wait().unwrap()
+    });
+    assert!(exited.is_some(), "the server did not exit after SIGTERM");
+    assert!(
+        client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_err(),
+        "still accepting"
+    );
+}

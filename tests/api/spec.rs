@@ -108,12 +108,12 @@ fn declared_schema() -> BTreeMap<String, BTreeSet<String>> {
             .strip_suffix('{')
             .and_then(|l| l.split_once(" ("))
             .map(|(n, _)| n.trim())
+            && !name.contains(' ')
+            && !name.is_empty()
         {
-            if !name.contains(' ') && !name.is_empty() {
-                current = Some(name.to_string());
-                tables.insert(name.to_string(), BTreeSet::new());
-                continue;
-            }
+            current = Some(name.to_string());
+            tables.insert(name.to_string(), BTreeSet::new());
+            continue;
         }
         if line == "}" {
             current = None;

@@ -1,0 +1,62 @@
+-- wrk script for bench/run.sh.
+--
+-- WRK_MODE selects the request:
+--   get     (default) the URL as given, headers from -H; the request is static (no Lua per request)
+--   create  POST an agency with a code unique per request: <WRK_CODE_PREFIX>-<thread>-<counter>
+--   login   POST {"email","password"} from WRK_EMAIL / WRK_PASSWORD (a static body)
+-- WRK_DELAY_MS (optional) paces each connection; see below.
+--
+-- Every mode ends with one machine-readable line that run.sh parses:
+--   BENCH requests=… duration_us=… rps=… p50_us=… p99_us=… max_us=… non2xx=… connect=… read=… write=… timeout=…
+
+local mode = os.getenv("WRK_MODE") or "get"
+local json_type = "application/json"
+
+local thread_count = 0
+function setup(thread)
+  thread_count = thread_count + 1
+  thread:set("thread_id", thread_count)
+end
+
+function init(args)
+  if mode == "login" then
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = json_type
+    wrk.body = string.format('{"email":"%s","password":"%s"}',
+      os.getenv("WRK_EMAIL") or "", os.getenv("WRK_PASSWORD") or "")
+  elseif mode == "create" then
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = json_type
+  end
+end
+
+if mode == "create" then
+  -- Codes: upper-case letters, digits and '-', at most 40 characters, unique across the run
+  -- (the prefix carries a per-run random part; thread_id and the counter make each request unique).
+  local prefix = os.getenv("WRK_CODE_PREFIX") or "B"
+  local counter = 0
+  request = function()
+    counter = counter + 1
+    local code = string.format("%s-%d-%d", prefix, thread_id or 0, counter)
+    local body = string.format(
+      '{"code":"%s","name":"Bench agency %s","level":"central","time_zone":"WIB"}', code, code)
+    return wrk.format(nil, nil, nil, body)
+  end
+end
+
+-- WRK_DELAY_MS > 0: each connection waits that long after a response before its next request,
+-- so the load is a steady, moderate rate rather than saturation (used for the p99 comparison).
+local delay_ms = tonumber(os.getenv("WRK_DELAY_MS") or "0") or 0
+if delay_ms > 0 then
+  delay = function() return delay_ms end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  local seconds = summary.duration / 1e6
+  io.write(string.format(
+    "BENCH requests=%d duration_us=%d rps=%.2f p50_us=%.0f p99_us=%.0f max_us=%.0f non2xx=%d connect=%d read=%d write=%d timeout=%d\n",
+    summary.requests, summary.duration, summary.requests / seconds,
+    latency:percentile(50), latency:percentile(99), latency.max,
+    e.status, e.connect, e.read, e.write, e.timeout))
+end

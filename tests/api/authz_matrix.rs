@@ -1,0 +1,530 @@
+//! The authorization matrix: every `/api/v1` route called by every kind of caller, each answer
+//! pinned. Later issues add a row per new route (and a placeholder per new fixture object).
+//!
+//! Rules the table encodes: anonymous callers get 401 on every protected route; a role that may
+//! never do an action gets 403 whatever the object; a role that may, asking about an object
+//! outside its agency, gets 404 (so other agencies' data is not revealed).
+
+use std::collections::BTreeSet;
+
+use asn_merit::agencies::model::AgencyId;
+use asn_merit::auth::model::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TEST_PASSWORD, TestApp, TestUser, assert_problem};
+
+/// Who calls. The order is the column order of the table below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    Admin,
+    NationalAuditor,
+    HrA,
+    PanelistA,
+    AppointingA,
+    AuditorA,
+    /// An HR officer of agency B: has the roles' powers, but every object below lives in A.
+    ForeignHrB,
+}
+
+const CALLERS: [Caller; 8] = [
+    Caller::Anonymous,
+    Caller::Admin,
+    Caller::NationalAuditor,
+    Caller::HrA,
+    Caller::PanelistA,
+    Caller::AppointingA,
+    Caller::AuditorA,
+    Caller::ForeignHrB,
+];
+
+/// A standard world: agencies A, B and an empty one, one caller of each kind, and target
+/// accounts in A. Every row that may change data gets a fresh one, so its changes cannot leak
+/// into another row.
+struct Fixture {
+    app: TestApp,
+    admin: TestUser,
+    national_auditor: TestUser,
+    hr_a: TestUser,
+    panelist_a: TestUser,
+    appointing_a: TestUser,
+    auditor_a: TestUser,
+    foreign_hr_b: TestUser,
+    agency_a: AgencyId,
+    empty_agency: AgencyId,
+    /// Objects the callers act on (not callers themselves).
+    panelist_in_a: TestUser,
+    hr_in_a: TestUser,
+}
+
+impl Fixture {
+    async fn build() -> Self {
+        let app = TestApp::spawn().await;
+        let admin = app.admin().await;
+        let agency_a = app.agency(&admin, "AGENCY-A").await;
+        let agency_b = app.agency(&admin, "AGENCY-B").await;
+        let empty_agency = app.agency(&admin, "AGENCY-EMPTY").await;
+        Fixture {
+            national_auditor: app.user(Role::Auditor, None).await,
+            hr_a: app.user(Role::HrOfficer, Some(agency_a)).await,
+            panelist_a: app.user(Role::Panelist, Some(agency_a)).await,
+            appointing_a: app.user(Role::AppointingOfficial, Some(agency_a)).await,
+            auditor_a: app.user(Role::Auditor, Some(agency_a)).await,
+            foreign_hr_b: app.user(Role::HrOfficer, Some(agency_b)).await,
+            panelist_in_a: app.user(Role::Panelist, Some(agency_a)).await,
+            hr_in_a: app.user(Role::HrOfficer, Some(agency_a)).await,
+            admin,
+            agency_a,
+            empty_agency,
+            app,
+        }
+    }
+
+    fn caller(&self, caller: Caller) -> Option<&TestUser> {
+        match caller {
+            Caller::Anonymous => None,
+            Caller::Admin => Some(&self.admin),
+            Caller::NationalAuditor => Some(&self.national_auditor),
+            Caller::HrA => Some(&self.hr_a),
+            Caller::PanelistA => Some(&self.panelist_a),
+            Caller::AppointingA => Some(&self.appointing_a),
+            Caller::AuditorA => Some(&self.auditor_a),
+            Caller::ForeignHrB => Some(&self.foreign_hr_b),
+        }
+    }
+
+    /// Fills a path template's placeholders with this fixture's ids (`{me}` is the caller).
+    fn path(&self, template: &str, caller: Caller) -> String {
+        let me = self
+            .caller(caller)
+            .map(|u| u.id.to_string())
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let path = template
+            .replace("{agency_a}", &self.agency_a.to_string())
+            .replace("{empty_agency}", &self.empty_agency.to_string())
+            .replace("{panelist_in_a}", &self.panelist_in_a.id.to_string())
+            .replace("{hr_in_a}", &self.hr_in_a.id.to_string())
+            .replace("{me}", &me);
+        assert!(!path.contains('{'), "unknown placeholder in {template}");
+        path
+    }
+
+    /// Sends one cell's request; returns the status, or a description of what was wrong.
+    async fn call(&self, case: &Case, caller: Caller) -> Result<u16, String> {
+        let mut request = self.app.http.request(
+            case.method.clone(),
+            self.app.url(&self.path(case.path, caller)),
+        );
+        if let Some(user) = self.caller(caller) {
+            request = request.bearer_auth(&user.token);
+        }
+        if let Some(body) = case.body {
+            request = request.json(&body(self));
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("request failed: {e}"))?;
+        let status = response.status().as_u16();
+        if status >= 400 {
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if content_type != "application/problem+json" {
+                return Err(format!(
+                    "{status} with content type {content_type:?}, not application/problem+json"
+                ));
+            }
+            let problem: Value = response
+                .json()
+                .await
+                .map_err(|e| format!("{status} with a body that is not JSON: {e}"))?;
+            if problem["status"] != status || !problem["code"].is_string() {
+                return Err(format!("{status} with a malformed problem body {problem}"));
+            }
+        }
+        Ok(status)
+    }
+}
+
+/// One row: a route (with placeholders) and the status each caller must get, in `CALLERS` order.
+struct Case {
+    method: Method,
+    path: &'static str,
+    body: Option<fn(&Fixture) -> Value>,
+    expect: [u16; CALLERS.len()],
+}
+
+fn case(method: Method, path: &'static str, expect: [u16; CALLERS.len()]) -> Case {
+    Case {
+        method,
+        path,
+        body: None,
+        expect,
+    }
+}
+
+impl Case {
+    fn body(self, body: fn(&Fixture) -> Value) -> Self {
+        Case {
+            body: Some(body),
+            ..self
+        }
+    }
+}
+
+fn login_as_panelist_in_a(f: &Fixture) -> Value {
+    json!({"email": f.panelist_in_a.email, "password": TEST_PASSWORD})
+}
+
+/// Well-formed, so it reaches the handler: the unknown token is 422, never 401.
+fn unknown_activation_token(_: &Fixture) -> Value {
+    json!({"token": "no-such-activation-token", "password": TEST_PASSWORD})
+}
+
+fn new_panelist_in_a(f: &Fixture) -> Value {
+    let email = format!("panelist.{}@test.go.id", uuid::Uuid::new_v4().simple());
+    json!({"email": email, "full_name": "Dewi Lestari", "role": "panelist", "agency_id": f.agency_a})
+}
+
+fn rename_user(_: &Fixture) -> Value {
+    json!({"full_name": "Renamed Person"})
+}
+
+fn new_agency(_: &Fixture) -> Value {
+    let code = format!(
+        "NEW-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8].to_uppercase()
+    );
+    json!({"code": code, "name": "Instansi Baru", "level": "regional", "time_zone": "WITA"})
+}
+
+fn rename_agency(_: &Fixture) -> Value {
+    json!({"name": "Instansi A (renamed)"})
+}
+
+/// Columns follow `CALLERS`: anonymous, admin, national auditor, then agency A's HR officer,
+/// panelist, appointing official (PPK) and auditor, then agency B's HR officer.
+///
+/// Within a row, callers expected to be refused go first, so that an allowed change cannot alter
+/// what they see; allowed callers then go in column order (which matters only for checkpoints:
+/// the first signs the head, 201, and later ones get the already signed head, 200).
+#[rustfmt::skip]
+fn cases() -> Vec<Case> {
+    use Method as M;
+    vec![
+        //                                                                anon adm  naud hrA  panA ppkA audA hrB
+        // Public: they must not ask for a token.
+        case(M::GET,    "/api/v1/openapi.json",                          [200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::POST,   "/api/v1/auth/login",                            [200, 200, 200, 200, 200, 200, 200, 200]).body(login_as_panelist_in_a),
+        case(M::POST,   "/api/v1/auth/activate",                         [422, 422, 422, 422, 422, 422, 422, 422]).body(unknown_activation_token),
+        // The caller's own session and account.
+        case(M::POST,   "/api/v1/auth/logout",                           [401, 204, 204, 204, 204, 204, 204, 204]),
+        case(M::GET,    "/api/v1/me",                                    [401, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::GET,    "/api/v1/users/{me}",                            [401, 200, 200, 200, 200, 200, 200, 200]),
+        // Accounts.
+        case(M::GET,    "/api/v1/users",                                 [401, 200, 200, 200, 403, 403, 200, 200]),
+        case(M::POST,   "/api/v1/users",                                 [401, 201, 403, 201, 403, 403, 403, 403]).body(new_panelist_in_a),
+        // Reading another account is "not found" for a role that reads only itself.
+        case(M::GET,    "/api/v1/users/{panelist_in_a}",                 [401, 200, 200, 200, 404, 404, 200, 404]),
+        case(M::PATCH,  "/api/v1/users/{panelist_in_a}",                 [401, 200, 403, 200, 403, 403, 403, 404]).body(rename_user),
+        case(M::PATCH,  "/api/v1/users/{hr_in_a}",                       [401, 200, 403, 403, 403, 403, 403, 404]).body(rename_user),
+        case(M::POST,   "/api/v1/users/{panelist_in_a}/reset-password",  [401, 200, 403, 200, 403, 403, 403, 404]),
+        case(M::POST,   "/api/v1/users/{hr_in_a}/reset-password",        [401, 200, 403, 403, 403, 403, 403, 404]),
+        // Agencies.
+        case(M::GET,    "/api/v1/agencies",                              [401, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::POST,   "/api/v1/agencies",                              [401, 201, 403, 403, 403, 403, 403, 403]).body(new_agency),
+        case(M::GET,    "/api/v1/agencies/{agency_a}",                   [401, 200, 200, 200, 200, 200, 200, 404]),
+        case(M::PATCH,  "/api/v1/agencies/{agency_a}",                   [401, 200, 403, 403, 403, 403, 403, 403]).body(rename_agency),
+        // Agency A has users, so even the admin may not delete it.
+        case(M::DELETE, "/api/v1/agencies/{agency_a}",                   [401, 409, 403, 403, 403, 403, 403, 403]),
+        case(M::DELETE, "/api/v1/agencies/{empty_agency}",               [401, 204, 403, 403, 403, 403, 403, 403]),
+        // The audit chain.
+        case(M::GET,    "/api/v1/audit/events",                          [401, 200, 200, 403, 403, 403, 200, 403]),
+        case(M::GET,    "/api/v1/audit/verify",                          [401, 200, 200, 403, 403, 403, 200, 403]),
+        case(M::GET,    "/api/v1/audit/checkpoints",                     [401, 200, 200, 403, 403, 403, 200, 403]),
+        case(M::POST,   "/api/v1/audit/checkpoints",                     [401, 201, 200, 403, 403, 403, 200, 403]),
+    ]
+}
+
+/// Runs rows one after another on one fresh fixture; returns the cells that differ from the table.
+async fn run_rows(cases: Vec<Case>) -> Vec<String> {
+    let fixture = Fixture::build().await;
+    let mut mismatches = Vec::new();
+    for case in &cases {
+        let mut order: Vec<usize> = (0..CALLERS.len()).collect();
+        order.sort_by_key(|&i| case.expect[i] < 400);
+        for i in order {
+            let (caller, expected) = (CALLERS[i], case.expect[i]);
+            match fixture.call(case, caller).await {
+                Ok(status) if status == expected => {}
+                Ok(status) => mismatches.push(format!(
+                    "{} {} as {caller:?}: expected {expected}, got {status}",
+                    case.method, case.path
+                )),
+                Err(problem) => mismatches.push(format!(
+                    "{} {} as {caller:?}: {problem}",
+                    case.method, case.path
+                )),
+            }
+        }
+    }
+    fixture.app.stop().await;
+    // Dropping a PostgreSQL test database blocks; keep it off this single-threaded runtime.
+    let TestApp { db, .. } = fixture.app;
+    actix_web::web::block(move || drop(db)).await.unwrap();
+    mismatches
+}
+
+/// Fixtures in flight at once (each is a server and a database).
+const FIXTURES_AT_ONCE: usize = 4;
+
+#[actix_web::test]
+async fn every_route_answers_every_caller_as_the_matrix_says() {
+    // GET rows change nothing, so they share one fixture; every other row gets its own.
+    let (reads, writes): (Vec<Case>, Vec<Case>) =
+        cases().into_iter().partition(|c| c.method == Method::GET);
+    let mut groups = std::iter::once(reads).chain(writes.into_iter().map(|case| vec![case]));
+    let mut mismatches = Vec::new();
+    loop {
+        let batch: Vec<_> = groups
+            .by_ref()
+            .take(FIXTURES_AT_ONCE)
+            .map(|group| actix_web::rt::spawn(run_rows(group)))
+            .collect();
+        if batch.is_empty() {
+            break;
+        }
+        for group in batch {
+            mismatches.extend(group.await.unwrap());
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} cells differ from the matrix:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+/// `{agency_a}` and `{id}` are both "a path parameter" for comparing with the OpenAPI document.
+fn route_shape(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "{}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[actix_web::test]
+async fn the_matrix_has_a_row_for_every_documented_api_route() {
+    let app = TestApp::spawn().await;
+    let document: Value = app
+        .http
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        for method in operations.as_object().unwrap().keys() {
+            documented.insert(format!("{} {}", method.to_uppercase(), route_shape(path)));
+        }
+    }
+    let tested: BTreeSet<String> = cases()
+        .iter()
+        .map(|c| format!("{} {}", c.method, route_shape(c.path)))
+        .collect();
+    let missing: Vec<_> = documented.difference(&tested).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the authorization matrix: {missing:?}"
+    );
+    let undocumented: Vec<_> = tested.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "matrix rows for routes the OpenAPI document lacks: {undocumented:?}"
+    );
+}
+
+#[actix_web::test]
+async fn foreign_agency_hr_gets_404_on_agency_a_objects() {
+    let f = Fixture::build().await;
+    let (app, hr_b) = (&f.app, &f.foreign_hr_b);
+    for path in [
+        format!("/api/v1/agencies/{}", f.agency_a),
+        format!("/api/v1/users/{}", f.panelist_in_a.id),
+    ] {
+        assert_problem(app.get(&path, hr_b).send().await.unwrap(), 404, "not_found").await;
+    }
+    let patch = app
+        .patch(&format!("/api/v1/users/{}", f.panelist_in_a.id), hr_b)
+        .json(&json!({"full_name": "Hijacked"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(patch, 404, "not_found").await;
+    let reset = app
+        .post(
+            &format!("/api/v1/users/{}/reset-password", f.panelist_in_a.id),
+            hr_b,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_problem(reset, 404, "not_found").await;
+    // "Outside your scope" and "does not exist" cannot be told apart.
+    let missing = app
+        .get(&format!("/api/v1/users/{}", uuid::Uuid::now_v7()), hr_b)
+        .send()
+        .await
+        .unwrap();
+    let foreign = app
+        .get(&format!("/api/v1/users/{}", f.panelist_in_a.id), hr_b)
+        .send()
+        .await
+        .unwrap();
+    let (missing, foreign) = (
+        assert_problem(missing, 404, "not_found").await,
+        assert_problem(foreign, 404, "not_found").await,
+    );
+    assert_eq!(missing["detail"], foreign["detail"]);
+    // Nothing was changed by the refused attempts.
+    let target: Value = app
+        .get(&format!("/api/v1/users/{}", f.panelist_in_a.id), &f.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(target["full_name"], "Fixture User");
+}
+
+#[actix_web::test]
+async fn hr_officer_creates_only_panelists_and_only_in_own_agency() {
+    let f = Fixture::build().await;
+    let (app, hr) = (&f.app, &f.hr_a);
+    let create = |body: Value| async move {
+        app.post("/api/v1/users", hr)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    };
+
+    for role in ["hr_officer", "appointing_official", "auditor"] {
+        let response = create(json!({"email": format!("{role}@a.go.id"), "full_name": "Budi", "role": role, "agency_id": f.agency_a})).await;
+        assert_problem(response, 403, "forbidden").await;
+    }
+    let admin =
+        create(json!({"email": "root@a.go.id", "full_name": "Budi", "role": "admin"})).await;
+    assert_problem(admin, 403, "forbidden").await;
+    let elsewhere = create(json!({"email": "p1@b.go.id", "full_name": "Budi", "role": "panelist", "agency_id": f.foreign_hr_b.agency})).await;
+    assert_problem(elsewhere, 403, "forbidden").await;
+
+    let explicit = create(json!({"email": "p2@a.go.id", "full_name": "Budi", "role": "panelist", "agency_id": f.agency_a})).await;
+    assert_eq!(explicit.status(), 201);
+    let body: Value = explicit.json().await.unwrap();
+    assert_eq!(body["user"]["agency_id"], f.agency_a.to_string());
+    // Without an agency, the HR officer's own is used.
+    let implicit =
+        create(json!({"email": "p3@a.go.id", "full_name": "Budi", "role": "panelist"})).await;
+    assert_eq!(implicit.status(), 201);
+    let body: Value = implicit.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "panelist");
+    assert_eq!(body["user"]["agency_id"], f.agency_a.to_string());
+}
+
+#[actix_web::test]
+async fn foreign_agency_hr_never_lists_agency_a_users_or_agency() {
+    let f = Fixture::build().await;
+    let (app, hr_b) = (&f.app, &f.foreign_hr_b);
+    let agency_b = hr_b.agency.unwrap().to_string();
+    for query in [
+        "",
+        "?limit=200",
+        &format!("?agency_id={}", f.agency_a),
+        "?role=panelist",
+    ] {
+        let page: Value = app
+            .get(&format!("/api/v1/users{query}"), hr_b)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = page["items"].as_array().unwrap_or_else(|| panic!("{page}"));
+        assert!(
+            items.iter().all(|u| u["agency_id"] == agency_b.as_str()),
+            "users{query} leaks: {page}"
+        );
+        assert!(
+            !items
+                .iter()
+                .any(|u| u["id"] == f.panelist_in_a.id.to_string()),
+            "users{query} leaks: {page}"
+        );
+    }
+    let mine: Value = app
+        .get("/api/v1/users", hr_b)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        mine["items"].as_array().unwrap().len(),
+        1,
+        "HR of B sees exactly the one account in B: {mine}"
+    );
+
+    let agencies: Value = app
+        .get("/api/v1/agencies", hr_b)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<&str> = agencies["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["AGENCY-B"]);
+
+    // The same lists as agency A's HR show A's accounts, so the filter is scope, not emptiness.
+    let page: Value = app
+        .get("/api/v1/users", &f.hr_a)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["id"] == f.panelist_in_a.id.to_string())
+    );
+}
