@@ -73,8 +73,14 @@ pub fn start_server(state: AppState, listener: TcpListener) -> std::io::Result<S
     Ok(server)
 }
 
+/// Background jobs of a running server: the audit sealer and the periodic checkpoint signer.
+pub fn spawn_background_jobs(state: AppState) {
+    audit::sealer::spawn(state.db.clone());
+    spawn_checkpoint_timer(state);
+}
+
 /// Signs the chain head every `interval` while the server runs.
-pub fn spawn_checkpoint_timer(state: AppState) {
+fn spawn_checkpoint_timer(state: AppState) {
     let interval = state.config.checkpoint_interval;
     if interval.is_zero() {
         return;
@@ -84,6 +90,10 @@ pub fn spawn_checkpoint_timer(state: AppState) {
         ticker.tick().await;
         loop {
             ticker.tick().await;
+            if let Err(e) = audit::sealer::seal_now(&state.db).await {
+                tracing::warn!(error = %e, "could not seal pending audit events");
+                continue;
+            }
             let signer = state.signer.clone();
             match state
                 .db

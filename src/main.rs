@@ -11,9 +11,9 @@ use asn_merit::audit::{export, store as audit};
 use asn_merit::auth::model::{Role, check_password_strength, normalize_email};
 use asn_merit::auth::{password, store as users};
 use asn_merit::config::Config;
-use asn_merit::db::{self, Database};
+use asn_merit::db;
 use asn_merit::error::AppError;
-use asn_merit::{build_state, spawn_checkpoint_timer, start_server, telemetry};
+use asn_merit::{build_state, spawn_background_jobs, start_server, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -133,7 +133,7 @@ fn serve(config: Config) -> Result<ExitCode, AppError> {
             Err(e) => tracing::warn!(error = %e, "could not check for an administrator"),
         }
         tracing::info!(addr = %bind, backend = ?state.db.backend(), "serving asn-merit");
-        spawn_checkpoint_timer(state.clone());
+        spawn_background_jobs(state.clone());
         let server = start_server(state, listener).map_err(|e| AppError::internal(format!("cannot start: {e}")))?;
         server.await.map_err(|e| AppError::internal(format!("server error: {e}")))
     })?;
@@ -183,8 +183,15 @@ fn create_admin(config: Config, email: &str, name: &str) -> Result<ExitCode, App
             },
         )
     })?;
+    seal_all(&mut conn)?;
     println!("created admin {} ({})", user.id, user.email);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Seals every pending audit event (the CLI runs without the server's background sealer).
+fn seal_all(conn: &mut db::AnyConnection) -> Result<(), AppError> {
+    while db::write_transaction(conn, audit::seal_pending)? == audit::SEAL_BATCH as usize {}
+    Ok(())
 }
 
 fn read_checkpoint(path: &Option<PathBuf>) -> Result<Option<Checkpoint>, AppError> {
@@ -210,7 +217,11 @@ fn run_audit(config: Config, command: AuditCommand) -> Result<ExitCode, AppError
                     })?;
                     export::verify_export(BufReader::new(f), checkpoint)
                 }
-                None => audit::verify(&mut db::establish(&config.database_url)?, checkpoint)?,
+                None => {
+                    let mut conn = db::establish(&config.database_url)?;
+                    seal_all(&mut conn)?;
+                    audit::verify(&mut conn, checkpoint)?
+                }
             };
             println!(
                 "{}",
@@ -224,6 +235,7 @@ fn run_audit(config: Config, command: AuditCommand) -> Result<ExitCode, AppError
         }
         AuditCommand::Export { out } => {
             let mut conn = db::establish(&config.database_url)?;
+            seal_all(&mut conn)?;
             let file = std::fs::File::create(&out)
                 .map_err(|e| AppError::internal(format!("cannot create {}: {e}", out.display())))?;
             let mut writer = std::io::BufWriter::new(file);
@@ -233,9 +245,8 @@ fn run_audit(config: Config, command: AuditCommand) -> Result<ExitCode, AppError
         }
         AuditCommand::Checkpoint => {
             let state = build_state(config)?;
-            let db: &Database = &state.db;
             let mut conn = db::establish(&state.config.database_url)?;
-            let _ = db;
+            seal_all(&mut conn)?;
             let created = db::write_transaction(&mut conn, |conn| {
                 audit::checkpoint_head(conn, &state.signer)?;
                 match audit::head(conn)? {

@@ -6,4 +6,5 @@ pub mod checkpoint;
 pub mod export;
 pub mod model;
 pub mod routes;
+pub mod sealer;
 pub mod store;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::agencies::model::AgencyId;
 use crate::auth::model::{Role, UserId};
-use crate::db::schema::{audit_checkpoints, audit_events};
+use crate::db::schema::{audit_checkpoints, audit_events, audit_pending};
 use crate::db::types::Timestamp;
 
 /// Who made a change.
@@ -115,6 +115,53 @@ pub struct AuditEvent {
     pub justification: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+}
+
+/// An event written in the transaction of its change, not yet sealed into the chain.
+#[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = audit_pending)]
+pub struct PendingEvent {
+    #[diesel(skip_insertion)]
+    pub id: i64,
+    pub occurred_at: Timestamp,
+    pub actor_type: String,
+    pub actor_id: Option<UserId>,
+    pub actor_role: Option<String>,
+    pub actor_agency: Option<AgencyId>,
+    pub actor_label: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<String>,
+    pub agency_id: Option<AgencyId>,
+    pub request_id: Option<String>,
+    pub payload: String,
+    pub justification: Option<String>,
+}
+
+impl PendingEvent {
+    /// The chained event this becomes at `seq` after `prev_hash`.
+    pub fn seal(self, seq: i64, prev_hash: String) -> Result<AuditEvent, String> {
+        let mut event = AuditEvent {
+            seq,
+            occurred_at: self.occurred_at,
+            actor_type: self.actor_type,
+            actor_id: self.actor_id,
+            actor_role: self.actor_role,
+            actor_agency: self.actor_agency,
+            actor_label: self.actor_label,
+            action: self.action,
+            object_type: self.object_type,
+            object_id: self.object_id,
+            agency_id: self.agency_id,
+            request_id: self.request_id,
+            payload: self.payload,
+            justification: self.justification,
+            prev_hash,
+            hash: String::new(),
+        };
+        event.hash = super::chain::event_hash(&event)?;
+        Ok(event)
+    }
 }
 
 /// A signed statement "the chain had `seq` events and its head hash was `head_hash`".

@@ -66,6 +66,7 @@ pub async fn list_events(
     query: web::Query<EventQuery>,
 ) -> Result<web::Json<AuditEventPage>, AppError> {
     policy::authorize(&principal, Permission::AuditRead)?;
+    super::sealer::seal_now(&state.db).await?;
     let limit = page.limit()?;
     let query = query.into_inner();
     let agency = match policy::list_scope(&principal) {
@@ -149,6 +150,7 @@ pub async fn verify_chain(
     query: web::Query<VerifyQuery>,
 ) -> Result<web::Json<VerifyReport>, AppError> {
     policy::authorize(&principal, Permission::AuditRead)?;
+    super::sealer::seal_now(&state.db).await?;
     let checkpoint = query
         .into_inner()
         .checkpoint(state.signer.public_key_hex())?;
@@ -170,6 +172,7 @@ pub async fn list_checkpoints(
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<CheckpointPage>, AppError> {
     policy::authorize(&principal, Permission::AuditRead)?;
+    super::sealer::seal_now(&state.db).await?;
     let limit = page.limit()?;
     let after = page.cursor::<i64>()?;
     let rows = state
@@ -195,6 +198,7 @@ pub async fn create_checkpoint(
     principal: Principal,
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::AuditCheckpoint)?;
+    super::sealer::seal_now(&state.db).await?;
     let signer = state.signer.clone();
     let (created, latest) = state
         .db

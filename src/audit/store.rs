@@ -3,27 +3,21 @@
 use diesel::prelude::*;
 
 use super::chain::{self, ChainVerifier, GENESIS_HASH, VerifyReport};
-use super::model::{Actor, AuditContext, AuditEvent, Checkpoint, NewAuditEvent};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::model::{Actor, AuditContext, AuditEvent, Checkpoint, NewAuditEvent, PendingEvent};
 use crate::agencies::model::AgencyId;
 use crate::auth::model::UserId;
-use crate::db::schema::{audit_checkpoints, audit_events};
+use crate::db::schema::{audit_checkpoints, audit_events, audit_pending};
 use crate::db::types::Timestamp;
 use crate::db::{Conn, lock_audit_chain};
 use crate::error::AppError;
 
-/// Appends one event in the caller's transaction. Call it last in the transaction: it takes the
-/// chain lock, which is then held only until commit.
-pub fn append(
-    conn: &mut Conn,
-    ctx: &AuditContext,
-    event: NewAuditEvent,
-) -> Result<AuditEvent, AppError> {
+/// Writes one event in the caller's transaction, so the change and its record commit or roll
+/// back together. No lock is taken here: the sealer chains pending events in batches under the
+/// chain lock moments later (see [`seal_pending`]), so parallel writers never queue on it.
+pub fn append(conn: &mut Conn, ctx: &AuditContext, event: NewAuditEvent) -> Result<(), AppError> {
     let payload = chain::canonical_payload(&event.payload).map_err(AppError::internal)?;
-    lock_audit_chain(conn)?;
-    let (seq, prev_hash) = match head(conn)? {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, GENESIS_HASH.to_string()),
-    };
     let (actor_id, actor_role, actor_agency, actor_label) = match &ctx.actor {
         Actor::User { id, role, agency } => {
             (Some(*id), Some(role.as_str().to_string()), *agency, None)
@@ -32,8 +26,8 @@ pub fn append(
         Actor::System { job } => (None, None, None, Some(job.clone())),
         Actor::Anonymous => (None, None, None, None),
     };
-    let mut row = AuditEvent {
-        seq,
+    let row = PendingEvent {
+        id: 0,
         occurred_at: Timestamp::now(),
         actor_type: ctx.actor.kind().to_string(),
         actor_id,
@@ -47,14 +41,55 @@ pub fn append(
         request_id: ctx.request_id.clone(),
         payload,
         justification: event.justification,
-        prev_hash,
-        hash: String::new(),
     };
-    row.hash = chain::event_hash(&row).map_err(AppError::internal)?;
-    diesel::insert_into(audit_events::table)
+    diesel::insert_into(audit_pending::table)
         .values(&row)
         .execute(conn)?;
-    Ok(row)
+    PENDING_WRITTEN.store(true, Ordering::Release);
+    Ok(())
+}
+
+/// Set when this process wrote a pending event, so the sealer knows there is work.
+static PENDING_WRITTEN: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process wrote pending events since the last call (resets the flag).
+pub fn take_pending_flag() -> bool {
+    PENDING_WRITTEN.swap(false, Ordering::AcqRel)
+}
+
+pub const SEAL_BATCH: i64 = 1_000;
+
+/// Chains up to one batch of committed pending events in the caller's write transaction: takes
+/// the chain lock, numbers them after the head (gap-free), hashes, inserts them into the chain
+/// and removes exactly those from the pending table. Returns how many it sealed.
+pub fn seal_pending(conn: &mut Conn) -> Result<usize, AppError> {
+    lock_audit_chain(conn)?;
+    let pending: Vec<PendingEvent> = audit_pending::table
+        .order(audit_pending::id.asc())
+        .limit(SEAL_BATCH)
+        .load(conn)?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let (mut seq, mut prev_hash) = match head(conn)? {
+        Some((seq, hash)) => (seq, hash),
+        None => (0, GENESIS_HASH.to_string()),
+    };
+    let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();
+    let mut sealed = Vec::with_capacity(pending.len());
+    for event in pending {
+        seq += 1;
+        let event = event.seal(seq, prev_hash).map_err(AppError::internal)?;
+        prev_hash = event.hash.clone();
+        sealed.push(event);
+    }
+    for chunk in sealed.chunks(100) {
+        crate::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    diesel::delete(audit_pending::table.filter(audit_pending::id.eq_any(&ids))).execute(conn)?;
+    Ok(sealed.len())
 }
 
 /// (seq, hash) of the newest event.

@@ -26,6 +26,18 @@ pub enum AnyConnection {
 
 pub type Conn = AnyConnection;
 
+/// Runs the same query body on the concrete connection, for the few queries diesel cannot
+/// express on the multi-backend (batch inserts, upserts, row locks).
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Postgres,

@@ -110,6 +110,28 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    audit_pending (id) {
+        id -> BigInt,
+        occurred_at -> SqlTime,
+        actor_type -> Text,
+        actor_id -> Nullable<SqlUuid>,
+        actor_role -> Nullable<Text>,
+        actor_agency -> Nullable<SqlUuid>,
+        actor_label -> Nullable<Text>,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Nullable<Text>,
+        agency_id -> Nullable<SqlUuid>,
+        request_id -> Nullable<Text>,
+        payload -> Text,
+        justification -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
     use crate::db::types::SqlTime;
 
     audit_checkpoints (seq) {
@@ -133,5 +155,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     idempotency_keys,
     audit_events,
+    audit_pending,
     audit_checkpoints,
 );

@@ -256,6 +256,7 @@ impl TestApp {
         let server = asn_merit::start_server(state.clone(), listener).unwrap();
         let handle = server.handle();
         actix_web::rt::spawn(server);
+        asn_merit::spawn_background_jobs(state.clone());
         TestApp {
             base,
             http: reqwest::Client::new(),

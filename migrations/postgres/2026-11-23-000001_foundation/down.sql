@@ -1,4 +1,5 @@
 DROP TABLE audit_checkpoints;
+DROP TABLE audit_pending;
 DROP TABLE audit_events;
 DROP FUNCTION audit_reject_change();
 DROP TABLE idempotency_keys;

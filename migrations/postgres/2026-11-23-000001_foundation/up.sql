@@ -83,6 +83,25 @@ CREATE INDEX audit_events_actor_idx ON audit_events (actor_id, seq);
 CREATE INDEX audit_events_action_idx ON audit_events (action, seq);
 CREATE INDEX audit_events_time_idx ON audit_events (occurred_at);
 
+-- Events written in the transaction of the change they record, waiting to be sealed into the
+-- chain (seq, prev_hash, hash) by the sealer, which batches them under the chain lock.
+CREATE TABLE audit_pending (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    occurred_at timestamptz NOT NULL,
+    actor_type text NOT NULL CHECK (actor_type IN ('user', 'cli', 'system', 'anonymous')),
+    actor_id uuid,
+    actor_role text,
+    actor_agency uuid,
+    actor_label text,
+    action text NOT NULL,
+    object_type text NOT NULL,
+    object_id text,
+    agency_id uuid,
+    request_id text,
+    payload text NOT NULL,
+    justification text
+);
+
 CREATE TABLE audit_checkpoints (
     seq bigint PRIMARY KEY,
     head_hash text NOT NULL,
@@ -113,6 +132,8 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'asn_merit_app') THEN
         GRANT SELECT, INSERT, UPDATE, DELETE ON agencies, users, activation_tokens, sessions,
             login_failures, idempotency_keys TO asn_merit_app;
+        GRANT SELECT, INSERT, DELETE ON audit_pending TO asn_merit_app;
+        REVOKE UPDATE, TRUNCATE ON audit_pending FROM asn_merit_app;
         GRANT SELECT, INSERT ON audit_events, audit_checkpoints TO asn_merit_app;
         REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, audit_checkpoints FROM asn_merit_app;
         -- Migration bookkeeping belongs to the owner role alone.

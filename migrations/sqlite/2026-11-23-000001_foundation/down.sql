@@ -1,5 +1,6 @@
 DROP TABLE write_lock;
 DROP TABLE audit_checkpoints;
+DROP TABLE audit_pending;
 DROP TABLE audit_events;
 DROP TABLE idempotency_keys;
 DROP TABLE login_failures;

@@ -83,6 +83,25 @@ CREATE INDEX audit_events_actor_idx ON audit_events (actor_id, seq);
 CREATE INDEX audit_events_action_idx ON audit_events (action, seq);
 CREATE INDEX audit_events_time_idx ON audit_events (occurred_at);
 
+-- Events written in the transaction of the change they record, waiting to be sealed into the
+-- chain (seq, prev_hash, hash) by the sealer, which batches them under the chain lock.
+CREATE TABLE audit_pending (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    occurred_at TEXT NOT NULL,
+    actor_type TEXT NOT NULL CHECK (actor_type IN ('user', 'cli', 'system', 'anonymous')),
+    actor_id TEXT,
+    actor_role TEXT,
+    actor_agency TEXT,
+    actor_label TEXT,
+    action TEXT NOT NULL,
+    object_type TEXT NOT NULL,
+    object_id TEXT,
+    agency_id TEXT,
+    request_id TEXT,
+    payload TEXT NOT NULL,
+    justification TEXT
+);
+
 CREATE TABLE audit_checkpoints (
     seq INTEGER PRIMARY KEY,
     head_hash TEXT NOT NULL,

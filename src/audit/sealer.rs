@@ -1,0 +1,41 @@
+//! Seals pending audit events into the hash chain: continuously in the background, and on demand
+//! before anything reads the chain (so a reader always sees every committed event).
+
+use std::time::{Duration, Instant};
+
+use super::store;
+use crate::db::Database;
+use crate::error::AppError;
+
+/// Seals every committed pending event, batch by batch.
+pub async fn seal_now(db: &Database) -> Result<usize, AppError> {
+    let mut total = 0;
+    loop {
+        let sealed = db.write(store::seal_pending).await?;
+        total += sealed;
+        if sealed < store::SEAL_BATCH as usize {
+            return Ok(total);
+        }
+    }
+}
+
+/// How often the sealer looks for work written by this process, and how often it sweeps for
+/// events written by other processes (the CLI, another server) or left by a crash.
+const TICK: Duration = Duration::from_millis(10);
+const SWEEP: Duration = Duration::from_secs(1);
+
+pub fn spawn(db: Database) {
+    actix_web::rt::spawn(async move {
+        let mut last_sweep = Instant::now() - SWEEP;
+        loop {
+            actix_web::rt::time::sleep(TICK).await;
+            if !store::take_pending_flag() && last_sweep.elapsed() < SWEEP {
+                continue;
+            }
+            last_sweep = Instant::now();
+            if let Err(e) = seal_now(&db).await {
+                tracing::warn!(error = %e, "could not seal pending audit events; will retry");
+            }
+        }
+    });
+}
