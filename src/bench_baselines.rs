@@ -1,18 +1,15 @@
 //! Baselines for the benchmark runner only (cargo feature `bench-baselines`, off by default and
 //! never in the shipped binary): the same agency read without the JWT + authorization layer, the
-//! same agency insert without its audit event, and the raw argon2 hash rate.
+//! same authenticated agency create without its audit event, and the raw argon2 hash rate.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpResponse, web};
-use diesel::prelude::*;
-
-use crate::agencies::model::{Agency, AgencyId, AgencyView, CreateAgencyRequest};
+use crate::agencies::model::{AgencyId, AgencyView, CreateAgencyRequest};
 use crate::agencies::store;
-use crate::db::schema::agencies;
-use crate::db::types::Timestamp;
+use crate::auth::policy::{self, Permission, Principal};
 use crate::error::AppError;
 use crate::http::extract::JsonBody;
 use crate::http::state::AppState;
@@ -38,30 +35,15 @@ async fn get_agency_unauthenticated(
         .ok_or_else(AppError::not_found)
 }
 
+/// The same authenticated, authorized create as `POST /api/v1/agencies`, minus its audit event.
 async fn create_agency_unaudited(
     state: web::Data<AppState>,
+    principal: Principal,
     body: JsonBody<CreateAgencyRequest>,
 ) -> Result<HttpResponse, AppError> {
+    policy::authorize(&principal, Permission::AgencyManage)?;
     let req = body.value;
-    let agency = state
-        .db
-        .write(move |conn| {
-            let now = Timestamp::now();
-            let agency = Agency {
-                id: AgencyId::generate(),
-                code: req.code.clone(),
-                name: req.name.clone(),
-                level: req.level.as_str().into(),
-                time_zone: req.time_zone.as_str().into(),
-                created_at: now,
-                updated_at: now,
-            };
-            diesel::insert_into(agencies::table)
-                .values(&agency)
-                .execute(conn)?;
-            Ok(agency)
-        })
-        .await?;
+    let agency = state.db.write(move |conn| store::insert(conn, &req)).await?;
     Ok(HttpResponse::Created().json(AgencyView::from(agency)))
 }
 

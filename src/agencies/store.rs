@@ -37,6 +37,19 @@ pub fn create(
     ctx: &AuditContext,
     req: &CreateAgencyRequest,
 ) -> Result<Agency, AppError> {
+    let agency = insert(conn, req)?;
+    audit::append(
+        conn,
+        ctx,
+        NewAuditEvent::new("agency.created", "agency", agency.id)
+            .agency(Some(agency.id))
+            .payload(json!({"code": agency.code, "name": agency.name, "level": agency.level, "time_zone": agency.time_zone})),
+    )?;
+    Ok(agency)
+}
+
+/// The insert alone; every caller but the benchmark baseline goes through [`create`].
+pub fn insert(conn: &mut Conn, req: &CreateAgencyRequest) -> Result<Agency, AppError> {
     let now = Timestamp::now();
     let agency = Agency {
         id: AgencyId::generate(),
@@ -61,13 +74,6 @@ pub fn create(
     diesel::insert_into(agencies::table)
         .values(&agency)
         .execute(conn)?;
-    audit::append(
-        conn,
-        ctx,
-        NewAuditEvent::new("agency.created", "agency", agency.id)
-            .agency(Some(agency.id))
-            .payload(json!({"code": agency.code, "name": agency.name, "level": agency.level, "time_zone": agency.time_zone})),
-    )?;
     Ok(agency)
 }
 
