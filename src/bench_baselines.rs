@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use actix_web::{HttpResponse, web};
 use crate::agencies::model::{AgencyId, AgencyView, CreateAgencyRequest};
 use crate::agencies::store;
 use crate::auth::policy::{self, Permission, Principal};
 use crate::error::AppError;
 use crate::http::extract::JsonBody;
 use crate::http::state::AppState;
+use actix_web::{HttpResponse, web};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -43,7 +43,10 @@ async fn create_agency_unaudited(
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::AgencyManage)?;
     let req = body.value;
-    let agency = state.db.write(move |conn| store::insert(conn, &req)).await?;
+    let agency = state
+        .db
+        .write(move |conn| store::insert(conn, &req))
+        .await?;
     Ok(HttpResponse::Created().json(AgencyView::from(agency)))
 }
 

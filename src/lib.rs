@@ -76,7 +76,54 @@ pub fn start_server(state: AppState, listener: TcpListener) -> std::io::Result<S
 /// Background jobs of a running server: the audit sealer and the periodic checkpoint signer.
 pub fn spawn_background_jobs(state: AppState) {
     audit::sealer::spawn(state.db.clone());
+    spawn_housekeeping(state.clone());
     spawn_checkpoint_timer(state);
+}
+
+/// Hourly: removes expired sessions, throttling rows, used tokens and idempotency records, and
+/// records what it removed as one audit event.
+fn spawn_housekeeping(state: AppState) {
+    actix_web::rt::spawn(async move {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            ticker.tick().await;
+            let window = chrono::Duration::from_std(state.config.login_window)
+                .unwrap_or(chrono::Duration::minutes(15));
+            let result = state
+                .db
+                .write(move |conn| {
+                    let (sessions, failures, tokens) = auth::store::prune_expired(conn, window)?;
+                    let keys = http::idempotency::prune_expired(conn)?;
+                    if sessions + failures + tokens + keys > 0 {
+                        let ctx = audit::model::AuditContext {
+                            actor: audit::model::Actor::System {
+                                job: "housekeeping".into(),
+                            },
+                            request_id: None,
+                        };
+                        let mut event = audit::model::NewAuditEvent::new(
+                            "system.pruned_expired",
+                            "installation",
+                            "",
+                        );
+                        event.object_id = None;
+                        audit::store::append(
+                            conn,
+                            &ctx,
+                            event.payload(serde_json::json!({
+                                "sessions": sessions, "login_failures": failures,
+                                "activation_tokens": tokens, "idempotency_keys": keys,
+                            })),
+                        )?;
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "housekeeping failed; will retry in an hour");
+            }
+        }
+    });
 }
 
 /// Signs the chain head every `interval` while the server runs.

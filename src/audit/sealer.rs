@@ -21,7 +21,7 @@ pub async fn seal_now(db: &Database) -> Result<usize, AppError> {
 
 /// How often the sealer looks for work written by this process, and how often it sweeps for
 /// events written by other processes (the CLI, another server) or left by a crash.
-const TICK: Duration = Duration::from_millis(10);
+const TICK: Duration = Duration::from_millis(50);
 const SWEEP: Duration = Duration::from_secs(1);
 
 pub fn spawn(db: Database) {

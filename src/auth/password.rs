@@ -1,11 +1,10 @@
 //! Password hashing with argon2id at OWASP parameters, on a bounded pool off the async workers.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
 
 use crate::error::AppError;
 
@@ -38,25 +37,44 @@ pub fn verify_blocking(password: &str, stored: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A bounded hashing pool: at most `threads` hashes run at once on blocking threads, the rest
-/// wait asynchronously, so a login storm cannot take every core from request handling.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The bounded hashing pool: `threads` dedicated threads at a lower scheduling priority (nice 10)
+/// and a queue of at most [`QUEUE`] waiting jobs. A login storm therefore uses at most those
+/// threads and yields the CPU to request handling whenever both want it; beyond the queue,
+/// logins get 503 rather than piling up.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::SyncSender<Job>,
     /// Verified against when the account does not exist, so unknown users cost the same time.
     dummy_hash: Arc<String>,
     threads: usize,
 }
 
+const QUEUE: usize = 1024;
+
+/// thread-priority's 0–99 scale mapped onto Linux niceness: 25 is nice 10.
+const HASHING_PRIORITY: u8 = 25;
+
 impl PasswordHasher {
     pub fn new(threads: usize) -> Result<Self, AppError> {
+        let threads = threads.max(1);
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(QUEUE);
+        let queue = Arc::new(Mutex::new(queue));
+        for index in 0..threads {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{index}"))
+                .spawn(move || run_hashing_thread(&queue))
+                .map_err(|e| AppError::internal(format!("cannot start hashing thread: {e}")))?;
+        }
         let mut random = [0u8; 24];
         getrandom::fill(&mut random)
             .map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
         Ok(Self {
-            permits: Arc::new(Semaphore::new(threads.max(1))),
+            jobs,
             dummy_hash: Arc::new(hash_blocking(&hex::encode(random))?),
-            threads: threads.max(1),
+            threads,
         })
     }
 
@@ -83,14 +101,36 @@ impl PasswordHasher {
         &self,
         job: impl FnOnce() -> R + Send + 'static,
     ) -> Result<R, AppError> {
-        let _permit = self
-            .permits
-            .acquire()
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(job());
+        });
+        self.jobs.try_send(job).map_err(|_| AppError::Unavailable {
+            code: "hashing_overloaded",
+            detail: "too many password operations are queued; retry shortly".into(),
+        })?;
+        result
             .await
-            .map_err(|_| AppError::internal("hashing pool closed"))?;
-        actix_web::web::block(job)
-            .await
-            .map_err(|_| AppError::internal("hashing task failed"))
+            .map_err(|_| AppError::internal("hashing thread stopped"))
+    }
+}
+
+fn run_hashing_thread(queue: &Mutex<std::sync::mpsc::Receiver<Job>>) {
+    if let Ok(priority) = thread_priority::ThreadPriorityValue::try_from(HASHING_PRIORITY) {
+        // Best effort: where the OS refuses, hashing simply runs at normal priority.
+        let _ = thread_priority::set_current_thread_priority(
+            thread_priority::ThreadPriority::Crossplatform(priority),
+        );
+    }
+    loop {
+        let job = match queue.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
     }
 }
 

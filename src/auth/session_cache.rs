@@ -1,5 +1,7 @@
-//! A short-lived in-process cache of session checks, so that an authenticated request does not
-//! pay a database round trip for its session on every call.
+//! A short-lived in-process cache of verified tokens and their session checks, so that an
+//! authenticated request pays neither the signature check nor a database round trip for its
+//! session on every call. Keyed by the exact token text: equal text means an equal signature, so
+//! equal claims; the token's own `exp` is still checked on every hit.
 //!
 //! Revocations made through this process (logout, disabling a user, a role change, a password
 //! reset) evict the entries at once, after their transaction commits. Revocations made through
@@ -15,19 +17,28 @@ use uuid::Uuid;
 use super::model::{Role, UserId};
 use crate::agencies::model::AgencyId;
 
+/// What a verified token says, as the cache keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerifiedSession {
+    pub jti: Uuid,
+    pub user: UserId,
+    pub role: Role,
+    pub agency: Option<AgencyId>,
+    /// The token's `exp`, seconds since the epoch.
+    pub expires: i64,
+}
+
 #[derive(Clone, Copy)]
 struct Entry {
-    user: UserId,
-    role: Role,
-    agency: Option<AgencyId>,
+    session: VerifiedSession,
     fresh_until: Instant,
 }
 
-const MAX_ENTRIES: usize = 100_000;
+const MAX_ENTRIES: usize = 50_000;
 
 pub struct SessionCache {
     ttl: Duration,
-    entries: RwLock<HashMap<Uuid, Entry>>,
+    entries: RwLock<HashMap<String, Entry>>,
 }
 
 impl SessionCache {
@@ -38,17 +49,17 @@ impl SessionCache {
         }
     }
 
-    /// True when a recent database check found this exact session valid.
-    pub fn is_valid(&self, jti: Uuid, user: UserId, role: Role, agency: Option<AgencyId>) -> bool {
-        let Ok(entries) = self.entries.read() else {
-            return false;
-        };
-        entries.get(&jti).is_some_and(|e| {
-            e.user == user && e.role == role && e.agency == agency && e.fresh_until > Instant::now()
-        })
+    /// The session of this exact token, if a recent check found it valid and it has not expired.
+    pub fn get(&self, token: &str) -> Option<VerifiedSession> {
+        let entries = self.entries.read().ok()?;
+        let entry = entries.get(token)?;
+        let now = Instant::now();
+        let unexpired = entry.session.expires + super::jwt::LEEWAY_SECONDS as i64
+            > chrono::Utc::now().timestamp();
+        (entry.fresh_until > now && unexpired).then_some(entry.session)
     }
 
-    pub fn remember(&self, jti: Uuid, user: UserId, role: Role, agency: Option<AgencyId>) {
+    pub fn remember(&self, token: &str, session: VerifiedSession) {
         if self.ttl.is_zero() {
             return;
         }
@@ -61,11 +72,9 @@ impl SessionCache {
         }
         if entries.len() < MAX_ENTRIES {
             entries.insert(
-                jti,
+                token.to_string(),
                 Entry {
-                    user,
-                    role,
-                    agency,
+                    session,
                     fresh_until: now + self.ttl,
                 },
             );
@@ -74,13 +83,13 @@ impl SessionCache {
 
     pub fn forget_session(&self, jti: Uuid) {
         if let Ok(mut entries) = self.entries.write() {
-            entries.remove(&jti);
+            entries.retain(|_, e| e.session.jti != jti);
         }
     }
 
     pub fn forget_user(&self, user: UserId) {
         if let Ok(mut entries) = self.entries.write() {
-            entries.retain(|_, e| e.user != user);
+            entries.retain(|_, e| e.session.user != user);
         }
     }
 }
@@ -89,25 +98,38 @@ impl SessionCache {
 mod tests {
     use super::*;
 
-    #[test]
-    fn entries_expire_and_are_evicted_by_user_or_session() {
-        let cache = SessionCache::new(Duration::from_secs(60));
-        let (jti, user) = (Uuid::now_v7(), UserId::generate());
-        assert!(!cache.is_valid(jti, user, Role::Auditor, None));
-        cache.remember(jti, user, Role::Auditor, None);
-        assert!(cache.is_valid(jti, user, Role::Auditor, None));
-        assert!(
-            !cache.is_valid(jti, user, Role::Admin, None),
-            "a different role never matches"
-        );
-        cache.forget_user(user);
-        assert!(!cache.is_valid(jti, user, Role::Auditor, None));
-        cache.remember(jti, user, Role::Auditor, None);
-        cache.forget_session(jti);
-        assert!(!cache.is_valid(jti, user, Role::Auditor, None));
+    fn session(expires_in: i64) -> VerifiedSession {
+        VerifiedSession {
+            jti: Uuid::now_v7(),
+            user: UserId::generate(),
+            role: Role::Auditor,
+            agency: None,
+            expires: chrono::Utc::now().timestamp() + expires_in,
+        }
+    }
 
+    #[test]
+    fn entries_are_found_by_token_and_evicted_by_user_or_session() {
+        let cache = SessionCache::new(Duration::from_secs(60));
+        let s = session(600);
+        assert_eq!(cache.get("tok"), None);
+        cache.remember("tok", s);
+        assert_eq!(cache.get("tok"), Some(s));
+        assert_eq!(cache.get("tok2"), None);
+        cache.forget_user(s.user);
+        assert_eq!(cache.get("tok"), None);
+        cache.remember("tok", s);
+        cache.forget_session(s.jti);
+        assert_eq!(cache.get("tok"), None);
+    }
+
+    #[test]
+    fn expired_tokens_and_a_zero_ttl_never_hit() {
+        let cache = SessionCache::new(Duration::from_secs(60));
+        cache.remember("old", session(-120));
+        assert_eq!(cache.get("old"), None);
         let off = SessionCache::new(Duration::ZERO);
-        off.remember(jti, user, Role::Auditor, None);
-        assert!(!off.is_valid(jti, user, Role::Auditor, None));
+        off.remember("tok", session(600));
+        assert_eq!(off.get("tok"), None);
     }
 }

@@ -364,3 +364,31 @@ pub fn record_failure(conn: &mut Conn, email_digest: &str) -> Result<(), AppErro
         .execute(conn)?;
     Ok(())
 }
+
+/// Rows that no longer decide anything: sessions expired a week ago, failed logins older than
+/// the throttling window, activation tokens used or expired a month ago. Returns the counts.
+pub fn prune_expired(
+    conn: &mut Conn,
+    login_window: chrono::Duration,
+) -> Result<(usize, usize, usize), AppError> {
+    let now = Timestamp::now().as_datetime();
+    let sessions = diesel::delete(sessions::table.filter(
+        sessions::expires_at.lt(Timestamp::from_datetime(now - chrono::Duration::days(7))),
+    ))
+    .execute(conn)?;
+    let failures = diesel::delete(
+        login_failures::table
+            .filter(login_failures::failed_at.lt(Timestamp::from_datetime(now - login_window))),
+    )
+    .execute(conn)?;
+    let month_ago = Timestamp::from_datetime(now - chrono::Duration::days(30));
+    let tokens = diesel::delete(
+        activation_tokens::table.filter(
+            activation_tokens::expires_at
+                .lt(month_ago)
+                .or(activation_tokens::used_at.lt(month_ago)),
+        ),
+    )
+    .execute(conn)?;
+    Ok((sessions, failures, tokens))
+}

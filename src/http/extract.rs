@@ -14,6 +14,7 @@ use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 use super::middleware::RequestId;
 use super::state::AppState;
 use crate::auth::policy::Principal;
+use crate::auth::session_cache::VerifiedSession;
 use crate::auth::store as users;
 use crate::error::{AppError, FieldError};
 
@@ -212,25 +213,38 @@ impl FromRequest for Principal {
             let token = token.ok_or_else(|| {
                 AppError::unauthorized("missing_token", "this endpoint needs a bearer access token")
             })?;
-            let claims = state.tokens.validate(&token)?;
-            let (jti, user, role, agency) = (claims.jti, claims.sub, claims.role, claims.agency);
-            let valid = state.sessions.is_valid(jti, user, role, agency)
-                || state
-                    .db
-                    .run(move |conn| users::session_is_valid(conn, jti, user, role, agency))
-                    .await?;
-            if !valid {
-                return Err(AppError::unauthorized(
-                    "invalid_token",
-                    "the access token is invalid or expired",
-                ));
-            }
-            state.sessions.remember(jti, user, role, agency);
+            let session = match state.sessions.get(&token) {
+                Some(session) => session,
+                None => {
+                    let claims = state.tokens.validate(&token)?;
+                    let (jti, user, role, agency) =
+                        (claims.jti, claims.sub, claims.role, claims.agency);
+                    let valid = state
+                        .db
+                        .run(move |conn| users::session_is_valid(conn, jti, user, role, agency))
+                        .await?;
+                    if !valid {
+                        return Err(AppError::unauthorized(
+                            "invalid_token",
+                            "the access token is invalid or expired",
+                        ));
+                    }
+                    let session = VerifiedSession {
+                        jti,
+                        user,
+                        role,
+                        agency,
+                        expires: claims.exp,
+                    };
+                    state.sessions.remember(&token, session);
+                    session
+                }
+            };
             Ok(Principal {
-                user_id: user,
-                role,
-                agency,
-                session: jti,
+                user_id: session.user,
+                role: session.role,
+                agency: session.agency,
+                session: session.jti,
                 grants: Vec::new(),
             })
         })

@@ -171,3 +171,14 @@ where
         (result, _) => result.map(StoredResponse::into_response),
     }
 }
+
+/// Deletes stored responses older than the 24-hour replay window. Returns the count.
+pub fn prune_expired(conn: &mut Conn) -> Result<usize, AppError> {
+    let cutoff = Timestamp::from_datetime(
+        Timestamp::now().as_datetime() - chrono::Duration::hours(RETENTION_HOURS),
+    );
+    Ok(
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff)))
+            .execute(conn)?,
+    )
+}
