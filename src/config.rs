@@ -44,6 +44,8 @@ pub struct Config {
     pub audit_signing_key_file: PathBuf,
     pub pii_key: SecretSlice<u8>,
     pub checkpoint_interval: Duration,
+    /// How often the background sealer chains pending audit events written by this process.
+    pub audit_seal_interval: Duration,
     pub hash_threads: usize,
     pub max_body_bytes: usize,
     pub login_max_failures: i64,
@@ -153,6 +155,9 @@ impl Config {
             jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "asn-merit-api".into()),
             audit_signing_key_file,
             pii_key,
+            audit_seal_interval: Duration::from_millis(
+                parse_var(&var, "AUDIT_SEAL_INTERVAL_MS", 50)?.max(1),
+            ),
             checkpoint_interval: Duration::from_secs(parse_var(
                 &var,
                 "CHECKPOINT_INTERVAL_SECONDS",

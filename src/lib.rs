@@ -75,7 +75,7 @@ pub fn start_server(state: AppState, listener: TcpListener) -> std::io::Result<S
 
 /// Background jobs of a running server: the audit sealer and the periodic checkpoint signer.
 pub fn spawn_background_jobs(state: AppState) {
-    audit::sealer::spawn(state.db.clone());
+    audit::sealer::spawn(state.db.clone(), state.config.audit_seal_interval);
     spawn_housekeeping(state.clone());
     spawn_checkpoint_timer(state);
 }

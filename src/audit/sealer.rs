@@ -19,16 +19,15 @@ pub async fn seal_now(db: &Database) -> Result<usize, AppError> {
     }
 }
 
-/// How often the sealer looks for work written by this process, and how often it sweeps for
-/// events written by other processes (the CLI, another server) or left by a crash.
-const TICK: Duration = Duration::from_millis(50);
+/// How often the sealer sweeps for events written by other processes (the CLI, another server)
+/// or left by a crash; events written by this process are sealed every `interval`.
 const SWEEP: Duration = Duration::from_secs(1);
 
-pub fn spawn(db: Database) {
+pub fn spawn(db: Database, interval: Duration) {
     actix_web::rt::spawn(async move {
         let mut last_sweep = Instant::now() - SWEEP;
         loop {
-            actix_web::rt::time::sleep(TICK).await;
+            actix_web::rt::time::sleep(interval).await;
             if !store::take_pending_flag() && last_sweep.elapsed() < SWEEP {
                 continue;
             }

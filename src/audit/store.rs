@@ -63,6 +63,7 @@ pub const SEAL_BATCH: i64 = 1_000;
 /// the chain lock, numbers them after the head (gap-free), hashes, inserts them into the chain
 /// and removes exactly those from the pending table. Returns how many it sealed.
 pub fn seal_pending(conn: &mut Conn) -> Result<usize, AppError> {
+    crate::db::relax_commit_durability(conn)?;
     lock_audit_chain(conn)?;
     let pending: Vec<PendingEvent> = audit_pending::table
         .order(audit_pending::id.asc())

@@ -228,6 +228,17 @@ pub fn lock_audit_chain(conn: &mut AnyConnection) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Lets this transaction commit without waiting for its WAL flush (PostgreSQL). Only for work
+/// that can be redone from committed data: the sealer's transaction moves committed pending
+/// events into the chain and deletes them in one transaction, so after a crash either both
+/// happened or the events are still pending and are sealed again.
+pub fn relax_commit_durability(conn: &mut AnyConnection) -> Result<(), AppError> {
+    if let AnyConnection::Postgresql(c) = conn {
+        c.batch_execute("SET LOCAL synchronous_commit = off")?;
+    }
+    Ok(())
+}
+
 /// Applies pending migrations of the backend `url` names.
 pub fn run_migrations(url: &str) -> Result<Vec<String>, AppError> {
     if Backend::from_url(url) == Backend::Sqlite {

@@ -76,11 +76,12 @@ CREATE TABLE audit_events (
     payload TEXT NOT NULL,
     justification TEXT,
     prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL UNIQUE
+    hash TEXT NOT NULL
 );
+-- The same few indexes as on PostgreSQL (there, time ranges use BRIN).
 CREATE INDEX audit_events_object_idx ON audit_events (object_type, object_id, seq);
 CREATE INDEX audit_events_actor_idx ON audit_events (actor_id, seq);
-CREATE INDEX audit_events_action_idx ON audit_events (action, seq);
+CREATE INDEX audit_events_agency_idx ON audit_events (agency_id, seq);
 CREATE INDEX audit_events_time_idx ON audit_events (occurred_at);
 
 -- Events written in the transaction of the change they record, waiting to be sealed into the
