@@ -75,6 +75,23 @@ enum AuditCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Offline verification of an export needs no configuration, keys or database.
+    if let Some(Command::Audit {
+        command:
+            AuditCommand::Verify {
+                file: Some(file),
+                checkpoint,
+            },
+    }) = &cli.command
+    {
+        return match verify_export_file(file, checkpoint) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -206,32 +223,39 @@ fn read_checkpoint(path: &Option<PathBuf>) -> Result<Option<Checkpoint>, AppErro
         .transpose()
 }
 
+fn verify_export_file(file: &PathBuf, checkpoint: &Option<PathBuf>) -> Result<ExitCode, AppError> {
+    let checkpoint = read_checkpoint(checkpoint)?;
+    let f = std::fs::File::open(file)
+        .map_err(|e| AppError::internal(format!("cannot open {}: {e}", file.display())))?;
+    print_report(&export::verify_export(BufReader::new(f), checkpoint))
+}
+
+fn print_report(report: &asn_merit::audit::chain::VerifyReport) -> Result<ExitCode, AppError> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(report).unwrap_or_default()
+    );
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 fn run_audit(config: Config, command: AuditCommand) -> Result<ExitCode, AppError> {
     match command {
-        AuditCommand::Verify { file, checkpoint } => {
+        AuditCommand::Verify {
+            file: Some(file),
+            checkpoint,
+        } => verify_export_file(&file, &checkpoint),
+        AuditCommand::Verify {
+            file: None,
+            checkpoint,
+        } => {
             let checkpoint = read_checkpoint(&checkpoint)?;
-            let report = match file {
-                Some(path) => {
-                    let f = std::fs::File::open(&path).map_err(|e| {
-                        AppError::internal(format!("cannot open {}: {e}", path.display()))
-                    })?;
-                    export::verify_export(BufReader::new(f), checkpoint)
-                }
-                None => {
-                    let mut conn = db::establish(&config.database_url)?;
-                    seal_all(&mut conn)?;
-                    audit::verify(&mut conn, checkpoint)?
-                }
-            };
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report).unwrap_or_default()
-            );
-            Ok(if report.ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            let mut conn = db::establish(&config.database_url)?;
+            seal_all(&mut conn)?;
+            print_report(&audit::verify(&mut conn, checkpoint)?)
         }
         AuditCommand::Export { out } => {
             let mut conn = db::establish(&config.database_url)?;

@@ -174,3 +174,59 @@ async fn unknown_user_and_wrong_password_look_the_same_and_five_failures_throttl
     )
     .await;
 }
+
+#[actix_web::test]
+async fn tokens_can_be_signed_with_an_ed25519_key_file() {
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    let db = crate::helpers::TestDb::fresh();
+    let key_path = db.dir.path().join("jwt-ed25519.pem");
+    let key = ed25519_dalek::SigningKey::from_bytes(&[42u8; 32]);
+    let pem = key
+        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+        .unwrap();
+    std::fs::write(&key_path, pem.as_bytes()).unwrap();
+    let app = TestApp::spawn_on(db, &[("JWT_ED25519_KEY_FILE", key_path.to_str().unwrap())]).await;
+    let user = app.user(Role::Auditor, None).await;
+    let login = app.login(&user.email, TEST_PASSWORD).await;
+    assert_eq!(login.status(), 200);
+    let token = login.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let header = token.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "EdDSA");
+    let me = app
+        .http
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    // A token of the same claims signed with HS256 by anyone is refused: the algorithm is pinned.
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &serde_json::from_slice::<Value>(
+            &base64::Engine::decode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                token.split('.').nth(1).unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap(),
+        &jsonwebtoken::EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+    )
+    .unwrap();
+    let refused = app
+        .http
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(refused, 401, "invalid_token").await;
+}
