@@ -249,6 +249,10 @@ impl From<DieselError> for AppError {
                     code: "write_conflict",
                     detail: "a concurrent change interfered; retry".into(),
                 },
+                _ if is_text_rejected(info.message()) => Self::invalid(
+                    "invalid_text",
+                    "a text value contains a character the database does not accept",
+                ),
                 _ if is_lock_timeout(info.message()) => Self::Unavailable {
                     code: "database_busy",
                     detail: "the database is busy; retry shortly".into(),
@@ -261,6 +265,11 @@ impl From<DieselError> for AppError {
             other => Self::Internal(format!("database error: {other}")),
         }
     }
+}
+
+/// PostgreSQL refuses NUL characters (and invalid UTF-8) in text, e.g. from a query parameter.
+fn is_text_rejected(message: &str) -> bool {
+    message.contains("invalid byte sequence") || message.contains("0x00")
 }
 
 fn is_lock_timeout(message: &str) -> bool {

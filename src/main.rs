@@ -63,6 +63,11 @@ enum AuditCommand {
         /// A checkpoint (JSON, as listed by GET /api/v1/audit/checkpoints) the chain must still contain.
         #[arg(long)]
         checkpoint: Option<PathBuf>,
+        /// The installation's checkpoint public key (hex) the checkpoint must be signed with. Offline,
+        /// without it only the key inside the checkpoint file vouches for it; with a database the
+        /// installation's own key is used.
+        #[arg(long)]
+        public_key: Option<String>,
     },
     /// Write the chain as JSON Lines.
     Export {
@@ -81,10 +86,11 @@ fn main() -> ExitCode {
             AuditCommand::Verify {
                 file: Some(file),
                 checkpoint,
+                public_key,
             },
     }) = &cli.command
     {
-        return match verify_export_file(file, checkpoint) {
+        return match verify_export_file(file, checkpoint, public_key.as_deref()) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -223,8 +229,35 @@ fn read_checkpoint(path: &Option<PathBuf>) -> Result<Option<Checkpoint>, AppErro
         .transpose()
 }
 
-fn verify_export_file(file: &PathBuf, checkpoint: &Option<PathBuf>) -> Result<ExitCode, AppError> {
-    let checkpoint = read_checkpoint(checkpoint)?;
+/// Reads the checkpoint; with a pinned key, one signed by any other key is refused.
+fn pinned_checkpoint(
+    path: &Option<PathBuf>,
+    pinned: Option<&str>,
+) -> Result<Option<Checkpoint>, AppError> {
+    let checkpoint = read_checkpoint(path)?;
+    match (&checkpoint, pinned) {
+        (Some(cp), Some(key)) if !cp.public_key.eq_ignore_ascii_case(key.trim()) => {
+            Err(AppError::invalid(
+                "checkpoint_key_mismatch",
+                "the checkpoint is not signed with the installation's key",
+            ))
+        }
+        (Some(_), None) => {
+            eprintln!(
+                "note: no --public-key given; the checkpoint is checked against the key it names"
+            );
+            Ok(checkpoint)
+        }
+        _ => Ok(checkpoint),
+    }
+}
+
+fn verify_export_file(
+    file: &PathBuf,
+    checkpoint: &Option<PathBuf>,
+    public_key: Option<&str>,
+) -> Result<ExitCode, AppError> {
+    let checkpoint = pinned_checkpoint(checkpoint, public_key)?;
     let f = std::fs::File::open(file)
         .map_err(|e| AppError::internal(format!("cannot open {}: {e}", file.display())))?;
     print_report(&export::verify_export(BufReader::new(f), checkpoint))
@@ -247,12 +280,22 @@ fn run_audit(config: Config, command: AuditCommand) -> Result<ExitCode, AppError
         AuditCommand::Verify {
             file: Some(file),
             checkpoint,
-        } => verify_export_file(&file, &checkpoint),
+            public_key,
+        } => verify_export_file(&file, &checkpoint, public_key.as_deref()),
         AuditCommand::Verify {
             file: None,
             checkpoint,
+            public_key,
         } => {
-            let checkpoint = read_checkpoint(&checkpoint)?;
+            let own_key = match public_key {
+                Some(key) => key,
+                None => asn_merit::audit::checkpoint::CheckpointSigner::load_or_create(
+                    &config.audit_signing_key_file,
+                )?
+                .0
+                .public_key_hex(),
+            };
+            let checkpoint = pinned_checkpoint(&checkpoint, Some(&own_key))?;
             let mut conn = db::establish(&config.database_url)?;
             seal_all(&mut conn)?;
             print_report(&audit::verify(&mut conn, checkpoint)?)

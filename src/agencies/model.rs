@@ -120,7 +120,10 @@ impl From<Agency> for AgencyView {
 pub struct CreateAgencyRequest {
     #[validate(length(min = 2, max = 40), custom(function = "validate_code"))]
     pub code: String,
-    #[validate(length(min = 2, max = 200))]
+    #[validate(
+        length(min = 2, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
     pub name: String,
     pub level: AgencyLevel,
     pub time_zone: TimeZone,
@@ -129,7 +132,10 @@ pub struct CreateAgencyRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAgencyRequest {
-    #[validate(length(min = 2, max = 200))]
+    #[validate(
+        length(min = 2, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
     pub name: Option<String>,
     pub level: Option<AgencyLevel>,
     pub time_zone: Option<TimeZone>,

@@ -10,7 +10,7 @@ use super::store;
 use crate::auth::policy::{self, ObjectRef, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
-use crate::http::idempotency::{self, IdempotencyKey, Idempotent};
+use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::middleware::RequestId;
 use crate::http::pagination::{PageQuery, split_page};
 use crate::http::state::AppState;
@@ -45,15 +45,19 @@ pub async fn create_agency(
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::AgencyManage)?;
     let ctx = principal.audit_context(Some(request_id.0));
-    let once = key.0.map(|key| Idempotent {
-        user: principal.user_id,
-        key,
-        request_hash: body.body_sha256.clone(),
-    });
+    let once = key.bind(
+        principal.user_id,
+        "POST /api/v1/agencies",
+        &body.body_sha256,
+    );
     let request = body.value;
-    idempotency::run_once(&state.db, once, StatusCode::CREATED, move |conn| {
-        store::create(conn, &ctx, &request).map(AgencyView::from)
-    })
+    idempotency::run_once(
+        &state.db,
+        once,
+        StatusCode::CREATED,
+        idempotency::keep_all,
+        move |conn| store::create(conn, &ctx, &request).map(AgencyView::from),
+    )
     .await
 }
 

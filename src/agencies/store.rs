@@ -83,7 +83,10 @@ pub fn update(
     id: AgencyId,
     req: &UpdateAgencyRequest,
 ) -> Result<Agency, AppError> {
-    let before: Agency = agencies::table.find(id).first(conn)?;
+    let before: Agency = match conn {
+        crate::db::AnyConnection::Postgresql(c) => agencies::table.find(id).for_update().first(c),
+        crate::db::AnyConnection::Sqlite(c) => agencies::table.find(id).first(c),
+    }?;
     let mut after = before.clone();
     if let Some(name) = &req.name {
         after.name = name.trim().to_string();

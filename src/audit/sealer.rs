@@ -7,11 +7,26 @@ use super::store;
 use crate::db::Database;
 use crate::error::AppError;
 
-/// Seals every committed pending event, batch by batch.
+/// Seals every committed pending event, batch by batch, durably: callers go on to read or
+/// export the chain.
 pub async fn seal_now(db: &Database) -> Result<usize, AppError> {
+    seal_all(db, false).await
+}
+
+/// `relaxed`: the background sealer's own transactions need not wait for their WAL flush, since
+/// after a crash the events they moved are simply still pending and are sealed again; nobody has
+/// seen their sequence numbers yet. Readers always seal durably first.
+async fn seal_all(db: &Database, relaxed: bool) -> Result<usize, AppError> {
     let mut total = 0;
     loop {
-        let sealed = db.write(store::seal_pending).await?;
+        let sealed = db
+            .write(move |conn| {
+                if relaxed {
+                    crate::db::relax_commit_durability(conn)?;
+                }
+                store::seal_pending(conn)
+            })
+            .await?;
         total += sealed;
         if sealed < store::SEAL_BATCH as usize {
             return Ok(total);
@@ -32,7 +47,7 @@ pub fn spawn(db: Database, interval: Duration) {
                 continue;
             }
             last_sweep = Instant::now();
-            if let Err(e) = seal_now(&db).await {
+            if let Err(e) = seal_all(&db, true).await {
                 tracing::warn!(error = %e, "could not seal pending audit events; will retry");
             }
         }

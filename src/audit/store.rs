@@ -63,7 +63,6 @@ pub const SEAL_BATCH: i64 = 1_000;
 /// the chain lock, numbers them after the head (gap-free), hashes, inserts them into the chain
 /// and removes exactly those from the pending table. Returns how many it sealed.
 pub fn seal_pending(conn: &mut Conn) -> Result<usize, AppError> {
-    crate::db::relax_commit_durability(conn)?;
     lock_audit_chain(conn)?;
     let pending: Vec<PendingEvent> = audit_pending::table
         .order(audit_pending::id.asc())
@@ -89,7 +88,15 @@ pub fn seal_pending(conn: &mut Conn) -> Result<usize, AppError> {
             .values(chunk)
             .execute(c))?;
     }
-    diesel::delete(audit_pending::table.filter(audit_pending::id.eq_any(&ids))).execute(conn)?;
+    let removed = diesel::delete(audit_pending::table.filter(audit_pending::id.eq_any(&ids)))
+        .execute(conn)?;
+    if removed != ids.len() {
+        // Another sealer or a direct edit interfered: roll the whole batch back.
+        return Err(AppError::internal(format!(
+            "sealed {} pending events but removed {removed}",
+            ids.len()
+        )));
+    }
     Ok(sealed.len())
 }
 
@@ -218,6 +225,7 @@ pub fn checkpoint_head(
     conn: &mut Conn,
     signer: &super::checkpoint::CheckpointSigner,
 ) -> Result<Option<Checkpoint>, AppError> {
+    lock_audit_chain(conn)?;
     let Some((seq, hash)) = head(conn)? else {
         return Ok(None);
     };

@@ -3,8 +3,9 @@
 use serde_json::json;
 use uuid::Uuid;
 
+use super::model::LoginFailureId;
 use super::model::{LoginResponse, User, UserView, check_password_strength, normalize_email};
-use super::store;
+use super::store::{self, Attempt};
 use crate::audit::model::{Actor, AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::db::types::Timestamp;
@@ -26,35 +27,41 @@ pub async fn login(
         .unwrap_or(chrono::Duration::minutes(15));
     let max_failures = state.config.login_max_failures;
 
-    let (digest, lookup_email) = (email_digest.clone(), email.clone());
-    let (user, failures, oldest) = state
+    let digest = email_digest.clone();
+    let attempt = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let since = Timestamp::from_datetime(Timestamp::now().as_datetime() - window);
-            let (failures, oldest) = store::recent_failures(conn, &digest, since)?;
-            Ok((store::find_by_email(conn, &lookup_email)?, failures, oldest))
+            store::reserve_attempt(conn, &digest, since, max_failures)
         })
         .await?;
-    if failures >= max_failures {
-        let retry_at = oldest
-            .map(|t| t.as_datetime() + window)
-            .unwrap_or_else(chrono::Utc::now);
-        let retry_after_secs = (retry_at - chrono::Utc::now()).num_seconds().max(1) as u64;
-        return Err(AppError::TooManyRequests {
-            code: "too_many_login_attempts",
-            retry_after_secs,
-        });
-    }
+    let attempt = match attempt {
+        Attempt::Granted(id) => id,
+        Attempt::Refused { oldest } => {
+            let retry_at = oldest
+                .map(|t| t.as_datetime() + window)
+                .unwrap_or_else(chrono::Utc::now);
+            let retry_after_secs = (retry_at - chrono::Utc::now()).num_seconds().max(1) as u64;
+            return Err(AppError::TooManyRequests {
+                code: "too_many_login_attempts",
+                retry_after_secs,
+            });
+        }
+    };
 
+    let user = state
+        .db
+        .run(move |conn| store::find_by_email(conn, &email))
+        .await?;
     let usable = user
         .as_ref()
         .filter(|u| u.active)
         .and_then(|u| u.password_hash.clone());
     let matched = state.hasher.verify(password, usable).await?;
     match user.filter(|_| matched) {
-        Some(user) => start_session(state, user, request_id).await,
+        Some(user) => start_session(state, user, attempt, request_id).await,
         None => {
-            record_failure(state, email_digest, request_id).await?;
+            audit_failure(state, email_digest, request_id).await?;
             Err(AppError::unauthorized(
                 "invalid_credentials",
                 "the email or password is wrong",
@@ -66,6 +73,7 @@ pub async fn login(
 async fn start_session(
     state: &AppState,
     user: User,
+    attempt: LoginFailureId,
     request_id: String,
 ) -> Result<LoginResponse, AppError> {
     let jti = Uuid::now_v7();
@@ -84,6 +92,7 @@ async fn start_session(
     state
         .db
         .write(move |conn| {
+            store::forgive_attempt(conn, attempt)?;
             store::create_session(conn, jti, session_user.id, now, expires_at)?;
             let ctx = AuditContext {
                 actor: Actor::User {
@@ -113,7 +122,7 @@ async fn start_session(
     })
 }
 
-async fn record_failure(
+async fn audit_failure(
     state: &AppState,
     email_digest: String,
     request_id: String,
@@ -121,7 +130,7 @@ async fn record_failure(
     state
         .db
         .write(move |conn| {
-            store::record_failure(conn, &email_digest)?;
+            // The failure itself was counted when the attempt was reserved.
             let ctx = AuditContext {
                 actor: Actor::Anonymous,
                 request_id: Some(request_id),

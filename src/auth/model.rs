@@ -128,7 +128,10 @@ impl From<User> for UserView {
 pub struct CreateUserRequest {
     #[validate(email(message = "must be an email address"), length(max = 254))]
     pub email: String,
-    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "crate::http::extract::not_blank")
+    )]
     pub full_name: String,
     pub role: Role,
     /// Required for HR officers, panelists and appointing officials; absent for national admins and auditors.
@@ -138,7 +141,10 @@ pub struct CreateUserRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
-    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "crate::http::extract::not_blank")
+    )]
     pub full_name: Option<String>,
     pub role: Option<Role>,
     /// `false` disables the account and revokes its tokens at once.

@@ -18,7 +18,7 @@ use crate::audit::model::NewAuditEvent;
 use crate::audit::store as audit;
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
-use crate::http::idempotency::{self, IdempotencyKey, Idempotent};
+use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::middleware::RequestId;
 use crate::http::pagination::{PageQuery, split_page};
 use crate::http::state::AppState;
@@ -136,33 +136,42 @@ pub async fn create_user(
     let request = body.value;
     let agency = rules::agency_for_new_user(&principal, request.role, request.agency_id)?;
     let ctx = principal.audit_context(Some(request_id.0));
-    let once = key.0.map(|key| Idempotent {
-        user: principal.user_id,
-        key,
-        request_hash: body.body_sha256.clone(),
-    });
+    let once = key.bind(principal.user_id, "POST /api/v1/users", &body.body_sha256);
     let (digester, ttl) = (state.digester.clone(), state.config.activation_ttl);
-    idempotency::run_once(&state.db, once, StatusCode::CREATED, move |conn| {
-        if let Some(agency) = agency
-            && crate::agencies::store::find_by_id(conn, agency)?.is_none()
-        {
-            return Err(AppError::field("agency_id", "no such agency"));
-        }
-        let new = NewUser {
-            email: normalize_email(&request.email),
-            full_name: request.full_name.trim().to_string(),
-            role: request.role,
-            agency_id: agency,
-            password_hash: None,
-        };
-        let user = store::create(conn, &ctx, &digester, new)?;
-        let (token, expires_at) = store::issue_activation_token(conn, user.id, "activation", ttl)?;
-        Ok(UserCreated {
-            user: user.into(),
-            activation: ActivationToken { token, expires_at },
-        })
-    })
+    idempotency::run_once(
+        &state.db,
+        once,
+        StatusCode::CREATED,
+        forget_activation_token,
+        move |conn| {
+            if let Some(agency) = agency
+                && crate::agencies::store::find_by_id(conn, agency)?.is_none()
+            {
+                return Err(AppError::field("agency_id", "no such agency"));
+            }
+            let new = NewUser {
+                email: normalize_email(&request.email),
+                full_name: request.full_name.trim().to_string(),
+                role: request.role,
+                agency_id: agency,
+                password_hash: None,
+            };
+            let user = store::create(conn, &ctx, &digester, new)?;
+            let (token, expires_at) =
+                store::issue_activation_token(conn, user.id, "activation", ttl)?;
+            Ok(UserCreated {
+                user: user.into(),
+                activation: ActivationToken { token, expires_at },
+            })
+        },
+    )
     .await
+}
+
+/// A replayed account creation does not show the one-time activation token again (it is kept
+/// nowhere in clear); whoever lost it asks for a reset.
+fn forget_activation_token(body: &mut serde_json::Value) {
+    body["activation"]["token"] = serde_json::Value::String(String::new());
 }
 
 /// List accounts in the caller's scope.
@@ -246,10 +255,8 @@ pub async fn update_user(
     id: web::Path<UserId>,
     body: JsonBody<UpdateUserRequest>,
 ) -> Result<web::Json<UserView>, AppError> {
-    let target = load_user(&state, id.into_inner()).await?;
-    policy::authorize_object(&principal, Permission::UserManage, &user_object(&target))?;
+    let id = id.into_inner();
     let request = body.value;
-    rules::check_user_change(&principal, &target, request.role, request.active)?;
     let ctx = principal.audit_context(Some(request_id.0));
     let digester = state.digester.clone();
     let changes = UserChanges {
@@ -257,9 +264,15 @@ pub async fn update_user(
         role: request.role,
         active: request.active,
     };
+    // Checked on the locked row, so a concurrent change cannot slip between check and write.
     let user = state
         .db
-        .write(move |conn| store::update(conn, &ctx, &digester, target.id, changes))
+        .write(move |conn| {
+            let target = store::find_for_update(conn, id)?.ok_or_else(AppError::not_found)?;
+            policy::authorize_object(&principal, Permission::UserManage, &user_object(&target))?;
+            rules::check_user_change(&principal, &target, changes.role, changes.active)?;
+            store::update(conn, &ctx, &digester, target, changes)
+        })
         .await?;
     state.sessions.forget_user(user.id);
     Ok(web::Json(user.into()))

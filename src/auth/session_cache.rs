@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
@@ -39,14 +40,27 @@ const MAX_ENTRIES: usize = 50_000;
 pub struct SessionCache {
     ttl: Duration,
     entries: RwLock<HashMap<String, Entry>>,
+    /// Bumped by every revocation. A check that started before a revocation must not cache its
+    /// (possibly stale) result: `remember` compares the generation its caller saw first.
+    generation: AtomicU64,
 }
+
+/// The revocation generation a session check started under.
+#[derive(Clone, Copy, Debug)]
+pub struct Generation(u64);
 
 impl SessionCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
             entries: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         }
+    }
+
+    /// Read before checking a session in the database.
+    pub fn generation(&self) -> Generation {
+        Generation(self.generation.load(Ordering::Acquire))
     }
 
     /// The session of this exact token, if a recent check found it valid and it has not expired.
@@ -59,13 +73,18 @@ impl SessionCache {
         (entry.fresh_until > now && unexpired).then_some(entry.session)
     }
 
-    pub fn remember(&self, token: &str, session: VerifiedSession) {
+    /// Caches a session found valid by a check that started at `seen`, unless a revocation
+    /// happened since (the check may have read the session before the revocation committed).
+    pub fn remember(&self, token: &str, session: VerifiedSession, seen: Generation) {
         if self.ttl.is_zero() {
             return;
         }
         let Ok(mut entries) = self.entries.write() else {
             return;
         };
+        if self.generation.load(Ordering::Acquire) != seen.0 {
+            return;
+        }
         let now = Instant::now();
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, e| e.fresh_until > now);
@@ -83,12 +102,14 @@ impl SessionCache {
 
     pub fn forget_session(&self, jti: Uuid) {
         if let Ok(mut entries) = self.entries.write() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
             entries.retain(|_, e| e.session.jti != jti);
         }
     }
 
     pub fn forget_user(&self, user: UserId) {
         if let Ok(mut entries) = self.entries.write() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
             entries.retain(|_, e| e.session.user != user);
         }
     }
@@ -113,23 +134,34 @@ mod tests {
         let cache = SessionCache::new(Duration::from_secs(60));
         let s = session(600);
         assert_eq!(cache.get("tok"), None);
-        cache.remember("tok", s);
+        cache.remember("tok", s, cache.generation());
         assert_eq!(cache.get("tok"), Some(s));
         assert_eq!(cache.get("tok2"), None);
         cache.forget_user(s.user);
         assert_eq!(cache.get("tok"), None);
-        cache.remember("tok", s);
+        cache.remember("tok", s, cache.generation());
         cache.forget_session(s.jti);
+        assert_eq!(cache.get("tok"), None);
+    }
+
+    #[test]
+    fn a_check_that_raced_a_revocation_is_not_cached() {
+        let cache = SessionCache::new(Duration::from_secs(60));
+        let s = session(600);
+        let seen = cache.generation();
+        // ... the database check runs, then a logout elsewhere in the process commits ...
+        cache.forget_session(s.jti);
+        cache.remember("tok", s, seen);
         assert_eq!(cache.get("tok"), None);
     }
 
     #[test]
     fn expired_tokens_and_a_zero_ttl_never_hit() {
         let cache = SessionCache::new(Duration::from_secs(60));
-        cache.remember("old", session(-120));
+        cache.remember("old", session(-120), cache.generation());
         assert_eq!(cache.get("old"), None);
         let off = SessionCache::new(Duration::ZERO);
-        off.remember("tok", session(600));
+        off.remember("tok", session(600), off.generation());
         assert_eq!(off.get("tok"), None);
     }
 }

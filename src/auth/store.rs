@@ -5,7 +5,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::model::{Role, User, UserId};
+use super::model::{LoginFailureId, Role, User, UserId};
 use crate::agencies::model::AgencyId;
 use crate::audit::model::{AuditContext, NewAuditEvent, PersonalDigester};
 use crate::audit::store as audit;
@@ -16,6 +16,20 @@ use crate::error::AppError;
 
 pub fn find_by_id(conn: &mut Conn, id: UserId) -> Result<Option<User>, AppError> {
     Ok(users::table.find(id).first(conn).optional()?)
+}
+
+/// The user row, locked until the transaction ends (PostgreSQL `FOR UPDATE`; on SQLite the
+/// write transaction already holds the database's write lock).
+pub fn find_for_update(conn: &mut Conn, id: UserId) -> Result<Option<User>, AppError> {
+    let found = match conn {
+        crate::db::AnyConnection::Postgresql(c) => users::table
+            .find(id)
+            .for_update()
+            .first::<User>(c)
+            .optional(),
+        crate::db::AnyConnection::Sqlite(c) => users::table.find(id).first::<User>(c).optional(),
+    };
+    Ok(found?)
 }
 
 pub fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>, AppError> {
@@ -119,10 +133,10 @@ pub fn update(
     conn: &mut Conn,
     ctx: &AuditContext,
     digester: &PersonalDigester,
-    id: UserId,
+    before: User,
     changes: UserChanges,
 ) -> Result<User, AppError> {
-    let before: User = users::table.find(id).first(conn)?;
+    let id = before.id;
     let mut after = before.clone();
     let mut diff = serde_json::Map::new();
     if let Some(name) = changes
@@ -354,14 +368,41 @@ pub fn recent_failures(
     Ok((rows.len() as i64, rows.first().copied()))
 }
 
-pub fn record_failure(conn: &mut Conn, email_digest: &str) -> Result<(), AppError> {
+/// The outcome of asking for a login attempt.
+pub enum Attempt {
+    /// Go ahead; the attempt is already counted as a failure until [`forgive_attempt`].
+    Granted(LoginFailureId),
+    /// Too many failures in the window; the oldest of them.
+    Refused { oldest: Option<Timestamp> },
+}
+
+/// Counts and records an attempt for this email under a per-email lock, in the caller's write
+/// transaction, so parallel guesses cannot all slip under the limit while they are being hashed.
+pub fn reserve_attempt(
+    conn: &mut Conn,
+    email_digest: &str,
+    since: Timestamp,
+    max: i64,
+) -> Result<Attempt, AppError> {
+    crate::db::lock_key(conn, email_digest)?;
+    let (failures, oldest) = recent_failures(conn, email_digest, since)?;
+    if failures >= max {
+        return Ok(Attempt::Refused { oldest });
+    }
+    let id = LoginFailureId::generate();
     diesel::insert_into(login_failures::table)
         .values((
-            login_failures::id.eq(crate::auth::model::LoginFailureId::generate()),
+            login_failures::id.eq(id),
             login_failures::email_digest.eq(email_digest),
             login_failures::failed_at.eq(Timestamp::now()),
         ))
         .execute(conn)?;
+    Ok(Attempt::Granted(id))
+}
+
+/// The password was right: the reserved attempt does not count as a failure.
+pub fn forgive_attempt(conn: &mut Conn, attempt: LoginFailureId) -> Result<(), AppError> {
+    diesel::delete(login_failures::table.find(attempt)).execute(conn)?;
     Ok(())
 }
 

@@ -164,9 +164,23 @@ impl Database {
     {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
-            let mut pooled = pool.get().map_err(|_| AppError::pool_exhausted())?;
+            // r2d2 names the last connection error when it could not open one; a bare timeout
+            // means every connection was busy.
+            let mut pooled = pool.get().map_err(|e| {
+                if e.to_string().contains("connection: ") {
+                    AppError::unavailable("the database is unreachable")
+                } else {
+                    AppError::pool_exhausted()
+                }
+            })?;
             let result = f(&mut pooled.conn);
-            if matches!(result, Err(AppError::Unavailable { .. })) {
+            if matches!(
+                result,
+                Err(AppError::Unavailable {
+                    code: "database_unavailable",
+                    ..
+                })
+            ) {
                 pooled.lost = true;
             }
             result
@@ -224,6 +238,17 @@ where
 pub fn lock_audit_chain(conn: &mut AnyConnection) -> Result<(), AppError> {
     if let AnyConnection::Postgresql(c) = conn {
         c.batch_execute("SELECT pg_advisory_xact_lock(7263550001)")?;
+    }
+    Ok(())
+}
+
+/// A transaction-scoped lock on an arbitrary key (PostgreSQL advisory lock on its hash; on
+/// SQLite the write transaction already excludes every other writer).
+pub fn lock_key(conn: &mut AnyConnection, key: &str) -> Result<(), AppError> {
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1)::bigint)")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(c)?;
     }
     Ok(())
 }

@@ -91,6 +91,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
+    if let Some(field) = field_with_nul(&value, "") {
+        return Err(AppError::field(&field, "must not contain NUL characters"));
+    }
     serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
         let path = error.path().to_string();
         let message = strip_position(&error.into_inner().to_string());
@@ -100,6 +103,41 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             errors: vec![FieldError::new(field_of(&path, &message), message)],
         }
     })
+}
+
+/// For `#[validate(custom(function = ...))]`: text that is only white space is empty.
+pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
+    if value.trim().is_empty() {
+        Err(validator::ValidationError::new("blank").with_message("must not be blank".into()))
+    } else {
+        Ok(())
+    }
+}
+
+/// The first string (or key) holding a NUL character, which no database text column accepts.
+fn field_with_nul(value: &serde_json::Value, path: &str) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(path.to_string()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| field_with_nul(v, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(join(k))
+            } else {
+                field_with_nul(v, &join(k))
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// The failing field: serde reports a missing field at its parent's path, with the field's name
@@ -216,6 +254,7 @@ impl FromRequest for Principal {
             let session = match state.sessions.get(&token) {
                 Some(session) => session,
                 None => {
+                    let generation = state.sessions.generation();
                     let claims = state.tokens.validate(&token)?;
                     let (jti, user, role, agency) =
                         (claims.jti, claims.sub, claims.role, claims.agency);
@@ -236,7 +275,7 @@ impl FromRequest for Principal {
                         agency,
                         expires: claims.exp,
                     };
-                    state.sessions.remember(&token, session);
+                    state.sessions.remember(&token, session, generation);
                     session
                 }
             };

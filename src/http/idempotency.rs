@@ -45,6 +45,18 @@ impl FromRequest for IdempotencyKey {
     }
 }
 
+impl IdempotencyKey {
+    /// Binds the key to its caller and to one operation and body: the same key used for another
+    /// endpoint or another body is a reuse (422), never a replay.
+    pub fn bind(self, user: UserId, operation: &str, body_sha256: &str) -> Option<Idempotent> {
+        self.0.map(|key| Idempotent {
+            user,
+            key,
+            request_hash: format!("{operation} {body_sha256}"),
+        })
+    }
+}
+
 /// One idempotent request: who, which key, and the hash of its body.
 #[derive(Clone)]
 pub struct Idempotent {
@@ -112,15 +124,16 @@ fn lookup(conn: &mut Conn, request: &Idempotent) -> Result<Option<StoredResponse
 fn remember(
     conn: &mut Conn,
     request: &Idempotent,
-    response: &StoredResponse,
+    status: StatusCode,
+    body: &str,
 ) -> Result<(), AppError> {
     diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::user_id.eq(request.user),
             idempotency_keys::idempotency_key.eq(&request.key),
             idempotency_keys::request_hash.eq(&request.request_hash),
-            idempotency_keys::response_status.eq(i32::from(response.status.as_u16())),
-            idempotency_keys::response_body.eq(&response.body),
+            idempotency_keys::response_status.eq(i32::from(status.as_u16())),
+            idempotency_keys::response_body.eq(body),
             idempotency_keys::created_at.eq(Timestamp::now()),
         ))
         .execute(conn)?;
@@ -129,10 +142,17 @@ fn remember(
 
 /// Runs `create` in one write transaction unless the key was seen; stores the response with the
 /// key in that same transaction. A concurrent twin that loses the race gets the winner's response.
+/// Removes what a replay must not repeat (a one-time secret) from the stored copy.
+pub type Redact = fn(&mut serde_json::Value);
+
+/// Stores the response as it was sent.
+pub fn keep_all(_: &mut serde_json::Value) {}
+
 pub async fn run_once<T, F>(
     db: &Database,
     request: Option<Idempotent>,
     status: StatusCode,
+    redact: Redact,
     create: F,
 ) -> Result<HttpResponse, AppError>
 where
@@ -156,7 +176,10 @@ where
                 replayed: false,
             };
             if let Some(request) = &attempt {
-                remember(conn, request, &response)?;
+                let mut stored = serde_json::to_value(&value)
+                    .map_err(|e| AppError::internal(format!("serialise: {e}")))?;
+                redact(&mut stored);
+                remember(conn, request, status, &stored.to_string())?;
             }
             Ok(response)
         })

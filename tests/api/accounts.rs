@@ -93,6 +93,11 @@ async fn logout_and_disabling_revoke_tokens_at_once() {
     .await;
 
     let hr2 = app.user(Role::HrOfficer, Some(agency)).await;
+    // Warm the session cache first: revocation must evict it, not merely miss it.
+    assert_eq!(
+        app.get("/api/v1/me", &hr2).send().await.unwrap().status(),
+        200
+    );
     let disabled = app
         .patch(&format!("/api/v1/users/{}", hr2.id), &admin)
         .json(&json!({"active": false}))
@@ -108,6 +113,10 @@ async fn logout_and_disabling_revoke_tokens_at_once() {
     .await;
 
     let hr3 = app.user(Role::HrOfficer, Some(agency)).await;
+    assert_eq!(
+        app.get("/api/v1/me", &hr3).send().await.unwrap().status(),
+        200
+    );
     let demoted = app
         .patch(&format!("/api/v1/users/{}", hr3.id), &admin)
         .json(&json!({"role": "panelist"}))
@@ -229,4 +238,118 @@ async fn tokens_can_be_signed_with_an_ed25519_key_file() {
         .await
         .unwrap();
     assert_problem(refused, 401, "invalid_token").await;
+}
+
+#[actix_web::test]
+async fn parallel_wrong_guesses_cannot_slip_past_the_throttle() {
+    let app = TestApp::spawn_with(&[
+        ("DB_POOL_SIZE", "8"),
+        ("WORKERS", "2"),
+        ("HASH_THREADS", "2"),
+    ])
+    .await;
+    let user = app.user(Role::Auditor, None).await;
+    let guesses = (0..12).map(|i| {
+        app.login(
+            &user.email,
+            if i == 0 {
+                "Wrong-Password-00"
+            } else {
+                "Wrong-Password-99"
+            },
+        )
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let unauthorized = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((unauthorized, throttled), (5, 7), "{statuses:?}");
+    // Even the right password is refused now, for this email only.
+    assert_problem(
+        app.login(&user.email, TEST_PASSWORD).await,
+        429,
+        "too_many_login_attempts",
+    )
+    .await;
+    let other = app.user(Role::Auditor, None).await;
+    assert_eq!(app.login(&other.email, TEST_PASSWORD).await.status(), 200);
+}
+
+#[actix_web::test]
+async fn a_successful_login_does_not_count_as_a_failure() {
+    let app = TestApp::spawn().await;
+    let user = app.user(Role::Auditor, None).await;
+    for _ in 0..4 {
+        assert_problem(
+            app.login(&user.email, "Wrong-Password-99").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    for _ in 0..3 {
+        assert_eq!(app.login(&user.email, TEST_PASSWORD).await.status(), 200);
+    }
+    assert_problem(
+        app.login(&user.email, "Wrong-Password-99").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_problem(
+        app.login(&user.email, TEST_PASSWORD).await,
+        429,
+        "too_many_login_attempts",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_replayed_user_creation_does_not_repeat_the_activation_token() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let agency = app.agency(&admin, "IDEM").await;
+    let body = json!({"email": "panel.one@idem.go.id", "full_name": "Panel One", "role": "panelist", "agency_id": agency});
+    let send = |body: &Value, path: &str| {
+        app.post(path, &admin)
+            .header("Idempotency-Key", "create-panel-1")
+            .json(body)
+            .send()
+    };
+    let first = send(&body, "/api/v1/users").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["activation"]["token"].as_str().unwrap().len(), 64);
+    let again = send(&body, "/api/v1/users").await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["user"]["id"], first["user"]["id"]);
+    assert_eq!(
+        again["activation"]["token"], "",
+        "the one-time token must not be stored for replays"
+    );
+    // The same key on another endpoint is a reuse, not a replay.
+    let agency_body =
+        json!({"code": "IDEM-2", "name": "Other", "level": "central", "time_zone": "WIB"});
+    assert_problem(
+        send(&agency_body, "/api/v1/agencies").await.unwrap(),
+        422,
+        "idempotency_key_reused",
+    )
+    .await;
+    // Another user's identical key is independent.
+    let other_admin = app.admin().await;
+    let other = app
+        .post("/api/v1/users", &other_admin)
+        .header("Idempotency-Key", "create-panel-1")
+        .json(&json!({"email": "panel.two@idem.go.id", "full_name": "Panel Two", "role": "panelist", "agency_id": agency}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 201);
+    assert!(other.headers().get("idempotency-replayed").is_none());
 }

@@ -487,12 +487,28 @@ async fn a_checkpoint_detects_a_rehashed_rewrite_of_the_whole_chain() {
     assert_eq!(report["ok"], false);
     assert_eq!(report["checkpoint_verified"], false);
     assert_eq!(report["broken_seq"], checkpoint["seq"], "{report}");
+}
 
-    // A checkpoint with a forged signature is refused too.
+#[actix_web::test]
+async fn a_checkpoint_with_a_forged_signature_is_refused() {
+    let (app, auditor) = app_with_chain().await;
+    let checkpoint = sign_checkpoint(&app, &auditor).await;
+    assert_eq!(
+        verify(&app, &auditor, &checkpoint_query(&checkpoint)).await["ok"],
+        true
+    );
+    // Same seq and head hash (so the chain comparison alone would pass), one signature bit flipped.
     let mut forged = checkpoint.clone();
-    forged["head_hash"] = json!("f".repeat(64));
-    let forged_report = verify(&app, &auditor, &checkpoint_query(&forged)).await;
-    assert_eq!(forged_report["ok"], false);
+    let signature = checkpoint["signature"].as_str().unwrap();
+    let flipped = if signature.starts_with('0') { '1' } else { '0' };
+    forged["signature"] = json!(format!("{flipped}{}", &signature[1..]));
+    let report = verify(&app, &auditor, &checkpoint_query(&forged)).await;
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["checkpoint_verified"], false);
+    assert!(
+        report["reason"].as_str().unwrap().contains("signature"),
+        "{report}"
+    );
 }
 
 fn cli(app: &TestApp, args: &[&str]) -> (i32, String, String) {
@@ -558,6 +574,54 @@ async fn cli_export_verifies_offline_and_names_the_first_broken_seq_of_a_tampere
     let (code, report) = offline_verify(&app, &lines, Some(&checkpoint));
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["checkpoint_verified"], true);
+
+    // Pinning the installation's key: the right key passes, any other key is refused.
+    let listed: Value = app
+        .get("/api/v1/audit/checkpoints", &auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let own_key = listed["public_key"].as_str().unwrap().to_string();
+    let cp_file = app.db.dir.path().join("pinned-checkpoint.json");
+    std::fs::write(&cp_file, checkpoint.to_string()).unwrap();
+    let export_path = export.to_str().unwrap();
+    let cp_path = cp_file.to_str().unwrap();
+    let pinned = cli(
+        &app,
+        &[
+            "audit",
+            "verify",
+            "--file",
+            export_path,
+            "--checkpoint",
+            cp_path,
+            "--public-key",
+            &own_key,
+        ],
+    );
+    assert_eq!(pinned.0, 0, "{pinned:?}");
+    let other_key = "ab".repeat(32);
+    let refused = cli(
+        &app,
+        &[
+            "audit",
+            "verify",
+            "--file",
+            export_path,
+            "--checkpoint",
+            cp_path,
+            "--public-key",
+            &other_key,
+        ],
+    );
+    assert_ne!(refused.0, 0, "{refused:?}");
+    assert!(
+        refused.2.contains("not signed with the installation's key"),
+        "{refused:?}"
+    );
 
     // Edited field.
     let mut edited = lines.clone();

@@ -114,6 +114,42 @@ async fn invalid_value_is_422_validation_failed_naming_the_field() {
 }
 
 #[actix_web::test]
+async fn blank_name_is_422_validation_failed() {
+    let mut body = agency_body();
+    body["name"] = json!("        ");
+    assert_rejected_field(body, "validation_failed", "name").await;
+}
+
+/// PostgreSQL cannot store NUL in text: it must be a 422 on both backends, never a 500.
+#[actix_web::test]
+async fn nul_characters_are_422_in_bodies_and_queries() {
+    let mut body = agency_body();
+    body["name"] = json!("Badan\u{0}Kepegawaian");
+    assert_rejected_field(body, "validation_failed", "name").await;
+
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let login = app
+        .http
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "a\u{0}b@test.go.id", "password": "Whatever-123-x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(login, 422, "validation_failed").await;
+    let query = app
+        .get("/api/v1/audit/events?object_type=user%00x", &admin)
+        .send()
+        .await
+        .unwrap();
+    let status = query.status().as_u16();
+    assert!(
+        status == 200 || status == 422,
+        "a NUL in a query filter gave {status}"
+    );
+}
+
+#[actix_web::test]
 async fn oversized_body_is_413_payload_too_large() {
     let app = TestApp::spawn_with(&[("MAX_BODY_BYTES", "1024")]).await;
     let admin = app.admin().await;
