@@ -24,6 +24,7 @@
 #   BENCH_PGUSER, BENCH_PGPASSWORD  a role with CREATEDB to use as is (skips the detection below)
 #   BENCH_OUT                  output directory (bench/out)
 #   BENCH_STRICT=1             exit 1 when a target is missed (default: only when a step fails)
+#   BENCH_LOGIN_ACCOUNTS       accounts the login steps rotate over (32)
 #
 # PostgreSQL authentication: tries postgres@BENCH_PGHOST without a password first; when that is
 # refused, creates a temporary role with a random password through the local socket
@@ -51,6 +52,7 @@ HASH_THREADS=${HASH_THREADS:-$(( NPROC / 2 > 0 ? NPROC / 2 : 1 ))}
 PGHOST_=${BENCH_PGHOST:-127.0.0.1}
 PGPORT_=${BENCH_PGPORT:-5432}
 STRICT=${BENCH_STRICT:-0}
+LOGIN_ACCOUNTS=${BENCH_LOGIN_ACCOUNTS:-32}
 
 ADMIN_EMAIL="bench@bench.go.id"
 ADMIN_PASSWORD="Kopi-Tubruk-7-Pagi"
@@ -230,6 +232,11 @@ EFFECTIVE_POOL=${DB_POOL_SIZE:-10}
 
 ASN_MERIT_ADMIN_PASSWORD=$ADMIN_PASSWORD "$BIN" create-admin --email "$ADMIN_EMAIL" --name "Bench Admin" \
   >"$OUT/create-admin.log" 2>&1 || { cat "$OUT/create-admin.log" >&2; die "create-admin failed"; }
+# The login steps rotate over many accounts, like a real rush of different people logging in.
+for i in $(seq 1 "$LOGIN_ACCOUNTS"); do
+  ASN_MERIT_ADMIN_PASSWORD=$ADMIN_PASSWORD "$BIN" create-admin --email "login-$i@bench.go.id" --name "Login $i" \
+    >>"$OUT/create-admin.log" 2>&1 || { cat "$OUT/create-admin.log" >&2; die "create-admin failed"; }
+done
 
 "$BIN" serve >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
@@ -336,7 +343,7 @@ WRK_CODE_PREFIX="U$CODE_RUN" wrk_step post_bare "$CONNS" "$SECONDS_PER_STEP" "/b
 R[audit_events]=$(psql -X -w -At -h "$PGHOST_" -p "$PGPORT_" -U "$PGUSER_" -d "$APP_DB" -c "select count(*) from audit_events where action = 'agency.created'")
 
 # 4. Login throughput vs the raw argon2 hash rate on HASH_THREADS threads.
-export WRK_MODE=login WRK_EMAIL=$ADMIN_EMAIL WRK_PASSWORD=$ADMIN_PASSWORD
+export WRK_MODE=login WRK_EMAIL_PATTERN='login-%d@bench.go.id' WRK_ACCOUNTS=$LOGIN_ACCOUNTS WRK_PASSWORD=$ADMIN_PASSWORD
 wrk_step login "$LOGIN_CONNS" "$SECONDS_PER_STEP" "/api/v1/auth/login"
 log "bench-hash-rate --threads $HASH_THREADS --seconds $SECONDS_PER_STEP"
 R[hash.rate]=$("$BIN" bench-hash-rate --threads "$HASH_THREADS" --seconds "$SECONDS_PER_STEP" 2>"$RAW/hash-rate.err" | tail -1 || true)

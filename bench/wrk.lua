@@ -3,7 +3,10 @@
 -- WRK_MODE selects the request:
 --   get     (default) the URL as given, headers from -H; the request is static (no Lua per request)
 --   create  POST an agency with a code unique per request: <WRK_CODE_PREFIX>-<thread>-<counter>
---   login   POST {"email","password"} from WRK_EMAIL / WRK_PASSWORD (a static body)
+--   login   POST {"email","password"}: WRK_PASSWORD, and the emails of WRK_ACCOUNTS accounts made
+--           from WRK_EMAIL_PATTERN (a %d pattern), taken in turn. Many accounts, as in a real login
+--           rush: the server counts each account's attempts in flight toward its throttle, so
+--           one account hammered by 8 connections would be (rightly) refused with 429.
 -- WRK_DELAY_MS (optional) paces each connection; see below.
 --
 -- Every mode ends with one machine-readable line that run.sh parses:
@@ -22,9 +25,20 @@ function init(args)
   if mode == "login" then
     wrk.method = "POST"
     wrk.headers["Content-Type"] = json_type
-    wrk.body = string.format('{"email":"%s","password":"%s"}',
-      os.getenv("WRK_EMAIL") or "", os.getenv("WRK_PASSWORD") or "")
-  elseif mode == "create" then
+  elseif mode == "login" then
+  local pattern = os.getenv("WRK_EMAIL_PATTERN") or "login-%d@bench.go.id"
+  local accounts = tonumber(os.getenv("WRK_ACCOUNTS") or "1") or 1
+  local password = os.getenv("WRK_PASSWORD") or ""
+  local counter = 0
+  request = function()
+    counter = counter + 1
+    local account = ((thread_id or 0) * 7919 + counter) % accounts + 1
+    local body = string.format('{"email":"%s","password":"%s"}', string.format(pattern, account), password)
+    return wrk.format(nil, nil, nil, body)
+  end
+end
+
+if mode == "create" then
     wrk.method = "POST"
     wrk.headers["Content-Type"] = json_type
   end

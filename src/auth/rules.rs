@@ -91,3 +91,91 @@ pub fn check_can_reset(principal: &Principal, target: &User) -> Result<(), AppEr
         _ => Err(AppError::forbidden("your role may not reset this account")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::model::UserId;
+    use crate::db::types::Timestamp;
+
+    fn principal(role: Role, agency: Option<AgencyId>) -> Principal {
+        Principal {
+            user_id: UserId::generate(),
+            role,
+            agency,
+            session: uuid::Uuid::nil(),
+            grants: vec![],
+        }
+    }
+
+    fn user(role: Role, agency: Option<AgencyId>) -> User {
+        User {
+            id: UserId::generate(),
+            email: "x@y.go.id".into(),
+            full_name: "X".into(),
+            role: role.as_str().into(),
+            agency_id: agency,
+            password_hash: None,
+            active: true,
+            created_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+        }
+    }
+
+    #[test]
+    fn hr_officers_create_panelists_of_their_own_agency_only() {
+        let own = AgencyId::generate();
+        let hr = principal(Role::HrOfficer, Some(own));
+        assert_eq!(
+            agency_for_new_user(&hr, Role::Panelist, None).ok(),
+            Some(Some(own))
+        );
+        assert!(matches!(
+            agency_for_new_user(&hr, Role::HrOfficer, None),
+            Err(AppError::Forbidden { .. })
+        ));
+        assert!(matches!(
+            agency_for_new_user(&hr, Role::Panelist, Some(AgencyId::generate())),
+            Err(AppError::Forbidden { .. })
+        ));
+        let panelist = principal(Role::Panelist, Some(own));
+        assert!(agency_for_new_user(&panelist, Role::Panelist, None).is_err());
+    }
+
+    #[test]
+    fn roles_and_agencies_must_fit() {
+        let admin = principal(Role::Admin, None);
+        assert!(
+            agency_for_new_user(&admin, Role::HrOfficer, None).is_err(),
+            "HR needs an agency"
+        );
+        assert!(agency_for_new_user(&admin, Role::Admin, Some(AgencyId::generate())).is_err());
+        assert!(
+            agency_for_new_user(&admin, Role::Auditor, None).is_ok(),
+            "national auditor"
+        );
+        assert!(agency_for_new_user(&admin, Role::Auditor, Some(AgencyId::generate())).is_ok());
+    }
+
+    #[test]
+    fn hr_cannot_promote_and_nobody_disables_themselves() {
+        let own = AgencyId::generate();
+        let hr = principal(Role::HrOfficer, Some(own));
+        let panelist = user(Role::Panelist, Some(own));
+        assert!(check_user_change(&hr, &panelist, None, Some(false)).is_ok());
+        assert!(check_user_change(&hr, &panelist, Some(Role::HrOfficer), None).is_err());
+        assert!(
+            check_user_change(&hr, &user(Role::AppointingOfficial, Some(own)), None, None).is_err()
+        );
+        let admin = principal(Role::Admin, None);
+        let mut me = user(Role::Admin, None);
+        me.id = admin.user_id;
+        assert!(matches!(
+            check_user_change(&admin, &me, None, Some(false)),
+            Err(AppError::Conflict { .. })
+        ));
+        assert!(check_user_change(&admin, &me, Some(Role::Auditor), None).is_err());
+        assert!(check_can_reset(&hr, &panelist).is_ok());
+        assert!(check_can_reset(&hr, &user(Role::HrOfficer, Some(own))).is_err());
+    }
+}
