@@ -25,7 +25,13 @@ function init(args)
   if mode == "login" then
     wrk.method = "POST"
     wrk.headers["Content-Type"] = json_type
-  elseif mode == "login" then
+  elseif mode == "create" then
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = json_type
+  end
+end
+
+if mode == "login" then
   local pattern = os.getenv("WRK_EMAIL_PATTERN") or "login-%d@bench.go.id"
   local accounts = tonumber(os.getenv("WRK_ACCOUNTS") or "1") or 1
   local password = os.getenv("WRK_PASSWORD") or ""
@@ -38,11 +44,6 @@ function init(args)
   end
 end
 
-if mode == "create" then
-    wrk.method = "POST"
-    wrk.headers["Content-Type"] = json_type
-  end
-end
 
 if mode == "create" then
   -- Codes: upper-case letters, digits and '-', at most 40 characters, unique across the run
