@@ -190,8 +190,9 @@ fn create_admin(config: Config, email: &str, name: &str) -> Result<ExitCode, App
     let hash = password::hash_blocking(&password)?;
     let state = build_state(config)?;
     let mut conn = db::establish(&state.config.database_url)?;
+    // The operator's login name is personal data: the chain keeps only its keyed digest.
     let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
-    let ctx = AuditContext::cli(operator);
+    let ctx = AuditContext::cli(state.digester.digest(&operator));
     let user = db::write_transaction(&mut conn, |conn| {
         users::create(
             conn,
