@@ -274,7 +274,7 @@ async fn run_rows(cases: Vec<Case>) -> Vec<String> {
     }
     fixture.app.stop().await;
     // Dropping a PostgreSQL test database blocks; keep it off this single-threaded runtime.
-    let TestApp { db, .. } = fixture.app;
+    let db = fixture.app.into_db();
     actix_web::web::block(move || drop(db)).await.unwrap();
     mismatches
 }

@@ -22,10 +22,22 @@ use serde_json::{Value, json};
 pub const TEST_PASSWORD: &str = "Sate-Padang-42-Enak";
 
 /// Which backend this run tests: PostgreSQL when TEST_DATABASE_URL is set, SQLite otherwise.
+/// Loopback test connections skip TLS unless the URL asks for it: it adds nothing on 127.0.0.1,
+/// and it keeps OpenSSL (and its exit-time clean-up, which raced with still-running server
+/// threads of finished tests) out of the test process.
 pub fn postgres_url() -> Option<String> {
     std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|v| !v.is_empty())
+        .map(|url| {
+            if url.contains("sslmode=") {
+                url
+            } else if url.contains('?') {
+                format!("{url}&sslmode=disable")
+            } else {
+                format!("{url}?sslmode=disable")
+            }
+        })
 }
 
 /// Writes past the test harness's output capture, so the note shows in every run.
@@ -212,6 +224,15 @@ pub struct TestApp {
     handle: actix_web::dev::ServerHandle,
 }
 
+/// A finished test stops its server at once, so no worker threads (and their database
+/// connections) outlive it.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command now; the returned future would only wait for completion.
+        drop(self.handle.stop(false));
+    }
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(&[]).await
@@ -383,8 +404,13 @@ impl TestApp {
     }
 
     /// The database (and data directory) of this app, to start another server on it.
-    pub fn into_db(self) -> TestDb {
-        self.db
+    pub fn into_db(mut self) -> TestDb {
+        let placeholder = TestDb {
+            url: String::new(),
+            dir: tempfile::tempdir().unwrap(),
+            pg_name: None,
+        };
+        std::mem::replace(&mut self.db, placeholder)
     }
 
     pub async fn stop(&self) {
