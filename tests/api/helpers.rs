@@ -184,9 +184,39 @@ impl TestDb {
         }
     }
 
+    /// PostgreSQL only: a database created empty and migrated now (not cloned from the
+    /// template), for tests whose migrations must see roles that exist at this moment.
+    pub fn migrated_from_scratch() -> Self {
+        let url = postgres_url().expect("a PostgreSQL test");
+        let name = format!("asn_merit_test_{}", uuid::Uuid::new_v4().simple());
+        maintenance_connection(&url)
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let db = TestDb {
+            url: with_database(&url, &name),
+            dir: tempfile::tempdir().unwrap(),
+            pg_name: Some(name),
+        };
+        db::run_migrations(&db.url).unwrap();
+        db
+    }
+
+    /// This database's URL with another user and password.
+    pub fn url_as(&self, user: &str, password: &str) -> String {
+        let (scheme, rest) = self.url.split_once("://").unwrap();
+        let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+        format!("{scheme}://{user}:{password}@{host}")
+    }
+
     pub fn connection(&self) -> AnyConnection {
         db::establish(&self.url).unwrap()
     }
+}
+
+/// Runs SQL on the PostgreSQL maintenance database as the test role.
+pub fn as_maintenance(sql: &str) {
+    let url = postgres_url().expect("a PostgreSQL test");
+    maintenance_connection(&url).batch_execute(sql).unwrap();
 }
 
 impl Drop for TestDb {

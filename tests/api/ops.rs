@@ -478,3 +478,80 @@ async fn sigterm_lets_in_flight_requests_finish() {
         "still accepting"
     );
 }
+
+/// The deployment runs the server as `asn_merit_app`, a role that owns nothing: the migration's
+/// grants block must leave it able to serve, but never to rewrite the audit chain or the
+/// migration bookkeeping. PostgreSQL only (SQLite has no roles).
+#[actix_web::test]
+async fn the_server_role_may_read_and_append_the_audit_chain_but_never_rewrite_it() {
+    if postgres_url().is_none() {
+        crate::helpers::announce(
+            "NOTE: the restricted server role is tested in the PostgreSQL pass only",
+        );
+        return;
+    }
+    let password = "asn-merit-test-app-role";
+    crate::helpers::as_maintenance(&format!(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'asn_merit_app') \
+         THEN CREATE ROLE asn_merit_app LOGIN; END IF; END $$; \
+         ALTER ROLE asn_merit_app LOGIN PASSWORD '{password}'"
+    ));
+    let db = actix_web::web::block(TestDb::migrated_from_scratch)
+        .await
+        .unwrap();
+    let app_url = db.url_as("asn_merit_app", password);
+    let app = TestApp::spawn_on(
+        db,
+        &[("DATABASE_URL", &app_url), ("MIGRATE_ON_START", "false")],
+    )
+    .await;
+    // Fixtures below write through the harness's own (owner) connection; the server itself and
+    // the checks at the end use the restricted role.
+    assert_eq!(
+        app.http
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let admin = app.admin().await;
+    app.agency(&admin, "ROLE-TEST").await;
+    let auditor = app.user(asn_merit::auth::model::Role::Auditor, None).await;
+    let verified: Value = app
+        .get("/api/v1/audit/verify", &auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verified["ok"], true, "{verified}");
+
+    let refused = actix_web::web::block(move || {
+        use diesel::connection::SimpleConnection;
+        let conn = &mut asn_merit::db::establish(&app_url).unwrap();
+        [
+            "DELETE FROM audit_events",
+            "UPDATE audit_events SET action = 'forged'",
+            "TRUNCATE audit_events",
+            "DELETE FROM audit_checkpoints",
+            "DELETE FROM __diesel_schema_migrations",
+            "ALTER TABLE audit_events DISABLE TRIGGER USER",
+            "SET session_replication_role = replica",
+            "CREATE TABLE intruder (id int)",
+        ]
+        .iter()
+        .filter(|sql| conn.batch_execute(sql).is_ok())
+        .map(|sql| sql.to_string())
+        .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert!(
+        refused.is_empty(),
+        "the server role was allowed: {refused:?}"
+    );
+    drop(app);
+}

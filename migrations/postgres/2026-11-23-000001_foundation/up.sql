@@ -140,7 +140,8 @@ BEGIN
         REVOKE UPDATE, TRUNCATE ON audit_pending FROM asn_merit_app;
         GRANT SELECT, INSERT ON audit_events, audit_checkpoints TO asn_merit_app;
         REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, audit_checkpoints FROM asn_merit_app;
-        -- Migration bookkeeping belongs to the owner role alone.
+        -- Migration bookkeeping belongs to the owner role alone; the server only reads it (readyz).
+        GRANT SELECT ON __diesel_schema_migrations TO asn_merit_app;
         REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON __diesel_schema_migrations FROM asn_merit_app;
     END IF;
 END;
