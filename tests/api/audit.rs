@@ -149,13 +149,39 @@ async fn every_state_change_is_audited_with_actor_and_request_id_and_no_personal
         .await
         .unwrap();
     assert_eq!(logout.status(), 204);
+    let reset: Value = app
+        .post(&format!("/api/v1/users/{user_id}/reset-password"), &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let activated = app
+        .http
+        .post(app.url("/api/v1/auth/activate"))
+        .json(&json!({"token": reset["token"], "password": crate::helpers::TEST_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(activated.status(), 204);
+    let empty = app.agency(&admin, "KOSONG").await;
+    let deleted = app
+        .delete(&format!("/api/v1/agencies/{empty}"), &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
 
     let all = events(&app, &auditor, "").await;
     let actions: Vec<&str> = all.iter().map(|e| e["action"].as_str().unwrap()).collect();
     for expected in [
         "agency.created",
+        "agency.deleted",
         "user.created",
         "user.updated",
+        "user.password_reset_issued",
+        "user.password_set",
         "auth.login_failed",
         "auth.login_succeeded",
         "auth.logout",
@@ -203,7 +229,19 @@ async fn every_state_change_is_audited_with_actor_and_request_id_and_no_personal
         &format!("&object_type=user&object_id={user_id}"),
     )
     .await;
-    assert_eq!(by_object.len(), 2);
+    let trail: Vec<&str> = by_object
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            "user.created",
+            "user.updated",
+            "user.password_reset_issued",
+            "user.password_set"
+        ]
+    );
     let by_actor = events(&app, &auditor, &format!("&actor_id={}", admin.id)).await;
     assert!(
         by_actor
