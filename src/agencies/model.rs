@@ -59,13 +59,6 @@ impl TimeZone {
             TimeZone::Wit => "WIT",
         }
     }
-    pub fn utc_offset_hours(&self) -> i32 {
-        match self {
-            TimeZone::Wib => 7,
-            TimeZone::Wita => 8,
-            TimeZone::Wit => 9,
-        }
-    }
     fn parse(s: &str) -> Self {
         match s {
             "WITA" => TimeZone::Wita,

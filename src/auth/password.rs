@@ -48,7 +48,6 @@ pub struct PasswordHasher {
     jobs: std::sync::mpsc::SyncSender<Job>,
     /// Verified against when the account does not exist, so unknown users cost the same time.
     dummy_hash: Arc<String>,
-    threads: usize,
 }
 
 const QUEUE: usize = 1024;
@@ -74,12 +73,7 @@ impl PasswordHasher {
         Ok(Self {
             jobs,
             dummy_hash: Arc::new(hash_blocking(&hex::encode(random))?),
-            threads,
         })
-    }
-
-    pub fn threads(&self) -> usize {
-        self.threads
     }
 
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
