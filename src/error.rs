@@ -137,6 +137,10 @@ impl AppError {
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::Internal(detail.into())
     }
+    /// An error that cannot come from the caller's input (e.g. serialising our own value).
+    pub fn internal_from(error: impl std::fmt::Display) -> Self {
+        Self::Internal(error.to_string())
+    }
 
     pub fn code(&self) -> &'static str {
         match self {

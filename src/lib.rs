@@ -8,8 +8,10 @@ pub mod auth;
 pub mod bench_baselines;
 pub mod config;
 pub mod db;
+pub mod deviations;
 pub mod error;
 pub mod http;
+pub mod openings;
 pub mod telemetry;
 
 use std::net::TcpListener;

@@ -13,6 +13,8 @@ use asn_merit::auth::{password, store as users};
 use asn_merit::config::Config;
 use asn_merit::db;
 use asn_merit::error::AppError;
+use asn_merit::openings::rounds::model::CreateRuleSetRequest;
+use asn_merit::openings::rounds::store as rounds;
 use asn_merit::{build_state, spawn_background_jobs, start_server, telemetry};
 
 #[derive(Parser)]
@@ -39,6 +41,11 @@ enum Command {
         #[arg(long, default_value = "Administrator")]
         name: String,
     },
+    /// National rule sets: `rule-sets load seed/rule-sets/casn-2024.json` loads the 2024 figures.
+    RuleSets {
+        #[command(subcommand)]
+        command: RuleSetCommand,
+    },
     /// Audit-chain tools.
     Audit {
         #[command(subcommand)]
@@ -52,6 +59,12 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum RuleSetCommand {
+    /// Load a rule set from a JSON file (the body of `POST /api/v1/rule-sets`), audited as this operator.
+    Load { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -113,6 +126,9 @@ fn main() -> ExitCode {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),
         Command::CreateAdmin { email, name } => create_admin(config, &email, &name),
+        Command::RuleSets {
+            command: RuleSetCommand::Load { file },
+        } => load_rule_set(config, &file),
         Command::Audit { command } => run_audit(config, command),
         #[cfg(feature = "bench-baselines")]
         Command::BenchHashRate { threads, seconds } => {
@@ -210,6 +226,42 @@ fn create_admin(config: Config, email: &str, name: &str) -> Result<ExitCode, App
     seal_all(&mut conn)?;
     println!("created admin {} ({})", user.id, user.email);
     Ok(ExitCode::SUCCESS)
+}
+
+fn load_rule_set(config: Config, file: &std::path::Path) -> Result<ExitCode, AppError> {
+    use validator::Validate;
+    let text = std::fs::read(file)
+        .map_err(|e| AppError::internal(format!("cannot read {}: {e}", file.display())))?;
+    let request: CreateRuleSetRequest = asn_merit::http::extract::parse_json(&text)
+        .and_then(|r: CreateRuleSetRequest| {
+            r.validate()
+                .map_err(|e| AppError::validation(asn_merit::http::extract::field_errors(&e)))?;
+            Ok(r)
+        })
+        .inspect_err(print_field_errors)?;
+    if config.migrate_on_start {
+        migrate(&config)?;
+    }
+    let state = build_state(config)?;
+    let mut conn = db::establish(&state.config.database_url)?;
+    let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    let ctx = AuditContext::cli(state.digester.digest(&operator));
+    let rule_set = db::write_transaction(&mut conn, |conn| {
+        rounds::create_rule_set(conn, &ctx, &request)
+    })
+    .inspect_err(print_field_errors)?;
+    seal_all(&mut conn)?;
+    println!(
+        "loaded rule set {} ({}, {})",
+        rule_set.id, rule_set.code, rule_set.year
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_field_errors(error: &AppError) {
+    for field in error.problem().errors {
+        eprintln!("  {}: {}", field.field, field.message);
+    }
 }
 
 /// Seals every pending audit event (the CLI runs without the server's background sealer).

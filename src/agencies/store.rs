@@ -7,7 +7,7 @@ use super::model::{Agency, AgencyId, CreateAgencyRequest, UpdateAgencyRequest};
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::db::Conn;
-use crate::db::schema::{agencies, users};
+use crate::db::schema::{agencies, competencies, positions, users};
 use crate::db::types::Timestamp;
 use crate::error::AppError;
 
@@ -129,7 +129,8 @@ pub fn update(
     Ok(after)
 }
 
-/// Deletes an agency that nothing refers to yet; one with users (or later, openings) is 409.
+/// Deletes an agency that nothing refers to yet; one with users, positions or competencies is
+/// 409 (openings need a position, so they are covered).
 pub fn delete(conn: &mut Conn, ctx: &AuditContext, id: AgencyId) -> Result<(), AppError> {
     let agency: Agency = agencies::table.find(id).first(conn)?;
     let members = users::table
@@ -140,6 +141,20 @@ pub fn delete(conn: &mut Conn, ctx: &AuditContext, id: AgencyId) -> Result<(), A
         return Err(AppError::conflict(
             "agency_in_use",
             "the agency still has users; disable them instead",
+        ));
+    }
+    let catalogue = positions::table
+        .filter(positions::agency_id.eq(id))
+        .count()
+        .get_result::<i64>(conn)?
+        + competencies::table
+            .filter(competencies::agency_id.eq(id))
+            .count()
+            .get_result::<i64>(conn)?;
+    if catalogue > 0 {
+        return Err(AppError::conflict(
+            "agency_in_use",
+            "the agency has positions or competencies; it is part of the record",
         ));
     }
     diesel::delete(agencies::table.find(id)).execute(conn)?;

@@ -47,6 +47,17 @@ pub enum Permission {
     UserManage,
     AuditRead,
     AuditCheckpoint,
+    CompetencyRead,
+    CompetencyManage,
+    PositionRead,
+    PositionManage,
+    RuleSetRead,
+    RuleSetManage,
+    OpeningRead,
+    OpeningManage,
+    /// Changing what was frozen at publish: a deviation, made by the appointing official (PPK).
+    OpeningDeviate,
+    DeviationRead,
 }
 
 /// The object an action is about: its kind, id and owning agency (`None` = national object).
@@ -75,6 +86,15 @@ fn role_allows(role: Role, permission: Permission) -> bool {
         UserManage => matches!(role, Role::Admin | Role::HrOfficer),
         AuditRead => matches!(role, Role::Admin | Role::Auditor),
         AuditCheckpoint => matches!(role, Role::Admin | Role::Auditor),
+        CompetencyRead | RuleSetRead => true,
+        CompetencyManage => matches!(role, Role::Admin | Role::HrOfficer),
+        PositionRead | OpeningRead | DeviationRead => matches!(
+            role,
+            Role::Admin | Role::HrOfficer | Role::AppointingOfficial | Role::Auditor
+        ),
+        PositionManage | OpeningManage => role == Role::HrOfficer,
+        RuleSetManage => role == Role::Admin,
+        OpeningDeviate => role == Role::AppointingOfficial,
     }
 }
 

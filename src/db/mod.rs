@@ -38,6 +38,27 @@ macro_rules! on_backend {
     };
 }
 
+/// Reads one row by primary key and locks it until the transaction ends (`FOR UPDATE` on
+/// PostgreSQL; on SQLite the write transaction already holds the database's write lock).
+/// Evaluates to `QueryResult<Option<Row>>`.
+#[macro_export]
+macro_rules! find_for_update {
+    ($conn:expr, $table:ident, $id:expr) => {{
+        use diesel::prelude::*;
+        match $conn {
+            $crate::db::AnyConnection::Postgresql(c) => $crate::db::schema::$table::table
+                .find($id)
+                .for_update()
+                .first(c)
+                .optional(),
+            $crate::db::AnyConnection::Sqlite(c) => $crate::db::schema::$table::table
+                .find($id)
+                .first(c)
+                .optional(),
+        }
+    }};
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Postgres,

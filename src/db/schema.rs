@@ -157,4 +157,134 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_pending,
     audit_checkpoints,
+    competencies,
+    positions,
+    position_competencies,
+    rule_sets,
+    selection_rounds,
+    openings,
+    deviations,
 );
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    competencies (id) {
+        id -> SqlUuid,
+        agency_id -> Nullable<SqlUuid>,
+        code -> Text,
+        kind -> Text,
+        name -> Text,
+        level_descriptions -> Text,
+        created_at -> SqlTime,
+        updated_at -> SqlTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    positions (id) {
+        id -> SqlUuid,
+        agency_id -> SqlUuid,
+        code -> Text,
+        title -> Text,
+        kind -> Text,
+        grade -> Integer,
+        created_at -> SqlTime,
+        updated_at -> SqlTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::SqlUuid;
+
+    position_competencies (position_id, competency_id) {
+        position_id -> SqlUuid,
+        competency_id -> SqlUuid,
+        required_level -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    rule_sets (id) {
+        id -> SqlUuid,
+        code -> Text,
+        name -> Text,
+        year -> Integer,
+        rules -> Text,
+        created_at -> SqlTime,
+        updated_at -> SqlTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    selection_rounds (id) {
+        id -> SqlUuid,
+        name -> Text,
+        year -> Integer,
+        kind -> Text,
+        phase -> Text,
+        rule_set_id -> SqlUuid,
+        created_at -> SqlTime,
+        updated_at -> SqlTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    openings (id) {
+        id -> SqlUuid,
+        agency_id -> SqlUuid,
+        round_id -> SqlUuid,
+        position_id -> SqlUuid,
+        rule_set_id -> Nullable<SqlUuid>,
+        code -> Text,
+        unit -> Text,
+        location -> Text,
+        kind -> Text,
+        status -> Text,
+        quota -> Integer,
+        seat_groups -> Text,
+        eligibility -> Text,
+        plan -> Text,
+        application_opens_at -> SqlTime,
+        application_closes_at -> SqlTime,
+        current_stage -> Nullable<Integer>,
+        stage_locked -> Bool,
+        published_at -> Nullable<SqlTime>,
+        created_at -> SqlTime,
+        updated_at -> SqlTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    deviations (id) {
+        id -> SqlUuid,
+        agency_id -> Nullable<SqlUuid>,
+        kind -> Text,
+        object_type -> Text,
+        object_id -> Text,
+        justification -> Text,
+        official_id -> SqlUuid,
+        details -> Text,
+        created_at -> SqlTime,
+    }
+}
+
+diesel::joinable!(position_competencies -> positions (position_id));
+diesel::joinable!(position_competencies -> competencies (competency_id));

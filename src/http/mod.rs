@@ -12,7 +12,8 @@ pub mod state;
 use actix_web::{Resource, web};
 
 use crate::error::AppError;
-use crate::{agencies, audit, auth};
+use crate::openings::{catalogue, public, rounds};
+use crate::{agencies, audit, auth, deviations, openings};
 
 /// A resource whose unsupported methods answer 405 in the problem format.
 fn resource(path: &str) -> Resource {
@@ -69,8 +70,76 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/audit/checkpoints")
                         .route(web::get().to(audit::routes::list_checkpoints))
                         .route(web::post().to(audit::routes::create_checkpoint)),
-                ),
+                )
+                .configure(opening_routes),
         );
+}
+
+/// Competencies, positions, rule sets, rounds, openings, deviations and the public openings.
+fn opening_routes(cfg: &mut web::ServiceConfig) {
+    use catalogue::routes as cat;
+    use openings::routes as op;
+    use rounds::routes as rnd;
+    cfg.service(
+        resource("/competencies")
+            .route(web::get().to(cat::list_competencies))
+            .route(web::post().to(cat::create_competency)),
+    )
+    .service(
+        resource("/competencies/{id}")
+            .route(web::get().to(cat::get_competency))
+            .route(web::patch().to(cat::update_competency)),
+    )
+    .service(
+        resource("/positions")
+            .route(web::get().to(cat::list_positions))
+            .route(web::post().to(cat::create_position)),
+    )
+    .service(
+        resource("/positions/{id}")
+            .route(web::get().to(cat::get_position))
+            .route(web::patch().to(cat::update_position)),
+    )
+    .service(resource("/positions/{id}/job-match").route(web::post().to(cat::match_position)))
+    .service(
+        resource("/rule-sets")
+            .route(web::get().to(rnd::list_rule_sets))
+            .route(web::post().to(rnd::create_rule_set)),
+    )
+    .service(
+        resource("/rule-sets/{id}")
+            .route(web::get().to(rnd::get_rule_set))
+            .route(web::patch().to(rnd::update_rule_set)),
+    )
+    .service(
+        resource("/selection-rounds")
+            .route(web::get().to(rnd::list_rounds))
+            .route(web::post().to(rnd::create_round)),
+    )
+    .service(
+        resource("/selection-rounds/{id}")
+            .route(web::get().to(rnd::get_round))
+            .route(web::patch().to(rnd::update_round)),
+    )
+    .service(
+        resource("/openings")
+            .route(web::get().to(op::list_openings))
+            .route(web::post().to(op::create_opening)),
+    )
+    .service(
+        resource("/openings/{id}")
+            .route(web::get().to(op::get_opening))
+            .route(web::patch().to(op::update_opening)),
+    )
+    .service(resource("/openings/{id}/publish").route(web::post().to(op::publish_opening)))
+    .service(resource("/openings/{id}/close").route(web::post().to(op::close_opening)))
+    .service(resource("/openings/{id}/start-screening").route(web::post().to(op::start_screening)))
+    .service(resource("/openings/{id}/start-stage").route(web::post().to(op::start_stage)))
+    .service(resource("/openings/{id}/lock-stage").route(web::post().to(op::lock_stage)))
+    .service(resource("/deviations").route(web::get().to(deviations::routes::list_deviations)))
+    .service(resource("/deviations/{id}").route(web::get().to(deviations::routes::get_deviation)))
+    .service(resource("/public/openings").route(web::get().to(public::list_public_openings)))
+    .service(resource("/public/openings/{id}").route(web::get().to(public::get_public_opening)));
 }
 
 /// Path, query and payload errors in the one problem format.

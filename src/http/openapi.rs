@@ -3,7 +3,8 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{agencies, audit, auth, error, http};
+use crate::openings::{catalogue, public, rounds};
+use crate::{agencies, audit, auth, deviations, error, http, openings};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +18,17 @@ use crate::{agencies, audit, auth, error, http};
         agencies::routes::update_agency, agencies::routes::delete_agency,
         audit::routes::list_events, audit::routes::verify_chain, audit::routes::list_checkpoints,
         audit::routes::create_checkpoint,
+        catalogue::routes::create_competency, catalogue::routes::list_competencies, catalogue::routes::get_competency,
+        catalogue::routes::update_competency, catalogue::routes::create_position, catalogue::routes::list_positions,
+        catalogue::routes::get_position, catalogue::routes::update_position, catalogue::routes::match_position,
+        rounds::routes::create_rule_set, rounds::routes::list_rule_sets, rounds::routes::get_rule_set,
+        rounds::routes::update_rule_set, rounds::routes::create_round, rounds::routes::list_rounds,
+        rounds::routes::get_round, rounds::routes::update_round,
+        openings::routes::create_opening, openings::routes::list_openings, openings::routes::get_opening,
+        openings::routes::update_opening, openings::routes::publish_opening, openings::routes::close_opening,
+        openings::routes::start_screening, openings::routes::start_stage, openings::routes::lock_stage,
+        deviations::routes::list_deviations, deviations::routes::get_deviation,
+        public::list_public_openings, public::get_public_opening,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&BearerAuth),
@@ -25,6 +37,11 @@ use crate::{agencies, audit, auth, error, http};
         (name = "users", description = "Accounts and roles"),
         (name = "agencies", description = "Agencies (instansi)"),
         (name = "audit", description = "Tamper-evident audit chain"),
+        (name = "positions", description = "Competency catalogue, positions and job-person match"),
+        (name = "rounds", description = "National rule sets and selection rounds"),
+        (name = "openings", description = "Openings (formasi), assessment plans and lifecycle"),
+        (name = "deviations", description = "Departures from merit order or published rules"),
+        (name = "public", description = "Transparency: published openings, no login"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

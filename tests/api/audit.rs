@@ -1,14 +1,12 @@
 //! The audit chain: every change audited, concurrency-safe appends, and tamper detection in the
 //! database, in exports, and against signed checkpoints.
 
-use std::process::Command;
-
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, assert_problem, data_dir};
+use crate::helpers::{TestApp, TestUser, assert_problem, cli};
 use asn_merit::audit::chain::event_hash;
 use asn_merit::audit::model::AuditEvent;
 use asn_merit::auth::model::Role;
@@ -547,21 +545,6 @@ async fn a_checkpoint_with_a_forged_signature_is_refused() {
         report["reason"].as_str().unwrap().contains("signature"),
         "{report}"
     );
-}
-
-fn cli(app: &TestApp, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_asn-merit"))
-        .args(args)
-        .env("DATABASE_URL", &app.db.url)
-        .env("DATA_DIR", data_dir(app))
-        .env("CHECKPOINT_INTERVAL_SECONDS", "0")
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 fn offline_verify(app: &TestApp, lines: &[String], checkpoint: Option<&Value>) -> (i32, Value) {

@@ -13,6 +13,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{TEST_PASSWORD, TestApp, TestUser, assert_problem};
+use crate::world;
 
 /// Who calls. The order is the column order of the table below.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +57,78 @@ struct Fixture {
     /// Objects the callers act on (not callers themselves).
     panelist_in_a: TestUser,
     hr_in_a: TestUser,
+    /// Recruitment objects, all in agency A unless national.
+    objects: Objects,
 }
+
+/// Ids of the recruitment objects the rows act on.
+struct Objects {
+    rule_set: String,
+    spare_rule_set: String,
+    round: String,
+    competency_national: String,
+    competency_a: String,
+    position_a: String,
+    draft_opening_a: String,
+    published_opening_a: String,
+    deviation_a: String,
+}
+
+impl Objects {
+    /// A published opening that an appointing official changed once (a deviation), a draft one,
+    /// and what they need.
+    async fn build(app: &TestApp, admin: &TestUser, hr_a: &TestUser, ppk_a: &TestUser) -> Self {
+        let rule_set = world::load_rule_set(app, admin, "casn-2024").await;
+        let spare_rule_set = world::load_rule_set(app, admin, "casn-2024-spare").await;
+        let round = world::open_round(app, admin, &rule_set).await;
+        let competency_national = world::competency(app, admin, "M-INTEGRITAS", "managerial").await;
+        let competency_a = world::competency(app, hr_a, "T-A-JARINGAN", "technical").await;
+        let position_a = world::position(app, hr_a, "PRAKOM", json!([])).await;
+        let draft = world::draft_opening(
+            app,
+            hr_a,
+            &world::opening_body(&round, &position_a, "A-DRAFT"),
+        )
+        .await;
+        let published = world::draft_opening(
+            app,
+            hr_a,
+            &world::opening_body(&round, &position_a, "A-PUB"),
+        )
+        .await;
+        let published_opening_a = world::id_of(&published);
+        world::publish(app, hr_a, &published_opening_a).await;
+        let change = app
+            .patch(&format!("/api/v1/openings/{published_opening_a}"), ppk_a)
+            .json(&json!({"location": "Jakarta Selatan", "justification": JUSTIFICATION}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(change.status(), 200);
+        let deviations: Value = app
+            .get("/api/v1/deviations", admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Objects {
+            deviation_a: world::id_of(&deviations["items"][0]),
+            draft_opening_a: world::id_of(&draft),
+            rule_set,
+            spare_rule_set,
+            round,
+            competency_national,
+            competency_a,
+            position_a,
+            published_opening_a,
+        }
+    }
+}
+
+const JUSTIFICATION: &str =
+    "Lokasi kerja dipindahkan menurut keputusan kepala instansi nomor 12/2024.";
 
 impl Fixture {
     async fn build() -> Self {
@@ -65,11 +137,15 @@ impl Fixture {
         let agency_a = app.agency(&admin, "AGENCY-A").await;
         let agency_b = app.agency(&admin, "AGENCY-B").await;
         let empty_agency = app.agency(&admin, "AGENCY-EMPTY").await;
+        let hr_a = app.user(Role::HrOfficer, Some(agency_a)).await;
+        let appointing_a = app.user(Role::AppointingOfficial, Some(agency_a)).await;
+        let objects = Objects::build(&app, &admin, &hr_a, &appointing_a).await;
         Fixture {
+            objects,
+            hr_a,
+            appointing_a,
             national_auditor: app.user(Role::Auditor, None).await,
-            hr_a: app.user(Role::HrOfficer, Some(agency_a)).await,
             panelist_a: app.user(Role::Panelist, Some(agency_a)).await,
-            appointing_a: app.user(Role::AppointingOfficial, Some(agency_a)).await,
             auditor_a: app.user(Role::Auditor, Some(agency_a)).await,
             foreign_hr_b: app.user(Role::HrOfficer, Some(agency_b)).await,
             panelist_in_a: app.user(Role::Panelist, Some(agency_a)).await,
@@ -105,7 +181,16 @@ impl Fixture {
             .replace("{empty_agency}", &self.empty_agency.to_string())
             .replace("{panelist_in_a}", &self.panelist_in_a.id.to_string())
             .replace("{hr_in_a}", &self.hr_in_a.id.to_string())
-            .replace("{me}", &me);
+            .replace("{me}", &me)
+            .replace("{spare_rule_set}", &self.objects.spare_rule_set)
+            .replace("{rule_set}", &self.objects.rule_set)
+            .replace("{round}", &self.objects.round)
+            .replace("{competency_national}", &self.objects.competency_national)
+            .replace("{competency_a}", &self.objects.competency_a)
+            .replace("{position_a}", &self.objects.position_a)
+            .replace("{draft_opening_a}", &self.objects.draft_opening_a)
+            .replace("{published_opening_a}", &self.objects.published_opening_a)
+            .replace("{deviation_a}", &self.objects.deviation_a);
         assert!(!path.contains('{'), "unknown placeholder in {template}");
         path
     }
@@ -206,6 +291,55 @@ fn rename_agency(_: &Fixture) -> Value {
     json!({"name": "Instansi A (renamed)"})
 }
 
+fn fresh_code(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+fn new_competency(_: &Fixture) -> Value {
+    world::competency_body(&fresh_code("K"), "technical")
+}
+
+fn rename(_: &Fixture) -> Value {
+    json!({"name": "Nama baru"})
+}
+
+fn new_position(_: &Fixture) -> Value {
+    json!({"code": fresh_code("P"), "title": "Analis Kepegawaian", "kind": "functional", "grade": 9, "standard": []})
+}
+
+fn retitle_position(_: &Fixture) -> Value {
+    json!({"title": "Analis SDM Aparatur"})
+}
+
+fn nothing_assessed(_: &Fixture) -> Value {
+    json!({"assessed": []})
+}
+
+fn new_rule_set(_: &Fixture) -> Value {
+    let mut seed = world::casn_2024_seed();
+    seed["code"] = json!(fresh_code("casn").to_lowercase());
+    seed
+}
+
+fn new_round(f: &Fixture) -> Value {
+    json!({"name": "Seleksi PPPK 2024", "year": 2024, "kind": "pppk", "rule_set_id": f.objects.rule_set})
+}
+
+fn new_opening(f: &Fixture) -> Value {
+    world::opening_body(&f.objects.round, &f.objects.position_a, &fresh_code("O"))
+}
+
+fn move_unit(_: &Fixture) -> Value {
+    json!({"unit": "Biro Perencanaan"})
+}
+
+fn move_unit_justified(_: &Fixture) -> Value {
+    json!({"unit": "Biro Perencanaan", "justification": JUSTIFICATION})
+}
+
 /// Columns follow `CALLERS`: anonymous, admin, national auditor, then agency A's HR officer,
 /// panelist, appointing official (PPK) and auditor, then agency B's HR officer.
 ///
@@ -247,6 +381,49 @@ fn cases() -> Vec<Case> {
         case(M::GET,    "/api/v1/audit/verify",                          [401, 200, 200, 403, 403, 403, 200, 403]),
         case(M::GET,    "/api/v1/audit/checkpoints",                     [401, 200, 200, 403, 403, 403, 200, 403]),
         case(M::POST,   "/api/v1/audit/checkpoints",                     [401, 201, 200, 403, 403, 403, 200, 403]),
+        // Competencies: the national catalogue is the admin's; an agency's own is its HR's.
+        case(M::GET,    "/api/v1/competencies",                          [401, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::POST,   "/api/v1/competencies",                          [401, 201, 403, 201, 403, 403, 403, 201]).body(new_competency),
+        case(M::GET,    "/api/v1/competencies/{competency_national}",    [401, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::GET,    "/api/v1/competencies/{competency_a}",           [401, 200, 200, 200, 200, 200, 200, 404]),
+        case(M::PATCH,  "/api/v1/competencies/{competency_national}",    [401, 200, 403, 403, 403, 403, 403, 403]).body(rename),
+        case(M::PATCH,  "/api/v1/competencies/{competency_a}",           [401, 200, 403, 200, 403, 403, 403, 404]).body(rename),
+        // Positions: HR officers manage their agency's; panelists see none.
+        case(M::GET,    "/api/v1/positions",                             [401, 200, 200, 200, 403, 200, 200, 200]),
+        case(M::POST,   "/api/v1/positions",                             [401, 403, 403, 201, 403, 403, 403, 201]).body(new_position),
+        case(M::GET,    "/api/v1/positions/{position_a}",                [401, 200, 200, 200, 403, 200, 200, 404]),
+        case(M::PATCH,  "/api/v1/positions/{position_a}",                [401, 403, 403, 200, 403, 403, 403, 404]).body(retitle_position),
+        case(M::POST,   "/api/v1/positions/{position_a}/job-match",      [401, 200, 200, 200, 403, 200, 200, 404]).body(nothing_assessed),
+        // Rule sets and rounds: national, the admin's; everyone reads them.
+        case(M::GET,    "/api/v1/rule-sets",                             [401, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::POST,   "/api/v1/rule-sets",                             [401, 201, 403, 403, 403, 403, 403, 403]).body(new_rule_set),
+        case(M::GET,    "/api/v1/rule-sets/{rule_set}",                  [401, 200, 200, 200, 200, 200, 200, 200]),
+        // In use by a published opening: frozen even for the admin.
+        case(M::PATCH,  "/api/v1/rule-sets/{rule_set}",                  [401, 409, 403, 403, 403, 403, 403, 403]).body(rename),
+        case(M::PATCH,  "/api/v1/rule-sets/{spare_rule_set}",            [401, 200, 403, 403, 403, 403, 403, 403]).body(rename),
+        case(M::GET,    "/api/v1/selection-rounds",                      [401, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::POST,   "/api/v1/selection-rounds",                      [401, 201, 403, 403, 403, 403, 403, 403]).body(new_round),
+        case(M::GET,    "/api/v1/selection-rounds/{round}",              [401, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::PATCH,  "/api/v1/selection-rounds/{round}",              [401, 200, 403, 403, 403, 403, 403, 403]).body(rename),
+        // Openings: HR runs its agency's; after publish only the PPK changes them (a deviation).
+        // B's HR officer has no such position: the position is "not in this agency" (422).
+        case(M::GET,    "/api/v1/openings",                              [401, 200, 200, 200, 403, 200, 200, 200]),
+        case(M::POST,   "/api/v1/openings",                              [401, 403, 403, 201, 403, 403, 403, 422]).body(new_opening),
+        case(M::GET,    "/api/v1/openings/{draft_opening_a}",            [401, 200, 200, 200, 403, 200, 200, 404]),
+        case(M::PATCH,  "/api/v1/openings/{draft_opening_a}",            [401, 403, 403, 200, 403, 403, 403, 404]).body(move_unit),
+        case(M::PATCH,  "/api/v1/openings/{published_opening_a}",        [401, 403, 403, 403, 403, 200, 403, 404]).body(move_unit_justified),
+        case(M::POST,   "/api/v1/openings/{draft_opening_a}/publish",    [401, 403, 403, 200, 403, 403, 403, 404]),
+        // The window is still open, or the state is wrong: 409 for the HR officer who may act.
+        case(M::POST,   "/api/v1/openings/{published_opening_a}/close",  [401, 403, 403, 409, 403, 403, 403, 404]),
+        case(M::POST,   "/api/v1/openings/{draft_opening_a}/start-screening", [401, 403, 403, 409, 403, 403, 403, 404]),
+        case(M::POST,   "/api/v1/openings/{draft_opening_a}/start-stage", [401, 403, 403, 409, 403, 403, 403, 404]),
+        case(M::POST,   "/api/v1/openings/{draft_opening_a}/lock-stage", [401, 403, 403, 409, 403, 403, 403, 404]),
+        // Deviations: read in scope by everyone but panelists.
+        case(M::GET,    "/api/v1/deviations",                            [401, 200, 200, 200, 403, 200, 200, 200]),
+        case(M::GET,    "/api/v1/deviations/{deviation_a}",              [401, 200, 200, 200, 403, 200, 200, 404]),
+        // Public transparency: no token needed, any token accepted.
+        case(M::GET,    "/api/v1/public/openings",                       [200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::GET,    "/api/v1/public/openings/{published_opening_a}", [200, 200, 200, 200, 200, 200, 200, 200]),
     ]
 }
 

@@ -469,3 +469,19 @@ pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str
 pub fn data_dir(app: &TestApp) -> PathBuf {
     app.db.dir.path().join("data")
 }
+
+/// Runs the `asn-merit` binary against this app's database; returns exit code, stdout, stderr.
+pub fn cli(app: &TestApp, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_asn-merit"))
+        .args(args)
+        .env("DATABASE_URL", &app.db.url)
+        .env("DATA_DIR", data_dir(app))
+        .env("CHECKPOINT_INTERVAL_SECONDS", "0")
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

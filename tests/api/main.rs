@@ -8,8 +8,10 @@ mod accounts;
 mod audit;
 mod authz_matrix;
 mod errors;
+mod openings;
 mod ops;
 mod spec;
+mod world;
 
 /// Says which backend this run covered, so a missing PostgreSQL pass is never silent.
 #[test]

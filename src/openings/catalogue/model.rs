@@ -1,0 +1,279 @@
+//! Competencies (kompetensi) and positions (jabatan) with their competency standard.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::agencies::model::AgencyId;
+use crate::db::schema::{competencies, position_competencies, positions};
+use crate::db::types::Timestamp;
+use crate::entity_id;
+
+entity_id!(
+    /// A competency of the catalogue.
+    CompetencyId
+);
+entity_id!(
+    /// A position (jabatan).
+    PositionId
+);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CompetencyKind {
+    /// teknis
+    Technical,
+    /// manajerial
+    Managerial,
+    /// sosial kultural
+    Sociocultural,
+}
+
+impl CompetencyKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CompetencyKind::Technical => "technical",
+            CompetencyKind::Managerial => "managerial",
+            CompetencyKind::Sociocultural => "sociocultural",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "managerial" => CompetencyKind::Managerial,
+            "sociocultural" => CompetencyKind::Sociocultural,
+            _ => CompetencyKind::Technical,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PositionKind {
+    /// pelaksana
+    Executive,
+    /// fungsional
+    Functional,
+    Administrator,
+    /// pengawas
+    Supervisor,
+    /// JPT, jabatan pimpinan tinggi
+    HighLeadership,
+}
+
+impl PositionKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PositionKind::Executive => "executive",
+            PositionKind::Functional => "functional",
+            PositionKind::Administrator => "administrator",
+            PositionKind::Supervisor => "supervisor",
+            PositionKind::HighLeadership => "high_leadership",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "functional" => PositionKind::Functional,
+            "administrator" => PositionKind::Administrator,
+            "supervisor" => PositionKind::Supervisor,
+            "high_leadership" => PositionKind::HighLeadership,
+            _ => PositionKind::Executive,
+        }
+    }
+}
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = competencies)]
+pub struct Competency {
+    pub id: CompetencyId,
+    pub agency_id: Option<AgencyId>,
+    pub code: String,
+    pub kind: String,
+    pub name: String,
+    pub level_descriptions: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CompetencyView {
+    pub id: CompetencyId,
+    /// `null` for the national catalogue.
+    pub agency_id: Option<AgencyId>,
+    pub code: String,
+    pub kind: CompetencyKind,
+    pub name: String,
+    /// What each level 1 to 5 means, in order.
+    pub level_descriptions: Vec<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<Competency> for CompetencyView {
+    fn from(c: Competency) -> Self {
+        Self {
+            id: c.id,
+            agency_id: c.agency_id,
+            kind: CompetencyKind::parse(&c.kind),
+            level_descriptions: serde_json::from_str(&c.level_descriptions).unwrap_or_default(),
+            code: c.code,
+            name: c.name,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCompetencyRequest {
+    /// An agency's own (technical) competency; omitted by an admin for the national catalogue,
+    /// by an HR officer for their own agency.
+    pub agency_id: Option<AgencyId>,
+    #[validate(
+        length(min = 2, max = 40),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub code: String,
+    pub kind: CompetencyKind,
+    #[validate(
+        length(min = 2, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub name: String,
+    #[validate(
+        length(equal = 5, message = "give one description per level, 1 to 5"),
+        custom(function = "descriptions_not_blank")
+    )]
+    pub level_descriptions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCompetencyRequest {
+    #[validate(
+        length(min = 2, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub name: Option<String>,
+    #[validate(
+        length(equal = 5, message = "give one description per level, 1 to 5"),
+        custom(function = "descriptions_not_blank")
+    )]
+    pub level_descriptions: Option<Vec<String>>,
+}
+
+fn descriptions_not_blank(items: &[String]) -> Result<(), validator::ValidationError> {
+    if items.iter().any(|d| d.trim().is_empty() || d.len() > 2000) {
+        Err(validator::ValidationError::new("blank")
+            .with_message("each level needs a description of 1 to 2000 characters".into()))
+    } else {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = positions)]
+pub struct Position {
+    pub id: PositionId,
+    pub agency_id: AgencyId,
+    pub code: String,
+    pub title: String,
+    pub kind: String,
+    pub grade: i32,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = position_competencies)]
+pub struct StandardRow {
+    pub position_id: PositionId,
+    pub competency_id: CompetencyId,
+    pub required_level: i32,
+}
+
+/// One required level of a position's competency standard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredLevel {
+    pub competency_id: CompetencyId,
+    #[validate(range(min = 1, max = 5))]
+    pub required_level: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StandardItem {
+    pub competency_id: CompetencyId,
+    pub code: String,
+    pub kind: CompetencyKind,
+    pub name: String,
+    pub required_level: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PositionView {
+    pub id: PositionId,
+    pub agency_id: AgencyId,
+    pub code: String,
+    pub title: String,
+    pub kind: PositionKind,
+    /// Kelas jabatan, 1 to 17.
+    pub grade: i32,
+    /// The competency standard (standar kompetensi jabatan), ordered by competency code.
+    pub standard: Vec<StandardItem>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePositionRequest {
+    /// Defaults to the HR officer's own agency.
+    pub agency_id: Option<AgencyId>,
+    #[validate(
+        length(min = 1, max = 40),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub code: String,
+    #[validate(
+        length(min = 2, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub title: String,
+    pub kind: PositionKind,
+    #[validate(range(min = 1, max = 17))]
+    pub grade: i32,
+    #[validate(nested)]
+    pub standard: Vec<RequiredLevel>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePositionRequest {
+    #[validate(
+        length(min = 2, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub title: Option<String>,
+    pub kind: Option<PositionKind>,
+    #[validate(range(min = 1, max = 17))]
+    pub grade: Option<i32>,
+    /// Replaces the whole standard.
+    #[validate(nested)]
+    pub standard: Option<Vec<RequiredLevel>>,
+}
+
+/// An applicant's or employee's assessed level in one competency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct AssessedLevel {
+    pub competency_id: CompetencyId,
+    #[validate(range(min = 1, max = 5))]
+    pub level: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct JobMatchRequest {
+    #[validate(nested)]
+    pub assessed: Vec<AssessedLevel>,
+}

@@ -1,0 +1,369 @@
+//! HTTP surface of the competency catalogue and positions.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::job_match::{JobMatch, job_match};
+use super::model::*;
+use super::store;
+use crate::agencies::model::AgencyId;
+use crate::auth::model::Role;
+use crate::auth::policy::{self, ObjectRef, Permission, Principal};
+use crate::error::{AppError, Problem};
+use crate::http::extract::JsonBody;
+use crate::http::idempotency::{self, IdempotencyKey};
+use crate::http::middleware::RequestId;
+use crate::http::pagination::{PageQuery, split_page};
+use crate::http::state::AppState;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CompetencyPage {
+    pub items: Vec<CompetencyView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PositionPage {
+    pub items: Vec<PositionView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CompetencyListQuery {
+    pub kind: Option<CompetencyKind>,
+}
+
+/// The agency a new agency-owned object goes to: the HR officer's own, or the one an admin names.
+/// Naming another agency is 403 (the caller may not create there), as for user accounts.
+pub fn target_agency(
+    principal: &Principal,
+    asked: Option<AgencyId>,
+) -> Result<Option<AgencyId>, AppError> {
+    match (principal.role, asked) {
+        (Role::Admin, asked) => Ok(asked),
+        (_, None) => Ok(principal.agency),
+        (_, Some(asked)) if Some(asked) == principal.agency => Ok(Some(asked)),
+        _ => Err(AppError::forbidden(
+            "you may create only in your own agency",
+        )),
+    }
+}
+
+fn position_object(p: &Position) -> ObjectRef {
+    ObjectRef {
+        kind: "position",
+        id: p.id.to_string(),
+        agency: Some(p.agency_id),
+    }
+}
+
+/// Create a competency: national (admin) or an agency's own (its HR officer).
+#[utoipa::path(post, path = "/api/v1/competencies", tag = "positions", request_body = CreateCompetencyRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body within 24 h")),
+    responses((status = 201, body = CompetencyView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn create_competency(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    key: IdempotencyKey,
+    body: JsonBody<CreateCompetencyRequest>,
+) -> Result<HttpResponse, AppError> {
+    policy::authorize(&principal, Permission::CompetencyManage)?;
+    let agency = target_agency(&principal, body.value.agency_id)?;
+    let ctx = principal.audit_context(Some(request_id.0));
+    let once = key.bind(
+        principal.user_id,
+        "POST /api/v1/competencies",
+        &body.body_sha256,
+    );
+    let request = body.value;
+    idempotency::run_once(
+        &state.db,
+        once,
+        StatusCode::CREATED,
+        idempotency::keep_all,
+        move |conn| {
+            store::create_competency(conn, &ctx, agency, &request).map(CompetencyView::from)
+        },
+    )
+    .await
+}
+
+/// The national catalogue and the caller's agency's own competencies.
+#[utoipa::path(get, path = "/api/v1/competencies", tag = "positions", params(PageQuery, CompetencyListQuery),
+    responses((status = 200, body = CompetencyPage), (status = 401, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn list_competencies(
+    state: web::Data<AppState>,
+    principal: Principal,
+    page: web::Query<PageQuery>,
+    filter: web::Query<CompetencyListQuery>,
+) -> Result<web::Json<CompetencyPage>, AppError> {
+    policy::authorize(&principal, Permission::CompetencyRead)?;
+    let limit = page.limit()?;
+    let after = page.cursor::<CompetencyId>()?;
+    let scope = policy::list_scope(&principal);
+    let kind = filter.kind;
+    let rows = state
+        .db
+        .run(move |conn| store::list_competencies(conn, scope, kind, after, limit + 1))
+        .await?;
+    let (rows, next_cursor) = split_page(rows, limit, |c| c.id);
+    Ok(web::Json(CompetencyPage {
+        items: rows.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}
+
+/// Loads a competency the caller may see: national ones are visible to all, agency ones in scope.
+async fn visible_competency(
+    state: &AppState,
+    principal: &Principal,
+    id: CompetencyId,
+    permission: Permission,
+) -> Result<Competency, AppError> {
+    policy::authorize(principal, permission)?;
+    let competency = state
+        .db
+        .run(move |conn| store::find_competency(conn, id))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    match competency.agency_id {
+        None if permission == Permission::CompetencyManage && principal.role != Role::Admin => Err(
+            AppError::forbidden("only an admin changes the national catalogue"),
+        ),
+        None => Ok(competency),
+        Some(agency) => {
+            let object = ObjectRef {
+                kind: "competency",
+                id: id.to_string(),
+                agency: Some(agency),
+            };
+            policy::authorize_object(principal, permission, &object)?;
+            Ok(competency)
+        }
+    }
+}
+
+/// One competency with its level descriptions.
+#[utoipa::path(get, path = "/api/v1/competencies/{id}", tag = "positions", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = CompetencyView), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn get_competency(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<CompetencyId>,
+) -> Result<web::Json<CompetencyView>, AppError> {
+    let competency = visible_competency(
+        &state,
+        &principal,
+        id.into_inner(),
+        Permission::CompetencyRead,
+    )
+    .await?;
+    Ok(web::Json(competency.into()))
+}
+
+/// Rename a competency or rewrite its level descriptions.
+#[utoipa::path(patch, path = "/api/v1/competencies/{id}", tag = "positions", request_body = UpdateCompetencyRequest,
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = CompetencyView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn update_competency(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    id: web::Path<CompetencyId>,
+    body: JsonBody<UpdateCompetencyRequest>,
+) -> Result<web::Json<CompetencyView>, AppError> {
+    let id = id.into_inner();
+    visible_competency(&state, &principal, id, Permission::CompetencyManage).await?;
+    let ctx = principal.audit_context(Some(request_id.0));
+    let request = body.value;
+    let competency = state
+        .db
+        .write(move |conn| {
+            let before =
+                crate::find_for_update!(conn, competencies, id)?.ok_or_else(AppError::not_found)?;
+            store::update_competency(conn, &ctx, &before, &request)
+        })
+        .await?;
+    Ok(web::Json(competency.into()))
+}
+
+/// Create a position with its competency standard (HR officer, own agency).
+#[utoipa::path(post, path = "/api/v1/positions", tag = "positions", request_body = CreatePositionRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body within 24 h")),
+    responses((status = 201, body = PositionView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn create_position(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    key: IdempotencyKey,
+    body: JsonBody<CreatePositionRequest>,
+) -> Result<HttpResponse, AppError> {
+    policy::authorize(&principal, Permission::PositionManage)?;
+    let agency = target_agency(&principal, body.value.agency_id)?
+        .ok_or_else(|| AppError::field("agency_id", "is required"))?;
+    let ctx = principal.audit_context(Some(request_id.0));
+    let once = key.bind(
+        principal.user_id,
+        "POST /api/v1/positions",
+        &body.body_sha256,
+    );
+    let request = body.value;
+    idempotency::run_once(
+        &state.db,
+        once,
+        StatusCode::CREATED,
+        idempotency::keep_all,
+        move |conn| {
+            let position = store::create_position(conn, &ctx, agency, &request)?;
+            store::position_view(conn, position)
+        },
+    )
+    .await
+}
+
+/// Positions of the caller's agency (every agency for national users), ordered by id.
+#[utoipa::path(get, path = "/api/v1/positions", tag = "positions", params(PageQuery),
+    responses((status = 200, body = PositionPage), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn list_positions(
+    state: web::Data<AppState>,
+    principal: Principal,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<PositionPage>, AppError> {
+    policy::authorize(&principal, Permission::PositionRead)?;
+    let limit = page.limit()?;
+    let after = page.cursor::<PositionId>()?;
+    let scope = policy::list_scope(&principal);
+    let (items, next_cursor) = state
+        .db
+        .run(move |conn| {
+            let rows = store::list_positions(conn, scope, after, limit + 1)?;
+            let (rows, next) = split_page(rows, limit, |p| p.id);
+            let views = rows
+                .into_iter()
+                .map(|p| store::position_view(conn, p))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((views, next))
+        })
+        .await?;
+    Ok(web::Json(PositionPage { items, next_cursor }))
+}
+
+async fn load_position(
+    state: &AppState,
+    principal: &Principal,
+    id: PositionId,
+    permission: Permission,
+) -> Result<Position, AppError> {
+    policy::authorize(principal, permission)?;
+    let position = state
+        .db
+        .run(move |conn| store::find_position(conn, id))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    policy::authorize_object(principal, permission, &position_object(&position))?;
+    Ok(position)
+}
+
+/// One position with its competency standard.
+#[utoipa::path(get, path = "/api/v1/positions/{id}", tag = "positions", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = PositionView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn get_position(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<PositionId>,
+) -> Result<web::Json<PositionView>, AppError> {
+    let position = load_position(
+        &state,
+        &principal,
+        id.into_inner(),
+        Permission::PositionRead,
+    )
+    .await?;
+    let view = state
+        .db
+        .run(move |conn| store::position_view(conn, position))
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Change a position's title, kind, grade or whole competency standard.
+#[utoipa::path(patch, path = "/api/v1/positions/{id}", tag = "positions", request_body = UpdatePositionRequest,
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = PositionView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn update_position(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    id: web::Path<PositionId>,
+    body: JsonBody<UpdatePositionRequest>,
+) -> Result<web::Json<PositionView>, AppError> {
+    let id = id.into_inner();
+    load_position(&state, &principal, id, Permission::PositionManage).await?;
+    let ctx = principal.audit_context(Some(request_id.0));
+    let request = body.value;
+    let view = state
+        .db
+        .write(move |conn| {
+            let position = store::update_position(conn, &ctx, id, &request)?;
+            store::position_view(conn, position)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Job-person match: assessed competency levels against the position's standard.
+#[utoipa::path(post, path = "/api/v1/positions/{id}/job-match", tag = "positions", request_body = JobMatchRequest,
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = JobMatch), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn match_position(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<PositionId>,
+    body: JsonBody<JobMatchRequest>,
+) -> Result<web::Json<JobMatch>, AppError> {
+    let position = load_position(
+        &state,
+        &principal,
+        id.into_inner(),
+        Permission::PositionRead,
+    )
+    .await?;
+    let standard = state
+        .db
+        .run(move |conn| store::standard_of(conn, position.id))
+        .await?;
+    let assessed: Vec<_> = body
+        .value
+        .assessed
+        .iter()
+        .map(|a| (a.competency_id, a.level))
+        .collect();
+    Ok(web::Json(job_match(&standard, &assessed)))
+}

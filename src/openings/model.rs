@@ -1,0 +1,246 @@
+//! Openings (formasi) as stored and as shown, and their requests.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::catalogue::model::PositionId;
+use super::eligibility::Eligibility;
+use super::plan::{AssessmentPlan, SeatGroup};
+use super::rounds::model::{RoundId, RuleSetId};
+use crate::agencies::model::AgencyId;
+use crate::db::schema::openings;
+use crate::db::types::Timestamp;
+use crate::entity_id;
+
+entity_id!(
+    /// An opening (formasi).
+    OpeningId
+);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OpeningKind {
+    /// New CPNS/PPPK.
+    Recruitment,
+    /// Internal, including JPT open selection.
+    Promotion,
+}
+
+impl OpeningKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OpeningKind::Recruitment => "recruitment",
+            OpeningKind::Promotion => "promotion",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        if s == "promotion" {
+            OpeningKind::Promotion
+        } else {
+            OpeningKind::Recruitment
+        }
+    }
+}
+
+/// `draft → published → closed → screening → assessing → ranked → finalized`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OpeningStatus {
+    Draft,
+    Published,
+    Closed,
+    Screening,
+    Assessing,
+    Ranked,
+    Finalized,
+}
+
+impl OpeningStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OpeningStatus::Draft => "draft",
+            OpeningStatus::Published => "published",
+            OpeningStatus::Closed => "closed",
+            OpeningStatus::Screening => "screening",
+            OpeningStatus::Assessing => "assessing",
+            OpeningStatus::Ranked => "ranked",
+            OpeningStatus::Finalized => "finalized",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "published" => OpeningStatus::Published,
+            "closed" => OpeningStatus::Closed,
+            "screening" => OpeningStatus::Screening,
+            "assessing" => OpeningStatus::Assessing,
+            "ranked" => OpeningStatus::Ranked,
+            "finalized" => OpeningStatus::Finalized,
+            _ => OpeningStatus::Draft,
+        }
+    }
+}
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = openings)]
+pub struct Opening {
+    pub id: OpeningId,
+    pub agency_id: AgencyId,
+    pub round_id: RoundId,
+    pub position_id: PositionId,
+    pub rule_set_id: Option<RuleSetId>,
+    pub code: String,
+    pub unit: String,
+    pub location: String,
+    pub kind: String,
+    pub status: String,
+    pub quota: i32,
+    pub seat_groups: String,
+    pub eligibility: String,
+    pub plan: String,
+    pub application_opens_at: Timestamp,
+    pub application_closes_at: Timestamp,
+    pub current_stage: Option<i32>,
+    pub stage_locked: bool,
+    pub published_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Opening {
+    pub fn status(&self) -> OpeningStatus {
+        OpeningStatus::parse(&self.status)
+    }
+    pub fn kind(&self) -> OpeningKind {
+        OpeningKind::parse(&self.kind)
+    }
+    pub fn parsed_plan(&self) -> Result<AssessmentPlan, crate::error::AppError> {
+        serde_json::from_str(&self.plan).map_err(crate::error::AppError::internal_from)
+    }
+    pub fn parsed_seat_groups(&self) -> Result<Vec<SeatGroup>, crate::error::AppError> {
+        serde_json::from_str(&self.seat_groups).map_err(crate::error::AppError::internal_from)
+    }
+    pub fn parsed_eligibility(&self) -> Result<Eligibility, crate::error::AppError> {
+        serde_json::from_str(&self.eligibility).map_err(crate::error::AppError::internal_from)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OpeningView {
+    pub id: OpeningId,
+    pub agency_id: AgencyId,
+    pub round_id: RoundId,
+    pub position_id: PositionId,
+    /// The rule set the plan was frozen under; set at publish.
+    pub rule_set_id: Option<RuleSetId>,
+    pub code: String,
+    pub unit: String,
+    pub location: String,
+    pub kind: OpeningKind,
+    pub status: OpeningStatus,
+    /// Total seats: the sum of the seat groups.
+    pub quota: i32,
+    pub seat_groups: Vec<SeatGroup>,
+    pub eligibility: Eligibility,
+    pub plan: AssessmentPlan,
+    #[schema(value_type = String, format = DateTime)]
+    pub application_opens_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub application_closes_at: Timestamp,
+    /// Index into `plan.stages` of the stage under way, once assessing.
+    pub current_stage: Option<i32>,
+    /// Whether the current step's results (screening or the current stage) are locked.
+    pub stage_locked: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub published_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl TryFrom<Opening> for OpeningView {
+    type Error = crate::error::AppError;
+    fn try_from(o: Opening) -> Result<Self, Self::Error> {
+        Ok(Self {
+            seat_groups: o.parsed_seat_groups()?,
+            eligibility: o.parsed_eligibility()?,
+            plan: o.parsed_plan()?,
+            kind: o.kind(),
+            status: o.status(),
+            id: o.id,
+            agency_id: o.agency_id,
+            round_id: o.round_id,
+            position_id: o.position_id,
+            rule_set_id: o.rule_set_id,
+            code: o.code,
+            unit: o.unit,
+            location: o.location,
+            quota: o.quota,
+            application_opens_at: o.application_opens_at,
+            application_closes_at: o.application_closes_at,
+            current_stage: o.current_stage,
+            stage_locked: o.stage_locked,
+            published_at: o.published_at,
+            updated_at: o.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOpeningRequest {
+    pub round_id: RoundId,
+    pub position_id: PositionId,
+    /// Unique within the round; bulk imports name openings by it.
+    #[validate(
+        length(min = 1, max = 60),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub code: String,
+    /// The work unit (unit kerja).
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub unit: String,
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub location: String,
+    pub kind: OpeningKind,
+    pub seat_groups: Vec<SeatGroup>,
+    #[serde(default)]
+    pub eligibility: Eligibility,
+    #[schema(value_type = String, format = DateTime)]
+    pub application_opens_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub application_closes_at: Timestamp,
+    pub plan: AssessmentPlan,
+}
+
+/// Changes to an opening. In `draft` the HR officer changes it freely; after publish every change
+/// is a deviation, made by the appointing official with a justification.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOpeningRequest {
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub unit: Option<String>,
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub location: Option<String>,
+    pub seat_groups: Option<Vec<SeatGroup>>,
+    pub eligibility: Option<Eligibility>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub application_opens_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub application_closes_at: Option<Timestamp>,
+    pub plan: Option<AssessmentPlan>,
+    /// Required after publish: why the published rules must change (at least a full sentence).
+    #[validate(length(max = 4000))]
+    pub justification: Option<String>,
+}

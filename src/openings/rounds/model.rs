@@ -1,0 +1,196 @@
+//! Rule sets and selection rounds (periode seleksi) as stored and as shown.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::rules::RuleSetRules;
+use crate::db::schema::{rule_sets, selection_rounds};
+use crate::db::types::Timestamp;
+use crate::entity_id;
+
+entity_id!(
+    /// A rule set (one selection year's national rules).
+    RuleSetId
+);
+entity_id!(
+    /// A selection round.
+    RoundId
+);
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = rule_sets)]
+pub struct RuleSet {
+    pub id: RuleSetId,
+    pub code: String,
+    pub name: String,
+    pub year: i32,
+    pub rules: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl RuleSet {
+    pub fn parsed_rules(&self) -> Result<RuleSetRules, crate::error::AppError> {
+        serde_json::from_str(&self.rules).map_err(crate::error::AppError::internal_from)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RuleSetView {
+    pub id: RuleSetId,
+    pub code: String,
+    pub name: String,
+    pub year: i32,
+    pub rules: RuleSetRules,
+    /// A published opening refers to it: it can no longer change.
+    pub in_use: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRuleSetRequest {
+    /// e.g. `casn-2024`.
+    #[validate(length(min = 2, max = 40), custom(function = "lower_code"))]
+    pub code: String,
+    #[validate(
+        length(min = 2, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub name: String,
+    #[validate(range(min = 2000, max = 2100))]
+    pub year: i32,
+    pub rules: RuleSetRules,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRuleSetRequest {
+    #[validate(
+        length(min = 2, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub name: Option<String>,
+    pub rules: Option<RuleSetRules>,
+}
+
+fn lower_code(code: &str) -> Result<(), validator::ValidationError> {
+    if code
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("code")
+            .with_message("must contain only lower-case letters, digits and '-'".into()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundKind {
+    Cpns,
+    Pppk,
+    Promotion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundPhase {
+    Planning,
+    Registration,
+    Screening,
+    Assessment,
+    Announcement,
+    Closed,
+}
+
+macro_rules! text_enum {
+    ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            pub fn as_str(&self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+text_enum!(RoundKind { Cpns => "cpns", Pppk => "pppk", Promotion => "promotion" });
+text_enum!(RoundPhase {
+    Planning => "planning", Registration => "registration", Screening => "screening",
+    Assessment => "assessment", Announcement => "announcement", Closed => "closed",
+});
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = selection_rounds)]
+pub struct SelectionRound {
+    pub id: RoundId,
+    pub name: String,
+    pub year: i32,
+    pub kind: String,
+    pub phase: String,
+    pub rule_set_id: RuleSetId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RoundView {
+    pub id: RoundId,
+    pub name: String,
+    pub year: i32,
+    pub kind: RoundKind,
+    pub phase: RoundPhase,
+    pub rule_set_id: RuleSetId,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<SelectionRound> for RoundView {
+    fn from(r: SelectionRound) -> Self {
+        Self {
+            id: r.id,
+            kind: RoundKind::parse(&r.kind).unwrap_or(RoundKind::Cpns),
+            phase: RoundPhase::parse(&r.phase).unwrap_or(RoundPhase::Planning),
+            name: r.name,
+            year: r.year,
+            rule_set_id: r.rule_set_id,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoundRequest {
+    #[validate(
+        length(min = 2, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub name: String,
+    #[validate(range(min = 2000, max = 2100))]
+    pub year: i32,
+    pub kind: RoundKind,
+    /// Defaults to `planning`.
+    pub phase: Option<RoundPhase>,
+    /// Must be a rule set of the same year.
+    pub rule_set_id: RuleSetId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRoundRequest {
+    #[validate(
+        length(min = 2, max = 200),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub name: Option<String>,
+    pub phase: Option<RoundPhase>,
+    /// Only while no opening of the round is published.
+    pub rule_set_id: Option<RuleSetId>,
+}

@@ -1,0 +1,468 @@
+//! Opening queries: create, change (freely in draft, as a deviation after publish), lifecycle.
+
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::catalogue::store as catalogue;
+use super::eligibility::Eligibility;
+use super::lifecycle::{self, Action};
+use super::model::*;
+use super::plan::{self, AssessmentPlan, PlanContext, SeatGroup};
+use super::rounds::model::{RoundKind, RuleSetId};
+use super::rounds::rules::RuleSetRules;
+use super::rounds::store as rounds;
+use crate::agencies::model::{AgencyId, AgencyLevel};
+use crate::agencies::store as agencies;
+use crate::audit::model::{AuditContext, NewAuditEvent};
+use crate::audit::store as audit;
+use crate::auth::model::UserId;
+use crate::db::Conn;
+use crate::db::schema::openings;
+use crate::db::types::Timestamp;
+use crate::deviations::model::{DeviationKind, NewDeviation, check_justification};
+use crate::deviations::store as deviations;
+use crate::error::{AppError, FieldError};
+
+pub fn find_by_id(conn: &mut Conn, id: OpeningId) -> Result<Option<Opening>, AppError> {
+    Ok(openings::table.find(id).first(conn).optional()?)
+}
+
+pub struct OpeningFilter {
+    pub scope: Option<AgencyId>,
+    pub status: Option<OpeningStatus>,
+    pub round_id: Option<super::rounds::model::RoundId>,
+    /// Public listings: everything but drafts.
+    pub published_only: bool,
+}
+
+pub fn list(
+    conn: &mut Conn,
+    filter: &OpeningFilter,
+    after: Option<OpeningId>,
+    limit: i64,
+) -> Result<Vec<Opening>, AppError> {
+    let mut query = openings::table.into_boxed();
+    if let Some(agency) = filter.scope {
+        query = query.filter(openings::agency_id.eq(agency));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(openings::status.eq(status.as_str()));
+    }
+    if filter.published_only {
+        query = query.filter(openings::status.ne(OpeningStatus::Draft.as_str()));
+    }
+    if let Some(round) = filter.round_id {
+        query = query.filter(openings::round_id.eq(round));
+    }
+    if let Some(after) = after {
+        query = query.filter(openings::id.gt(after));
+    }
+    Ok(query.order(openings::id.asc()).limit(limit).load(conn)?)
+}
+
+fn agency_level(conn: &mut Conn, agency: AgencyId) -> Result<AgencyLevel, AppError> {
+    let agency = agencies::find_by_id(conn, agency)?.ok_or_else(AppError::not_found)?;
+    Ok(crate::agencies::model::AgencyView::from(agency).level)
+}
+
+/// Everything the opening's content must satisfy under `rules`; errors name their fields.
+struct Content<'a> {
+    kind: OpeningKind,
+    seat_groups: &'a [SeatGroup],
+    eligibility: &'a Eligibility,
+    plan: &'a AssessmentPlan,
+    opens: Timestamp,
+    closes: Timestamp,
+}
+
+fn check_content(
+    content: &Content,
+    rules: &RuleSetRules,
+    level: AgencyLevel,
+) -> Result<(), AppError> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    errors.extend(plan::validate_seat_groups(content.seat_groups, rules));
+    errors.extend(content.eligibility.validate(content.kind));
+    errors.extend(plan::validate_plan(
+        content.plan,
+        &PlanContext {
+            rules,
+            agency_level: level,
+            seat_groups: content.seat_groups,
+        },
+    ));
+    if content.closes <= content.opens {
+        errors.push(FieldError::new(
+            "application_closes_at",
+            "must be after application_opens_at",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::validation(errors))
+    }
+}
+
+fn quota(groups: &[SeatGroup]) -> i32 {
+    groups.iter().map(|g| g.seats).sum()
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, AppError> {
+    serde_json::to_string(value).map_err(AppError::internal_from)
+}
+
+fn round_allows(round: RoundKind, kind: OpeningKind) -> bool {
+    matches!(
+        (round, kind),
+        (RoundKind::Cpns | RoundKind::Pppk, OpeningKind::Recruitment)
+            | (RoundKind::Promotion, OpeningKind::Promotion)
+    )
+}
+
+pub fn create(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    agency: AgencyId,
+    req: &CreateOpeningRequest,
+) -> Result<Opening, AppError> {
+    let position = catalogue::find_position(conn, req.position_id)?
+        .filter(|p| p.agency_id == agency)
+        .ok_or_else(|| AppError::field("position_id", "no such position in this agency"))?;
+    let round = rounds::find_round(conn, req.round_id)?
+        .ok_or_else(|| AppError::field("round_id", "no such selection round"))?;
+    let round_kind = RoundKind::parse(&round.kind).unwrap_or(RoundKind::Cpns);
+    if !round_allows(round_kind, req.kind) {
+        return Err(AppError::field(
+            "kind",
+            format!(
+                "a {} round holds no {} openings",
+                round.kind,
+                req.kind.as_str()
+            ),
+        ));
+    }
+    let rule_set =
+        rounds::find_rule_set(conn, round.rule_set_id)?.ok_or_else(AppError::not_found)?;
+    let content = Content {
+        kind: req.kind,
+        seat_groups: &req.seat_groups,
+        eligibility: &req.eligibility,
+        plan: &req.plan,
+        opens: req.application_opens_at,
+        closes: req.application_closes_at,
+    };
+    check_content(
+        &content,
+        &rule_set.parsed_rules()?,
+        agency_level(conn, agency)?,
+    )?;
+    let code = req.code.trim().to_string();
+    let taken: i64 = openings::table
+        .filter(
+            openings::round_id
+                .eq(round.id)
+                .and(openings::code.eq(&code)),
+        )
+        .count()
+        .get_result(conn)?;
+    if taken > 0 {
+        return Err(AppError::conflict(
+            "opening_code_taken",
+            "the round already has an opening with this code",
+        ));
+    }
+    let now = Timestamp::now();
+    let opening = Opening {
+        id: OpeningId::generate(),
+        agency_id: agency,
+        round_id: round.id,
+        position_id: position.id,
+        rule_set_id: None,
+        code,
+        unit: req.unit.trim().to_string(),
+        location: req.location.trim().to_string(),
+        kind: req.kind.as_str().into(),
+        status: OpeningStatus::Draft.as_str().into(),
+        quota: quota(&req.seat_groups),
+        seat_groups: to_json(&req.seat_groups)?,
+        eligibility: to_json(&req.eligibility)?,
+        plan: to_json(&req.plan)?,
+        application_opens_at: req.application_opens_at,
+        application_closes_at: req.application_closes_at,
+        current_stage: None,
+        stage_locked: false,
+        published_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(openings::table)
+        .values(&opening)
+        .execute(conn)?;
+    audit::append(
+        conn,
+        ctx,
+        NewAuditEvent::new("opening.created", "opening", opening.id)
+            .agency(Some(agency))
+            .payload(json!({"code": opening.code, "round_id": opening.round_id, "position_id": opening.position_id,
+                "unit": opening.unit, "location": opening.location, "kind": opening.kind, "quota": opening.quota,
+                "seat_groups": req.seat_groups, "eligibility": req.eligibility, "plan": req.plan,
+                "application_opens_at": opening.application_opens_at, "application_closes_at": opening.application_closes_at})),
+    )?;
+    Ok(opening)
+}
+
+/// The rule set an opening is judged under: frozen at publish, else its round's current one.
+fn rules_for(conn: &mut Conn, opening: &Opening) -> Result<(RuleSetId, RuleSetRules), AppError> {
+    let id = match opening.rule_set_id {
+        Some(id) => id,
+        None => {
+            rounds::find_round(conn, opening.round_id)?
+                .ok_or_else(AppError::not_found)?
+                .rule_set_id
+        }
+    };
+    let rule_set = rounds::find_rule_set(conn, id)?.ok_or_else(AppError::not_found)?;
+    Ok((id, rule_set.parsed_rules()?))
+}
+
+/// Who asks for a change, and whether they may change a published opening.
+pub struct Changer {
+    pub user: UserId,
+    pub may_deviate: bool,
+    pub may_edit_draft: bool,
+}
+
+pub fn update(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    changer: &Changer,
+    id: OpeningId,
+    req: &UpdateOpeningRequest,
+) -> Result<Opening, AppError> {
+    let before: Opening =
+        crate::find_for_update!(conn, openings, id)?.ok_or_else(AppError::not_found)?;
+    let published = before.status() != OpeningStatus::Draft;
+    match (published, changer.may_edit_draft, changer.may_deviate) {
+        (false, false, _) => {
+            return Err(AppError::forbidden("the HR officer edits a draft opening"));
+        }
+        (true, _, false) => {
+            return Err(AppError::forbidden(
+                "the opening is published: a change is a deviation, made by the appointing official",
+            ));
+        }
+        _ => {}
+    }
+    if before.status() == OpeningStatus::Finalized {
+        return Err(AppError::conflict(
+            "opening_state_conflict",
+            "the opening is finalized and cannot change",
+        ));
+    }
+    let justification = if published {
+        Some(check_justification(req.justification.as_deref())?)
+    } else {
+        None
+    };
+    let mut after = before.clone();
+    let mut changes = serde_json::Map::new();
+    let mut note = |field: &str, from: serde_json::Value, to: serde_json::Value| {
+        if from != to {
+            changes.insert(field.into(), json!({"from": from, "to": to}));
+        }
+    };
+    let seat_groups = req
+        .seat_groups
+        .clone()
+        .map_or_else(|| before.parsed_seat_groups(), Ok)?;
+    let eligibility = req
+        .eligibility
+        .clone()
+        .map_or_else(|| before.parsed_eligibility(), Ok)?;
+    let plan = req.plan.clone().map_or_else(|| before.parsed_plan(), Ok)?;
+    if let Some(unit) = &req.unit {
+        after.unit = unit.trim().to_string();
+    }
+    if let Some(location) = &req.location {
+        after.location = location.trim().to_string();
+    }
+    after.application_opens_at = req
+        .application_opens_at
+        .unwrap_or(before.application_opens_at);
+    after.application_closes_at = req
+        .application_closes_at
+        .unwrap_or(before.application_closes_at);
+    after.seat_groups = to_json(&seat_groups)?;
+    after.eligibility = to_json(&eligibility)?;
+    after.plan = to_json(&plan)?;
+    after.quota = quota(&seat_groups);
+    note("unit", json!(before.unit), json!(after.unit));
+    note("location", json!(before.location), json!(after.location));
+    note(
+        "application_opens_at",
+        json!(before.application_opens_at),
+        json!(after.application_opens_at),
+    );
+    note(
+        "application_closes_at",
+        json!(before.application_closes_at),
+        json!(after.application_closes_at),
+    );
+    note(
+        "seat_groups",
+        json!(before.parsed_seat_groups()?),
+        json!(seat_groups),
+    );
+    note(
+        "eligibility",
+        json!(before.parsed_eligibility()?),
+        json!(eligibility),
+    );
+    note("plan", json!(before.parsed_plan()?), json!(plan));
+    if changes.is_empty() {
+        return Ok(before);
+    }
+    let (_, rules) = rules_for(conn, &before)?;
+    let content = Content {
+        kind: before.kind(),
+        seat_groups: &seat_groups,
+        eligibility: &eligibility,
+        plan: &plan,
+        opens: after.application_opens_at,
+        closes: after.application_closes_at,
+    };
+    check_content(&content, &rules, agency_level(conn, before.agency_id)?)?;
+    after.updated_at = Timestamp::now();
+    diesel::update(openings::table.find(id))
+        .set((
+            openings::unit.eq(&after.unit),
+            openings::location.eq(&after.location),
+            openings::seat_groups.eq(&after.seat_groups),
+            openings::eligibility.eq(&after.eligibility),
+            openings::plan.eq(&after.plan),
+            openings::quota.eq(after.quota),
+            openings::application_opens_at.eq(after.application_opens_at),
+            openings::application_closes_at.eq(after.application_closes_at),
+            openings::updated_at.eq(after.updated_at),
+        ))
+        .execute(conn)?;
+    let changes = serde_json::Value::Object(changes);
+    let deviation = match justification {
+        Some(justification) => Some(deviations::record(
+            conn,
+            ctx,
+            NewDeviation {
+                agency_id: Some(before.agency_id),
+                kind: DeviationKind::PublishedOpeningChanged,
+                object_type: "opening",
+                object_id: id.to_string(),
+                justification,
+                official_id: changer.user,
+                details: json!({"status": before.status, "changed_fields": changes.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>())}),
+            },
+        )?),
+        None => None,
+    };
+    let mut event = NewAuditEvent::new("opening.updated", "opening", id)
+        .agency(Some(before.agency_id))
+        .payload(json!({"changes": changes, "deviation_id": deviation.as_ref().map(|d| d.id)}));
+    event.justification = deviation.map(|d| d.justification);
+    audit::append(conn, ctx, event)?;
+    Ok(after)
+}
+
+/// Runs one lifecycle action under a row lock; publishing validates and freezes the plan under the
+/// round's rule set, which is locked too so it cannot change in between.
+pub fn transition(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    id: OpeningId,
+    action: Action,
+) -> Result<Opening, AppError> {
+    let before: Opening =
+        crate::find_for_update!(conn, openings, id)?.ok_or_else(AppError::not_found)?;
+    let plan = before.parsed_plan()?;
+    let from = lifecycle::Position {
+        status: before.status(),
+        current_stage: before.current_stage,
+        stage_locked: before.stage_locked,
+    };
+    let to =
+        lifecycle::apply(action, from, &plan).map_err(|r| AppError::conflict(r.code, r.detail))?;
+    let now = Timestamp::now();
+    let mut after = before.clone();
+    let mut payload = json!({"action": action.as_str(), "from": from.status, "to": to.status,
+        "current_stage": to.current_stage, "stage_locked": to.stage_locked});
+    match action {
+        Action::Publish => {
+            let round =
+                rounds::find_round(conn, before.round_id)?.ok_or_else(AppError::not_found)?;
+            let rule_set: super::rounds::model::RuleSet =
+                crate::find_for_update!(conn, rule_sets, round.rule_set_id)?
+                    .ok_or_else(AppError::not_found)?;
+            let content = Content {
+                kind: before.kind(),
+                seat_groups: &before.parsed_seat_groups()?,
+                eligibility: &before.parsed_eligibility()?,
+                plan: &plan,
+                opens: before.application_opens_at,
+                closes: before.application_closes_at,
+            };
+            check_content(
+                &content,
+                &rule_set.parsed_rules()?,
+                agency_level(conn, before.agency_id)?,
+            )?;
+            if before.application_closes_at <= now {
+                return Err(AppError::field(
+                    "application_closes_at",
+                    "the application window has already ended",
+                ));
+            }
+            after.rule_set_id = Some(rule_set.id);
+            after.published_at = Some(now);
+            payload["rule_set_id"] = json!(rule_set.id);
+            payload["rule_set_code"] = json!(rule_set.code);
+        }
+        Action::Close if now < before.application_closes_at => {
+            return Err(AppError::conflict(
+                "application_window_open",
+                format!(
+                    "applications are open until {}; close after that",
+                    before.application_closes_at.to_rfc3339()
+                ),
+            ));
+        }
+        _ => {}
+    }
+    after.status = to.status.as_str().into();
+    after.current_stage = to.current_stage;
+    after.stage_locked = to.stage_locked;
+    after.updated_at = now;
+    diesel::update(openings::table.find(id))
+        .set((
+            openings::status.eq(&after.status),
+            openings::current_stage.eq(after.current_stage),
+            openings::stage_locked.eq(after.stage_locked),
+            openings::rule_set_id.eq(after.rule_set_id),
+            openings::published_at.eq(after.published_at),
+            openings::updated_at.eq(after.updated_at),
+        ))
+        .execute(conn)?;
+    let action_name = match action {
+        Action::Publish => "opening.published",
+        Action::Close => "opening.closed",
+        Action::StartScreening => "opening.screening_started",
+        Action::StartStage => "opening.stage_started",
+        Action::LockStage => "opening.stage_locked",
+    };
+    audit::append(
+        conn,
+        ctx,
+        NewAuditEvent::new(action_name, "opening", id)
+            .agency(Some(before.agency_id))
+            .payload(payload),
+    )?;
+    Ok(after)
+}
