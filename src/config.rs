@@ -43,6 +43,12 @@ pub struct Config {
     pub jwt_audience: String,
     pub audit_signing_key_file: PathBuf,
     pub pii_key: SecretSlice<u8>,
+    /// AEAD key for NIK and KK numbers at rest (kept outside the database, like the JWT secret).
+    pub identity_key: SecretSlice<u8>,
+    /// Where uploaded import files are spooled before a job reads them.
+    pub import_dir: PathBuf,
+    /// Largest import file accepted.
+    pub max_import_bytes: u64,
     pub checkpoint_interval: Duration,
     /// How often the background sealer chains pending audit events written by this process.
     pub audit_seal_interval: Duration,
@@ -120,6 +126,23 @@ impl Config {
                 pii_path.display()
             ));
         }
+        let identity_path = var("IDENTITY_KEY_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("identity.key"));
+        let (identity_key, created) = load_or_create_random_file(&identity_path, 32)?;
+        if created {
+            notes.push(format!(
+                "generated the identity encryption key in {} (mode 0600)",
+                identity_path.display()
+            ));
+        }
+        let import_dir = data_dir.join("imports");
+        let max_import_bytes = match var("MAX_IMPORT_BYTES") {
+            None => 4 * 1024 * 1024 * 1024,
+            Some(v) => v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                AppError::internal("MAX_IMPORT_BYTES must be a positive number of bytes")
+            })?,
+        };
         let audit_signing_key_file = var("AUDIT_SIGNING_KEY_FILE")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("audit-signing.key"));
@@ -155,6 +178,9 @@ impl Config {
             jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "asn-merit-api".into()),
             audit_signing_key_file,
             pii_key,
+            identity_key,
+            import_dir,
+            max_import_bytes,
             audit_seal_interval: Duration::from_millis(
                 parse_var(&var, "AUDIT_SEAL_INTERVAL_MS", 50)?.max(1),
             ),

@@ -2,6 +2,7 @@
 //! This crate root builds the application so that the binary and the tests start the same server.
 
 pub mod agencies;
+pub mod applications;
 pub mod audit;
 pub mod auth;
 #[cfg(feature = "bench-baselines")]
@@ -12,6 +13,7 @@ pub mod deviations;
 pub mod error;
 pub mod http;
 pub mod openings;
+pub mod ranking;
 pub mod telemetry;
 
 use std::net::TcpListener;
@@ -41,10 +43,16 @@ pub fn build_state(config: Config) -> Result<AppState, AppError> {
     if created {
         tracing::info!(path = %config.audit_signing_key_file.display(), "generated the audit checkpoint signing key (mode 0600)");
     }
+    let digester = PersonalDigester::new(config.pii_key.clone());
+    let identities =
+        crate::applications::identity::IdentityVault::new(&config.identity_key, digester.clone())?;
     Ok(AppState {
+        identities,
+        imports: Default::default(),
+        started_at: db::types::Timestamp::now(),
         tokens: Arc::new(TokenService::from_config(&config)?),
         hasher: PasswordHasher::new(config.hash_threads)?,
-        digester: PersonalDigester::new(config.pii_key.clone()),
+        digester,
         signer: Arc::new(signer),
         metrics: Metrics::new()?,
         sessions: Arc::new(auth::session_cache::SessionCache::new(
@@ -77,9 +85,31 @@ pub fn start_server(state: AppState, listener: TcpListener) -> std::io::Result<S
 
 /// Background jobs of a running server: the audit sealer and the periodic checkpoint signer.
 pub fn spawn_background_jobs(state: AppState) {
+    spawn_import_recovery(state.clone());
     audit::sealer::spawn(state.db.clone(), state.config.audit_seal_interval);
     spawn_housekeeping(state.clone());
     spawn_checkpoint_timer(state);
+}
+
+/// An import job found queued or running when a server starts, and created before it started,
+/// was cut off by a stop: it is marked `interrupted` (its `valid_rows` batches stay committed;
+/// `all_or_nothing` left nothing).
+fn spawn_import_recovery(state: AppState) {
+    let started = state.started_at;
+    actix_web::rt::spawn(async move {
+        let result = state
+            .db
+            .run(move |conn| applications::import_job::mark_interrupted(conn, started))
+            .await;
+        match result {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                count = n,
+                "marked imports cut off by the last stop as interrupted"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not check for interrupted imports"),
+        }
+    });
 }
 
 /// Hourly: removes expired sessions, throttling rows, used tokens and idempotency records, and

@@ -46,6 +46,16 @@ enum Command {
         #[command(subcommand)]
         command: RuleSetCommand,
     },
+    /// Bulk imports run against the database directly.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Synthetic data for benchmarks and trials.
+    Gen {
+        #[command(subcommand)]
+        command: GenCommand,
+    },
     /// Audit-chain tools.
     Audit {
         #[command(subcommand)]
@@ -65,6 +75,49 @@ enum Command {
 enum RuleSetCommand {
     /// Load a rule set from a JSON file (the body of `POST /api/v1/rule-sets`), audited as this operator.
     Load { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import applications from CSV or JSON Lines, validated and audited as an upload would be.
+    Applications {
+        file: PathBuf,
+        /// A whole round: each row names its opening by code.
+        #[arg(long, conflicts_with = "opening", required_unless_present = "opening")]
+        round: Option<uuid::Uuid>,
+        /// One opening: rows may leave opening_code empty; rows naming another opening are rejected.
+        #[arg(long)]
+        opening: Option<uuid::Uuid>,
+        /// all_or_nothing (default) or valid_rows.
+        #[arg(long, default_value = "all_or_nothing")]
+        mode: String,
+        /// csv or jsonl (default: from the file name, else csv).
+        #[arg(long)]
+        format: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenCommand {
+    /// Realistic synthetic applicant rows (CSV or JSON Lines) on stdout or into --out.
+    Applicants {
+        #[arg(long, default_value_t = 1000)]
+        rows: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Rows name openings PREFIX-00001 .. PREFIX-<openings>.
+        #[arg(long, default_value_t = 100)]
+        openings: u32,
+        #[arg(long, default_value = "GEN")]
+        prefix: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Rows per thousand with one realistic defect.
+        #[arg(long, default_value_t = 0)]
+        invalid_per_mille: u32,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -111,6 +164,19 @@ fn main() -> ExitCode {
             }
         };
     }
+    // Generating synthetic data needs no configuration, keys or database either.
+    let command = match cli.command {
+        Some(Command::Gen { command }) => {
+            return match generate_applicants(command) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        other => other,
+    };
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -122,14 +188,25 @@ fn main() -> ExitCode {
     for note in &config.startup_notes {
         tracing::info!("{note}");
     }
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let result = match command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),
         Command::CreateAdmin { email, name } => create_admin(config, &email, &name),
         Command::RuleSets {
             command: RuleSetCommand::Load { file },
         } => load_rule_set(config, &file),
+        Command::Import {
+            command:
+                ImportCommand::Applications {
+                    file,
+                    round,
+                    opening,
+                    mode,
+                    format,
+                },
+        } => import_applications(config, &file, round, opening, &mode, format.as_deref()),
         Command::Audit { command } => run_audit(config, command),
+        Command::Gen { .. } => Ok(ExitCode::SUCCESS),
         #[cfg(feature = "bench-baselines")]
         Command::BenchHashRate { threads, seconds } => {
             println!(
@@ -255,6 +332,116 @@ fn load_rule_set(config: Config, file: &std::path::Path) -> Result<ExitCode, App
         "loaded rule set {} ({}, {})",
         rule_set.id, rule_set.code, rule_set.year
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import_applications(
+    config: Config,
+    file: &std::path::Path,
+    round: Option<uuid::Uuid>,
+    opening: Option<uuid::Uuid>,
+    mode: &str,
+    format: Option<&str>,
+) -> Result<ExitCode, AppError> {
+    use asn_merit::applications::import_cli::{Target, import_file};
+    use asn_merit::applications::import_model::{ImportFormat, ImportMode};
+    let mode = ImportMode::parse(mode)
+        .ok_or_else(|| AppError::field("mode", "must be all_or_nothing or valid_rows"))?;
+    let guessed = match file.extension().and_then(|e| e.to_str()) {
+        Some("jsonl" | "ndjson") => "jsonl",
+        _ => "csv",
+    };
+    let format = ImportFormat::parse(format.unwrap_or(guessed))
+        .ok_or_else(|| AppError::field("format", "must be csv or jsonl"))?;
+    let target = match (round, opening) {
+        (_, Some(id)) => Target::Opening(asn_merit::openings::model::OpeningId(id)),
+        (Some(id), None) => Target::Round(asn_merit::openings::rounds::model::RoundId(id)),
+        (None, None) => return Err(AppError::field("round", "give --round or --opening")),
+    };
+    if config.migrate_on_start {
+        migrate(&config)?;
+    }
+    let state = build_state(config)?;
+    let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    let ctx = AuditContext::cli(state.digester.digest(&operator));
+    let import = import_file(
+        &state.config.database_url,
+        &state.identities,
+        ctx,
+        file,
+        target,
+        mode,
+        format,
+    )?;
+    let mut conn = db::establish(&state.config.database_url)?;
+    seal_all(&mut conn)?;
+    println!(
+        "import {}: {} ({} rows read, {} accepted, {} unchanged, {} rejected)",
+        import.id,
+        import.status,
+        import.rows_read,
+        import.rows_accepted,
+        import.rows_unchanged,
+        import.rows_rejected
+    );
+    if import.rows_rejected > 0 {
+        let errors =
+            asn_merit::applications::import_job::list_errors(&mut conn, import.id, None, 20)?;
+        for e in errors {
+            eprintln!(
+                "  row {}: {}: {} ({})",
+                e.row_number, e.field, e.message, e.code
+            );
+        }
+        if import.rows_rejected > 20 {
+            eprintln!(
+                "  ... the full report: GET /api/v1/application-imports/{}/errors",
+                import.id
+            );
+        }
+    }
+    Ok(if import.status == "completed" {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn generate_applicants(command: GenCommand) -> Result<ExitCode, AppError> {
+    use asn_merit::applications::generator::{Format, GenOptions, write_applicants};
+    let GenCommand::Applicants {
+        rows,
+        seed,
+        openings,
+        prefix,
+        format,
+        invalid_per_mille,
+        out,
+    } = command;
+    let format = match format.as_str() {
+        "csv" => Format::Csv,
+        "jsonl" => Format::Jsonl,
+        _ => return Err(AppError::field("format", "must be csv or jsonl")),
+    };
+    let options = GenOptions {
+        rows,
+        seed,
+        openings,
+        opening_prefix: prefix,
+        format,
+        invalid_per_mille,
+    };
+    let written = match out {
+        Some(path) => {
+            let file = std::fs::File::create(&path).map_err(|e| {
+                AppError::internal(format!("cannot create {}: {e}", path.display()))
+            })?;
+            write_applicants(std::io::BufWriter::new(file), &options)
+        }
+        None => write_applicants(std::io::BufWriter::new(std::io::stdout().lock()), &options),
+    }
+    .map_err(|e| AppError::internal(format!("cannot write: {e}")))?;
+    eprintln!("generated {written} rows");
     Ok(ExitCode::SUCCESS)
 }
 

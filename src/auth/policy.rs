@@ -58,6 +58,14 @@ pub enum Permission {
     /// Changing what was frozen at publish: a deviation, made by the appointing official (PPK).
     OpeningDeviate,
     DeviationRead,
+    /// Record, import and withdraw applications (HR officers).
+    ApplicationManage,
+    /// The assessment side of applications; identity only with `IdentityRead`.
+    ApplicationRead,
+    /// Start a bulk import: HR officers for their agency's openings, the admin for a whole round.
+    ApplicationImport,
+    /// Applicants' identity (name, masked NIK/KK, birth date, contact): the agency's HR officers.
+    IdentityRead,
 }
 
 /// The object an action is about: its kind, id and owning agency (`None` = national object).
@@ -95,6 +103,12 @@ fn role_allows(role: Role, permission: Permission) -> bool {
         PositionManage | OpeningManage => role == Role::HrOfficer,
         RuleSetManage => role == Role::Admin,
         OpeningDeviate => role == Role::AppointingOfficial,
+        ApplicationManage | IdentityRead => role == Role::HrOfficer,
+        ApplicationImport => matches!(role, Role::Admin | Role::HrOfficer),
+        ApplicationRead => matches!(
+            role,
+            Role::Admin | Role::HrOfficer | Role::AppointingOfficial | Role::Auditor
+        ),
     }
 }
 

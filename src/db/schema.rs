@@ -164,6 +164,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     selection_rounds,
     openings,
     deviations,
+    persons,
+    application_imports,
+    import_errors,
+    applications,
 );
 
 diesel::table! {
@@ -285,6 +289,99 @@ diesel::table! {
         created_at -> SqlTime,
     }
 }
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    persons (id) {
+        id -> SqlUuid,
+        round_id -> SqlUuid,
+        nik_hash -> Text,
+        nik_enc -> Text,
+        kk_hash -> Text,
+        kk_enc -> Text,
+        full_name -> Text,
+        birth_date -> Text,
+        sex -> Text,
+        region_of_origin -> Text,
+        email -> Text,
+        phone -> Nullable<Text>,
+        created_at -> SqlTime,
+        updated_at -> SqlTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    application_imports (id) {
+        id -> SqlUuid,
+        round_id -> SqlUuid,
+        agency_id -> Nullable<SqlUuid>,
+        importer_id -> Nullable<SqlUuid>,
+        importer_label -> Nullable<Text>,
+        mode -> Text,
+        format -> Text,
+        file_sha256 -> Text,
+        file_bytes -> BigInt,
+        status -> Text,
+        rows_read -> BigInt,
+        rows_accepted -> BigInt,
+        rows_unchanged -> BigInt,
+        rows_rejected -> BigInt,
+        committed_batches -> Integer,
+        detail -> Nullable<Text>,
+        created_at -> SqlTime,
+        started_at -> Nullable<SqlTime>,
+        finished_at -> Nullable<SqlTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::SqlUuid;
+
+    import_errors (import_id, row_number, field) {
+        import_id -> SqlUuid,
+        row_number -> BigInt,
+        field -> Text,
+        code -> Text,
+        message -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    applications (id) {
+        id -> SqlUuid,
+        round_id -> SqlUuid,
+        opening_id -> SqlUuid,
+        agency_id -> SqlUuid,
+        person_id -> SqlUuid,
+        registration_number -> Text,
+        seat_group -> Text,
+        education_level -> Text,
+        education_field -> Text,
+        gpa_x100 -> Integer,
+        certificates -> Text,
+        current_grade -> Nullable<Integer>,
+        years_in_grade -> Nullable<Integer>,
+        last_rating -> Nullable<Text>,
+        status -> Text,
+        import_id -> Nullable<SqlUuid>,
+        withdrawn_at -> Nullable<SqlTime>,
+        withdrawal_reason -> Nullable<Text>,
+        created_at -> SqlTime,
+        updated_at -> SqlTime,
+    }
+}
+
+diesel::joinable!(applications -> persons (person_id));
+diesel::joinable!(applications -> selection_rounds (round_id));
 
 diesel::joinable!(position_competencies -> positions (position_id));
 diesel::joinable!(position_competencies -> competencies (competency_id));

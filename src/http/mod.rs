@@ -13,7 +13,7 @@ use actix_web::{Resource, web};
 
 use crate::error::AppError;
 use crate::openings::{catalogue, public, rounds};
-use crate::{agencies, audit, auth, deviations, openings};
+use crate::{agencies, applications, audit, auth, deviations, openings};
 
 /// A resource whose unsupported methods answer 405 in the problem format.
 fn resource(path: &str) -> Resource {
@@ -136,6 +136,30 @@ fn opening_routes(cfg: &mut web::ServiceConfig) {
     .service(resource("/openings/{id}/start-screening").route(web::post().to(op::start_screening)))
     .service(resource("/openings/{id}/start-stage").route(web::post().to(op::start_stage)))
     .service(resource("/openings/{id}/lock-stage").route(web::post().to(op::lock_stage)))
+    .service(
+        resource("/openings/{id}/applications")
+            .route(web::get().to(applications::routes::list_applications))
+            .route(web::post().to(applications::routes::create_application)),
+    )
+    .service(
+        resource("/applications/{id}").route(web::get().to(applications::routes::get_application)),
+    )
+    .service(
+        resource("/selection-rounds/{id}/application-imports")
+            .route(web::post().to(applications::import_routes::create_import)),
+    )
+    .service(
+        resource("/application-imports/{id}")
+            .route(web::get().to(applications::import_routes::get_import)),
+    )
+    .service(
+        resource("/application-imports/{id}/errors")
+            .route(web::get().to(applications::import_routes::list_import_errors)),
+    )
+    .service(
+        resource("/applications/{id}/withdraw")
+            .route(web::post().to(applications::routes::withdraw_application)),
+    )
     .service(resource("/deviations").route(web::get().to(deviations::routes::list_deviations)))
     .service(resource("/deviations/{id}").route(web::get().to(deviations::routes::get_deviation)))
     .service(resource("/public/openings").route(web::get().to(public::list_public_openings)))

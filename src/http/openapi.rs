@@ -4,7 +4,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::openings::{catalogue, public, rounds};
-use crate::{agencies, audit, auth, deviations, error, http, openings};
+use crate::{agencies, applications, audit, auth, deviations, error, http, openings};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +27,10 @@ use crate::{agencies, audit, auth, deviations, error, http, openings};
         openings::routes::create_opening, openings::routes::list_openings, openings::routes::get_opening,
         openings::routes::update_opening, openings::routes::publish_opening, openings::routes::close_opening,
         openings::routes::start_screening, openings::routes::start_stage, openings::routes::lock_stage,
+        applications::routes::create_application, applications::routes::list_applications,
+        applications::routes::get_application, applications::routes::withdraw_application,
+        applications::import_routes::create_import, applications::import_routes::get_import,
+        applications::import_routes::list_import_errors,
         deviations::routes::list_deviations, deviations::routes::get_deviation,
         public::list_public_openings, public::get_public_opening,
     ),
@@ -40,6 +44,7 @@ use crate::{agencies, audit, auth, deviations, error, http, openings};
         (name = "positions", description = "Competency catalogue, positions and job-person match"),
         (name = "rounds", description = "National rule sets and selection rounds"),
         (name = "openings", description = "Openings (formasi), assessment plans and lifecycle"),
+        (name = "applications", description = "Applications (pendaftaran), imports, withdrawal"),
         (name = "deviations", description = "Departures from merit order or published rules"),
         (name = "public", description = "Transparency: published openings, no login"),
         (name = "operations", description = "Health, readiness, metrics"),

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::applications::identity::IdentityVault;
+use crate::applications::import_model::ImportRegistry;
 use crate::audit::checkpoint::CheckpointSigner;
 use crate::audit::model::PersonalDigester;
 use crate::auth::jwt::TokenService;
@@ -18,6 +20,13 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     pub hasher: PasswordHasher,
     pub digester: PersonalDigester,
+    /// Encrypts and hashes NIK and KK numbers.
+    pub identities: IdentityVault,
+    /// Import jobs running in this process.
+    pub imports: Arc<ImportRegistry>,
+    /// When this server's state was built: import jobs older than this and still running were
+    /// cut off by an earlier stop.
+    pub started_at: crate::db::types::Timestamp,
     pub signer: Arc<CheckpointSigner>,
     pub metrics: Metrics,
     pub sessions: Arc<SessionCache>,

@@ -72,6 +72,8 @@ struct Objects {
     draft_opening_a: String,
     published_opening_a: String,
     deviation_a: String,
+    application_a: String,
+    import_a: String,
 }
 
 impl Objects {
@@ -113,7 +115,23 @@ impl Objects {
             .json()
             .await
             .unwrap();
+        let application = world::apply(app, hr_a, &published_opening_a, &world::applicant(1)).await;
+        assert_eq!(application.status(), 201);
+        let application: Value = application.json().await.unwrap();
+        let import = world::upload(
+            app,
+            hr_a,
+            &round,
+            "valid_rows",
+            "text/csv",
+            world::generated(3, 1, 0, false),
+        )
+        .await;
+        assert_eq!(import.status(), 202);
+        let import: Value = import.json().await.unwrap();
         Objects {
+            import_a: world::id_of(&import),
+            application_a: world::id_of(&application),
             deviation_a: world::id_of(&deviations["items"][0]),
             draft_opening_a: world::id_of(&draft),
             rule_set,
@@ -190,7 +208,9 @@ impl Fixture {
             .replace("{position_a}", &self.objects.position_a)
             .replace("{draft_opening_a}", &self.objects.draft_opening_a)
             .replace("{published_opening_a}", &self.objects.published_opening_a)
-            .replace("{deviation_a}", &self.objects.deviation_a);
+            .replace("{deviation_a}", &self.objects.deviation_a)
+            .replace("{application_a}", &self.objects.application_a)
+            .replace("{import_a}", &self.objects.import_a);
         assert!(!path.contains('{'), "unknown placeholder in {template}");
         path
     }
@@ -332,6 +352,14 @@ fn new_opening(f: &Fixture) -> Value {
     world::opening_body(&f.objects.round, &f.objects.position_a, &fresh_code("O"))
 }
 
+fn new_applicant(_: &Fixture) -> Value {
+    world::applicant(2 + (uuid::Uuid::new_v4().as_u128() % 9000) as u32)
+}
+
+fn withdrawal(_: &Fixture) -> Value {
+    json!({"reason": "Pelamar mengundurkan diri atas permintaan sendiri."})
+}
+
 fn move_unit(_: &Fixture) -> Value {
     json!({"unit": "Biro Perencanaan"})
 }
@@ -418,6 +446,16 @@ fn cases() -> Vec<Case> {
         case(M::POST,   "/api/v1/openings/{draft_opening_a}/start-screening", [401, 403, 403, 409, 403, 403, 403, 404]),
         case(M::POST,   "/api/v1/openings/{draft_opening_a}/start-stage", [401, 403, 403, 409, 403, 403, 403, 404]),
         case(M::POST,   "/api/v1/openings/{draft_opening_a}/lock-stage", [401, 403, 403, 409, 403, 403, 403, 404]),
+        // Applications: HR records and withdraws; readers in scope see them (identity: HR only).
+        case(M::POST,   "/api/v1/openings/{published_opening_a}/applications", [401, 403, 403, 201, 403, 403, 403, 404]).body(new_applicant),
+        case(M::GET,    "/api/v1/openings/{published_opening_a}/applications", [401, 200, 200, 200, 403, 200, 200, 404]),
+        case(M::GET,    "/api/v1/applications/{application_a}",          [401, 200, 200, 200, 403, 200, 200, 404]),
+        case(M::POST,   "/api/v1/applications/{application_a}/withdraw", [401, 403, 403, 200, 403, 403, 403, 404]).body(withdrawal),
+        // Imports: HR (its agency's openings) and the admin (a whole round) upload; a JSON body is
+        // the wrong media type, which only callers allowed to import get to hear.
+        case(M::POST,   "/api/v1/selection-rounds/{round}/application-imports", [401, 415, 403, 415, 403, 403, 403, 415]),
+        case(M::GET,    "/api/v1/application-imports/{import_a}",        [401, 200, 200, 200, 403, 200, 200, 404]),
+        case(M::GET,    "/api/v1/application-imports/{import_a}/errors", [401, 200, 200, 200, 403, 200, 200, 404]),
         // Deviations: read in scope by everyone but panelists.
         case(M::GET,    "/api/v1/deviations",                            [401, 200, 200, 200, 403, 200, 200, 200]),
         case(M::GET,    "/api/v1/deviations/{deviation_a}",              [401, 200, 200, 200, 403, 200, 200, 404]),

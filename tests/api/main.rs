@@ -5,9 +5,11 @@
 mod helpers;
 
 mod accounts;
+mod applications;
 mod audit;
 mod authz_matrix;
 mod errors;
+mod imports;
 mod openings;
 mod ops;
 mod spec;

@@ -186,3 +186,100 @@ impl Recruitment {
         publish(app, &self.hr, &id_of(&draft)).await
     }
 }
+
+/// A valid applicant body for `POST /openings/{id}/applications`: a woman born 1999-06-05 in
+/// Kota Bandung (NIK region 327301), with serial `serial` (1..=9999) so NIKs differ.
+pub fn applicant(serial: u32) -> Value {
+    json!({
+        "nik": format!("327301450699{serial:04}"),
+        "kk": format!("3273010101{serial:06}"),
+        "full_name": format!("Siti Rahmawati {serial}"),
+        "birth_date": "1999-06-05",
+        "sex": "female",
+        "region_of_origin": "Jawa Barat",
+        "email": format!("siti.{serial}@example.co.id"),
+        "phone": "081234567890",
+        "seat_group": "general",
+        "education_level": "S1",
+        "education_field": "Teknik Informatika",
+        "gpa_x100": 352,
+        "certificates": ["TOEFL 520"],
+    })
+}
+
+pub async fn apply(app: &TestApp, hr: &TestUser, opening: &str, body: &Value) -> reqwest::Response {
+    app.post(&format!("/api/v1/openings/{opening}/applications"), hr)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Synthetic applicant rows naming openings GEN-00001 .. GEN-<openings>.
+pub fn generated(rows: u64, openings: u32, invalid_per_mille: u32, jsonl: bool) -> Vec<u8> {
+    use asn_merit::applications::generator::{Format, GenOptions, write_applicants};
+    let mut out = Vec::new();
+    let options = GenOptions {
+        rows,
+        seed: 42,
+        openings,
+        opening_prefix: "GEN".into(),
+        format: if jsonl { Format::Jsonl } else { Format::Csv },
+        invalid_per_mille,
+    };
+    write_applicants(&mut out, &options).unwrap();
+    out
+}
+
+/// Publishes openings GEN-00001 .. GEN-<n> with every seat group the generator uses.
+pub async fn generated_openings(app: &TestApp, r: &Recruitment, n: u32) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 1..=n {
+        let mut body = r.opening_body(&format!("GEN-{i:05}"));
+        body["seat_groups"] = json!([
+            {"group": "general", "seats": 5}, {"group": "cum_laude", "seats": 1}, {"group": "diaspora", "seats": 1},
+            {"group": "disability", "seats": 1}, {"group": "papua", "seats": 1}, {"group": "disadvantaged_region", "seats": 1}
+        ]);
+        let draft = draft_opening(app, &r.hr, &body).await;
+        ids.push(id_of(&publish(app, &r.hr, &id_of(&draft)).await));
+    }
+    ids
+}
+
+pub async fn upload(
+    app: &TestApp,
+    user: &TestUser,
+    round: &str,
+    mode: &str,
+    content_type: &str,
+    file: Vec<u8>,
+) -> reqwest::Response {
+    app.post(
+        &format!("/api/v1/selection-rounds/{round}/application-imports?mode={mode}"),
+        user,
+    )
+    .header("content-type", content_type)
+    .body(file)
+    .send()
+    .await
+    .unwrap()
+}
+
+/// Polls an import until it is no longer queued or running.
+pub async fn finished_import(app: &TestApp, user: &TestUser, id: &str) -> Value {
+    for _ in 0..600 {
+        let import: Value = app
+            .get(&format!("/api/v1/application-imports/{id}"), user)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !matches!(import["status"].as_str(), Some("queued" | "running")) {
+            return import;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("import {id} did not finish in 60 s");
+}

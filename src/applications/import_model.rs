@@ -1,0 +1,209 @@
+//! Bulk import jobs as stored and shown.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::ImportId;
+use crate::agencies::model::AgencyId;
+use crate::auth::model::UserId;
+use crate::db::schema::{application_imports, import_errors};
+use crate::db::types::Timestamp;
+use crate::openings::rounds::model::RoundId;
+
+/// What happens to a file with bad rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    /// One bad row rejects the whole file; nothing is recorded.
+    AllOrNothing,
+    /// Good rows are recorded batch by batch; bad rows are reported.
+    ValidRows,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    Queued,
+    Running,
+    /// Every good row is recorded (in `valid_rows` mode, bad rows are in the report).
+    Completed,
+    /// `all_or_nothing` with bad rows, or an unreadable file: nothing is recorded.
+    Rejected,
+    /// The server stopped mid-import: `all_or_nothing` recorded nothing; `valid_rows` recorded
+    /// exactly `committed_batches` batches (`rows_accepted` rows).
+    Interrupted,
+    /// An internal error stopped the job; as for `interrupted`.
+    Failed,
+}
+
+macro_rules! text_enum {
+    ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            pub fn as_str(&self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+text_enum!(ImportMode { AllOrNothing => "all_or_nothing", ValidRows => "valid_rows" });
+text_enum!(ImportFormat { Csv => "csv", Jsonl => "jsonl" });
+text_enum!(ImportStatus {
+    Queued => "queued", Running => "running", Completed => "completed", Rejected => "rejected",
+    Interrupted => "interrupted", Failed => "failed",
+});
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = application_imports)]
+pub struct ApplicationImport {
+    pub id: ImportId,
+    pub round_id: RoundId,
+    pub agency_id: Option<AgencyId>,
+    pub importer_id: Option<UserId>,
+    pub importer_label: Option<String>,
+    pub mode: String,
+    pub format: String,
+    pub file_sha256: String,
+    pub file_bytes: i64,
+    pub status: String,
+    pub rows_read: i64,
+    pub rows_accepted: i64,
+    pub rows_unchanged: i64,
+    pub rows_rejected: i64,
+    pub committed_batches: i32,
+    pub detail: Option<String>,
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = import_errors)]
+pub struct ImportErrorRow {
+    pub import_id: ImportId,
+    pub row_number: i64,
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportView {
+    pub id: ImportId,
+    pub round_id: RoundId,
+    /// `null` for a whole-round import.
+    pub agency_id: Option<AgencyId>,
+    pub importer_id: Option<UserId>,
+    pub mode: ImportMode,
+    pub format: ImportFormat,
+    /// SHA-256 of the uploaded file, as recorded in the audit chain.
+    pub file_sha256: String,
+    pub file_bytes: i64,
+    pub status: ImportStatus,
+    /// Counts so far (live while running).
+    pub rows_read: i64,
+    pub rows_accepted: i64,
+    /// Rows that repeat an application already recorded (re-imports change nothing).
+    pub rows_unchanged: i64,
+    pub rows_rejected: i64,
+    pub committed_batches: i32,
+    pub detail: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<Timestamp>,
+}
+
+impl ImportView {
+    pub fn new(i: ApplicationImport, live: Option<&Progress>) -> Self {
+        let status = ImportStatus::parse(&i.status).unwrap_or(ImportStatus::Failed);
+        let (read, accepted, unchanged, rejected) = match (status, live) {
+            (ImportStatus::Running, Some(p)) => p.snapshot(),
+            _ => (
+                i.rows_read,
+                i.rows_accepted,
+                i.rows_unchanged,
+                i.rows_rejected,
+            ),
+        };
+        Self {
+            id: i.id,
+            round_id: i.round_id,
+            agency_id: i.agency_id,
+            importer_id: i.importer_id,
+            mode: ImportMode::parse(&i.mode).unwrap_or(ImportMode::AllOrNothing),
+            format: ImportFormat::parse(&i.format).unwrap_or(ImportFormat::Csv),
+            file_sha256: i.file_sha256,
+            file_bytes: i.file_bytes,
+            status,
+            rows_read: read,
+            rows_accepted: accepted,
+            rows_unchanged: unchanged,
+            rows_rejected: rejected,
+            committed_batches: i.committed_batches,
+            detail: i.detail,
+            created_at: i.created_at,
+            finished_at: i.finished_at,
+        }
+    }
+}
+
+/// Live counters of a running job (an all-or-nothing job commits nothing until its end).
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub read: AtomicU64,
+    pub accepted: AtomicU64,
+    pub unchanged: AtomicU64,
+    pub rejected: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+impl Progress {
+    pub fn snapshot(&self) -> (i64, i64, i64, i64) {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed) as i64;
+        (
+            get(&self.read),
+            get(&self.accepted),
+            get(&self.unchanged),
+            get(&self.rejected),
+        )
+    }
+}
+
+/// The jobs this process runs.
+#[derive(Debug, Default)]
+pub struct ImportRegistry {
+    running: Mutex<HashMap<ImportId, Arc<Progress>>>,
+}
+
+impl ImportRegistry {
+    pub fn start(&self, id: ImportId) -> Arc<Progress> {
+        let progress = Arc::new(Progress::default());
+        if let Ok(mut map) = self.running.lock() {
+            map.insert(id, progress.clone());
+        }
+        progress
+    }
+    pub fn get(&self, id: ImportId) -> Option<Arc<Progress>> {
+        self.running.lock().ok().and_then(|m| m.get(&id).cloned())
+    }
+    pub fn finish(&self, id: ImportId) {
+        if let Ok(mut map) = self.running.lock() {
+            map.remove(&id);
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! HTTP surface of bulk imports: upload (spooled to disk, 202), status, and the error report.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+use super::import_job::{self, JobSpec};
+use super::import_model::*;
+use super::model::ImportId;
+use super::rows::RowError;
+use crate::auth::model::Role;
+use crate::auth::policy::{self, ObjectRef, Permission, Principal};
+use crate::db::types::Timestamp;
+use crate::error::{AppError, Problem};
+use crate::http::middleware::RequestId;
+use crate::http::state::AppState;
+use crate::openings::rounds::model::RoundId;
+use crate::openings::rounds::store as rounds;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `all_or_nothing` (default) or `valid_rows`.
+    pub mode: Option<ImportMode>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ErrorPageQuery {
+    /// Page size, 1 to 1000 (default 200).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page (a row number).
+    pub cursor: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImportErrorPage {
+    pub items: Vec<RowError>,
+    pub next_cursor: Option<i64>,
+}
+
+fn format_of(req: &HttpRequest) -> Result<ImportFormat, AppError> {
+    let essence = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    match essence.as_str() {
+        "text/csv" => Ok(ImportFormat::Csv),
+        "application/x-ndjson" | "application/jsonl" | "application/x-jsonlines" => {
+            Ok(ImportFormat::Jsonl)
+        }
+        _ => Err(AppError::UnsupportedMediaType {
+            detail: "send the file as text/csv or application/x-ndjson (JSON Lines)".into(),
+        }),
+    }
+}
+
+/// Writes the upload to `path` on a blocking thread while hashing it; refuses more than `limit`.
+async fn spool(
+    mut payload: web::Payload,
+    path: PathBuf,
+    limit: u64,
+) -> Result<(String, u64), AppError> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<web::Bytes>(16);
+    let target = path.clone();
+    let writer = actix_web::rt::task::spawn_blocking(move || -> Result<(String, u64), AppError> {
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).map_err(AppError::internal_from)?;
+        }
+        let file = std::fs::File::create(&target).map_err(AppError::internal_from)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let (mut hasher, mut bytes) = (Sha256::new(), 0u64);
+        for chunk in receiver {
+            hasher.update(&chunk);
+            bytes += chunk.len() as u64;
+            out.write_all(&chunk).map_err(AppError::internal_from)?;
+        }
+        out.flush().map_err(AppError::internal_from)?;
+        Ok((hex::encode(hasher.finalize()), bytes))
+    });
+    let mut received = 0u64;
+    let mut failure = None;
+    while let Some(chunk) = payload.next().await {
+        match chunk {
+            Ok(chunk) => {
+                received += chunk.len() as u64;
+                if received > limit {
+                    failure = Some(AppError::PayloadTooLarge {
+                        limit: limit as usize,
+                    });
+                    break;
+                }
+                let sender = sender.clone();
+                // A full channel means the disk is slower than the network: wait off the worker.
+                let sent = actix_web::rt::task::spawn_blocking(move || sender.send(chunk)).await;
+                if !matches!(sent, Ok(Ok(()))) {
+                    failure = Some(AppError::internal("the spool writer stopped"));
+                    break;
+                }
+            }
+            Err(_) => {
+                failure = Some(AppError::bad_request(
+                    "body_unreadable",
+                    "the upload could not be read",
+                ));
+                break;
+            }
+        }
+    }
+    drop(sender);
+    let written = writer
+        .await
+        .map_err(|_| AppError::internal("the spool writer panicked"))?;
+    if let Some(error) = failure {
+        let _ = std::fs::remove_file(&path);
+        return Err(error);
+    }
+    written
+}
+
+/// Upload a CSV or JSON Lines file of applications for a round; each row names its opening by
+/// code. The file is spooled to disk and imported by a job: 202 with the import, whose status and
+/// error report are at `/api/v1/application-imports/{id}`. HR officers import for their agency's
+/// openings; an admin imports a whole round.
+#[utoipa::path(post, path = "/api/v1/selection-rounds/{id}/application-imports", tag = "applications",
+    params(("id" = String, Path, format = Uuid), ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "CSV with a header (or application/x-ndjson)"),
+    responses((status = 202, body = ImportView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn create_import(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    req: HttpRequest,
+    id: web::Path<RoundId>,
+    query: web::Query<ImportQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    policy::authorize(&principal, Permission::ApplicationImport)?;
+    let agency = if principal.role == Role::Admin {
+        None
+    } else {
+        principal.agency
+    };
+    let round_id = id.into_inner();
+    state
+        .db
+        .run(move |conn| rounds::find_round(conn, round_id))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let format = format_of(&req)?;
+    let import_id = ImportId::generate();
+    let path = state.config.import_dir.join(format!("{import_id}.upload"));
+    let (sha256, bytes) = spool(payload, path.clone(), state.config.max_import_bytes).await?;
+    let import = ApplicationImport {
+        id: import_id,
+        round_id,
+        agency_id: agency,
+        importer_id: Some(principal.user_id),
+        importer_label: None,
+        mode: query
+            .mode
+            .unwrap_or(ImportMode::AllOrNothing)
+            .as_str()
+            .into(),
+        format: format.as_str().into(),
+        file_sha256: sha256,
+        file_bytes: bytes as i64,
+        status: ImportStatus::Queued.as_str().into(),
+        rows_read: 0,
+        rows_accepted: 0,
+        rows_unchanged: 0,
+        rows_rejected: 0,
+        committed_batches: 0,
+        detail: None,
+        created_at: Timestamp::now(),
+        started_at: None,
+        finished_at: None,
+    };
+    let ctx = principal.audit_context(Some(request_id.0));
+    let (record, job_ctx) = (import.clone(), ctx.clone());
+    if let Err(e) = state
+        .db
+        .write(move |conn| import_job::create(conn, &ctx, &record))
+        .await
+    {
+        let _ = std::fs::remove_file(&path);
+        return Err(e);
+    }
+    start_job(&state, import.clone(), path, job_ctx)?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/application-imports/{import_id}"),
+        ))
+        .json(ImportView::new(import, None)))
+}
+
+/// Runs the job on a thread of its own (it reads a file and holds one connection of its own).
+fn start_job(
+    state: &AppState,
+    import: ApplicationImport,
+    spool: PathBuf,
+    ctx: crate::audit::model::AuditContext,
+) -> Result<(), AppError> {
+    let progress = state.imports.start(import.id);
+    let (url, vault, registry, id) = (
+        state.config.database_url.clone(),
+        state.identities.clone(),
+        state.imports.clone(),
+        import.id,
+    );
+    std::thread::Builder::new()
+        .name(format!("import-{id}"))
+        .spawn(move || {
+            let spec = JobSpec {
+                import,
+                only_opening_code: None,
+                ctx,
+                remove_file: true,
+            };
+            match import_job::run(&url, &vault, &spool, spec, progress) {
+                Ok(status) => {
+                    tracing::info!(import = %id, status = status.as_str(), "import finished")
+                }
+                Err(e) => {
+                    tracing::error!(import = %id, error = %e, "import could not record its end")
+                }
+            }
+            registry.finish(id);
+        })
+        .map(|_| ())
+        .map_err(AppError::internal_from)
+}
+
+async fn load_import(
+    state: &AppState,
+    principal: &Principal,
+    id: ImportId,
+) -> Result<ApplicationImport, AppError> {
+    policy::authorize(principal, Permission::ApplicationRead)?;
+    let import = state
+        .db
+        .run(move |conn| import_job::find(conn, id))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let object = ObjectRef {
+        kind: "application_import",
+        id: id.to_string(),
+        agency: import.agency_id,
+    };
+    policy::authorize_object(principal, Permission::ApplicationRead, &object)?;
+    Ok(import)
+}
+
+/// An import's status and row counts (live while it runs).
+#[utoipa::path(get, path = "/api/v1/application-imports/{id}", tag = "applications", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = ImportView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn get_import(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<ImportId>,
+) -> Result<web::Json<ImportView>, AppError> {
+    let id = id.into_inner();
+    let import = load_import(&state, &principal, id).await?;
+    let live = state.imports.get(id);
+    Ok(web::Json(ImportView::new(import, live.as_deref())))
+}
+
+/// The per-row error report (row number, field, code), in row order.
+#[utoipa::path(get, path = "/api/v1/application-imports/{id}/errors", tag = "applications",
+    params(("id" = String, Path, format = Uuid), ErrorPageQuery),
+    responses((status = 200, body = ImportErrorPage), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn list_import_errors(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<ImportId>,
+    query: web::Query<ErrorPageQuery>,
+) -> Result<web::Json<ImportErrorPage>, AppError> {
+    let id = id.into_inner();
+    load_import(&state, &principal, id).await?;
+    let limit = match query.limit {
+        None => 200,
+        Some(n) if (1..=1000).contains(&n) => n,
+        Some(_) => return Err(AppError::field("limit", "must be between 1 and 1000")),
+    };
+    let after = query.cursor;
+    let rows = state
+        .db
+        .run(move |conn| import_job::list_errors(conn, id, after, limit + 1))
+        .await?;
+    // A page never splits one row's errors: the cursor is a row number.
+    let mut items: Vec<RowError> = rows
+        .into_iter()
+        .map(|r| RowError {
+            row: r.row_number as u64,
+            field: r.field,
+            code: r.code,
+            message: r.message,
+        })
+        .collect();
+    let mut next_cursor = None;
+    if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        let last = items.last().map(|e| e.row).unwrap_or(0);
+        if items.first().map(|e| e.row) != Some(last) {
+            items.retain(|e| e.row != last);
+        }
+        next_cursor = items.last().map(|e| e.row as i64);
+    }
+    Ok(web::Json(ImportErrorPage { items, next_cursor }))
+}

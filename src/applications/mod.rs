@@ -1,0 +1,13 @@
+//! Applications (pendaftaran): persons per round, applications, imports, screening, appeals.
+
+pub mod generator;
+pub mod identity;
+pub mod import_cli;
+pub mod import_job;
+pub mod import_model;
+pub mod import_routes;
+pub mod import_source;
+pub mod model;
+pub mod routes;
+pub mod rows;
+pub mod store;

@@ -1,0 +1,554 @@
+//! Application queries: the batch engine that both the single `POST` and bulk imports go
+//! through (one validation, one set of database checks), and reads and withdrawal.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::identity::{IdNumber, IdentityVault};
+use super::model::*;
+use super::rows::{RowError, ValidRow};
+use crate::agencies::model::AgencyId;
+use crate::audit::model::{AuditContext, NewAuditEvent};
+use crate::audit::store as audit;
+use crate::db::Conn;
+use crate::db::schema::{applications, openings, persons, selection_rounds};
+use crate::db::types::Timestamp;
+use crate::error::AppError;
+use crate::openings::model::{OpeningId, OpeningStatus};
+use crate::openings::rounds::model::{RoundId, SelectionRound};
+use crate::openings::rounds::store as rounds;
+
+/// What a row may apply to: an opening of the round (and of the importer's agency).
+#[derive(Debug, Clone)]
+pub struct OpeningSlot {
+    pub id: OpeningId,
+    pub agency_id: AgencyId,
+    pub status: OpeningStatus,
+    pub seat_groups: Vec<String>,
+}
+
+/// The round-level facts every batch of one import shares.
+pub struct Intake {
+    pub round_id: RoundId,
+    pub round_year: i32,
+    /// Prefix of registration numbers, e.g. `2024C`.
+    pub number_prefix: String,
+    pub one_opening_per_year: bool,
+    /// Openings by code.
+    pub openings: HashMap<String, OpeningSlot>,
+    pub import_id: Option<ImportId>,
+}
+
+impl Intake {
+    /// Loads the round's openings (of one agency, if given) and its rule on one opening per year.
+    pub fn load(
+        conn: &mut Conn,
+        round: &SelectionRound,
+        agency: Option<AgencyId>,
+        import_id: Option<ImportId>,
+    ) -> Result<Self, AppError> {
+        let rule_set =
+            rounds::find_rule_set(conn, round.rule_set_id)?.ok_or_else(AppError::not_found)?;
+        let mut query = openings::table
+            .filter(openings::round_id.eq(round.id))
+            .into_boxed();
+        if let Some(agency) = agency {
+            query = query.filter(openings::agency_id.eq(agency));
+        }
+        let rows: Vec<crate::openings::model::Opening> = query.load(conn)?;
+        let mut slots = HashMap::with_capacity(rows.len());
+        for o in rows {
+            let seat_groups = o
+                .parsed_seat_groups()?
+                .into_iter()
+                .map(|g| g.group)
+                .collect();
+            slots.insert(
+                o.code.clone(),
+                OpeningSlot {
+                    id: o.id,
+                    agency_id: o.agency_id,
+                    status: o.status(),
+                    seat_groups,
+                },
+            );
+        }
+        let kind = round
+            .kind
+            .chars()
+            .next()
+            .unwrap_or('x')
+            .to_ascii_uppercase();
+        Ok(Intake {
+            round_id: round.id,
+            round_year: round.year,
+            number_prefix: format!("{}{kind}", round.year),
+            one_opening_per_year: rule_set.parsed_rules()?.one_opening_per_year,
+            openings: slots,
+            import_id,
+        })
+    }
+}
+
+/// What one batch did.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    pub accepted: Vec<(u64, Application)>,
+    pub unchanged: u64,
+    pub errors: Vec<RowError>,
+}
+
+impl BatchOutcome {
+    /// SHA-256 over the accepted applications (id, registration number, opening), in row order:
+    /// the batch's audit event carries it instead of one event per row.
+    pub fn digest(&self) -> String {
+        let mut hasher = Sha256::new();
+        for (_, a) in &self.accepted {
+            hasher.update(format!(
+                "{}|{}|{}\n",
+                a.id, a.registration_number, a.opening_id
+            ));
+        }
+        hex::encode(hasher.finalize())
+    }
+}
+
+/// The facts about a person that must agree across rows and imports of one round.
+#[derive(Debug, Clone, PartialEq)]
+struct PersonFacts {
+    id: PersonId,
+    round_id: RoundId,
+    full_name: String,
+    birth_date: String,
+    sex: String,
+    kk_hash: String,
+    region_of_origin: String,
+}
+
+/// The assessment facts an application is compared on when the same NIK applies again.
+#[derive(Debug, Clone, PartialEq)]
+struct ApplicationFacts {
+    opening_id: OpeningId,
+    withdrawn: bool,
+    data: (String, String, String, i32, String),
+}
+
+fn application_data(row: &ValidRow) -> (String, String, String, i32, String) {
+    (
+        row.seat_group.clone(),
+        level_text(row),
+        row.education_field.clone(),
+        row.gpa_x100,
+        serde_json::to_string(&row.certificates).unwrap_or_default(),
+    )
+}
+
+fn level_text(row: &ValidRow) -> String {
+    serde_json::to_value(row.education_level)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+const LOOKUP_CHUNK: usize = 500;
+
+/// id, round, NIK hash, name, birth date, sex, KK hash, region.
+type PersonRow = (
+    PersonId,
+    RoundId,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+/// NIK hash, opening, status, seat group, education level and field, GPA, certificates.
+type AppliedRow = (
+    String,
+    OpeningId,
+    String,
+    String,
+    String,
+    String,
+    i32,
+    String,
+);
+
+fn existing_persons(
+    conn: &mut Conn,
+    round: RoundId,
+    hashes: &[String],
+) -> Result<HashMap<String, PersonFacts>, AppError> {
+    let mut found = HashMap::new();
+    for chunk in hashes.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<PersonRow> = persons::table
+            .filter(persons::round_id.eq(round))
+            .filter(persons::nik_hash.eq_any(chunk))
+            .select((
+                persons::id,
+                persons::round_id,
+                persons::nik_hash,
+                persons::full_name,
+                persons::birth_date,
+                persons::sex,
+                persons::kk_hash,
+                persons::region_of_origin,
+            ))
+            .load(conn)?;
+        for (id, round_id, hash, full_name, birth_date, sex, kk_hash, region_of_origin) in rows {
+            found.insert(
+                hash,
+                PersonFacts {
+                    id,
+                    round_id,
+                    full_name,
+                    birth_date,
+                    sex,
+                    kk_hash,
+                    region_of_origin,
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// Applications of these NIKs in any round of the same year.
+fn existing_applications(
+    conn: &mut Conn,
+    year: i32,
+    hashes: &[String],
+) -> Result<HashMap<String, Vec<ApplicationFacts>>, AppError> {
+    let mut found: HashMap<String, Vec<ApplicationFacts>> = HashMap::new();
+    for chunk in hashes.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<AppliedRow> = applications::table
+            .inner_join(persons::table)
+            .inner_join(selection_rounds::table)
+            .filter(persons::nik_hash.eq_any(chunk))
+            .filter(selection_rounds::year.eq(year))
+            .select((
+                persons::nik_hash,
+                applications::opening_id,
+                applications::status,
+                applications::seat_group,
+                applications::education_level,
+                applications::education_field,
+                applications::gpa_x100,
+                applications::certificates,
+            ))
+            .load(conn)?;
+        for (hash, opening_id, status, seat_group, level, field, gpa, certificates) in rows {
+            found.entry(hash).or_default().push(ApplicationFacts {
+                opening_id,
+                withdrawn: status == ApplicationStatus::Withdrawn.as_str(),
+                data: (seat_group, level, field, gpa, certificates),
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// A registration number: the round's prefix and 12 random Crockford base-32 characters
+/// (60 bits), unguessable and unrelated to the applicant.
+pub fn registration_number(prefix: &str) -> Result<String, AppError> {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
+    let tail: String = bytes
+        .iter()
+        .map(|b| ALPHABET[(b & 31) as usize] as char)
+        .collect();
+    Ok(format!("{prefix}-{tail}"))
+}
+
+/// Applies valid rows: checks each against the round's openings, the persons and applications
+/// already recorded (and earlier rows of the batch), then inserts what is new. Rows that repeat
+/// an application exactly are counted unchanged, so re-importing a file changes nothing.
+pub fn apply_batch(
+    conn: &mut Conn,
+    vault: &IdentityVault,
+    intake: &Intake,
+    rows: Vec<ValidRow>,
+    now: Timestamp,
+) -> Result<BatchOutcome, AppError> {
+    let mut outcome = BatchOutcome::default();
+    let hashes: Vec<String> = rows
+        .iter()
+        .map(|r| vault.hash(IdNumber::Nik, &r.nik))
+        .collect();
+    let mut unique: Vec<String> = hashes.clone();
+    unique.sort();
+    unique.dedup();
+    let mut people = existing_persons(conn, intake.round_id, &unique)?;
+    let mut applied = existing_applications(conn, intake.round_year, &unique)?;
+    let mut new_persons: Vec<Person> = Vec::new();
+    let mut new_applications: Vec<(u64, Application)> = Vec::new();
+
+    for (row, nik_hash) in rows.into_iter().zip(hashes) {
+        let n = row.number;
+        let Some(slot) = intake.openings.get(&row.opening_code) else {
+            outcome.errors.push(RowError::new(
+                n,
+                "opening_code",
+                "unknown_opening",
+                "no opening with this code in the round (and your scope)",
+            ));
+            continue;
+        };
+        if !matches!(
+            slot.status,
+            OpeningStatus::Published | OpeningStatus::Closed
+        ) {
+            outcome.errors.push(RowError::new(
+                n,
+                "opening_code",
+                "opening_not_accepting",
+                format!(
+                    "the opening is {}; applications are recorded while it is published or closed",
+                    slot.status.as_str()
+                ),
+            ));
+            continue;
+        }
+        if !slot.seat_groups.contains(&row.seat_group) {
+            outcome.errors.push(RowError::new(
+                n,
+                "seat_group",
+                "unknown_seat_group",
+                "the opening has no such seat group",
+            ));
+            continue;
+        }
+        let kk_hash = vault.hash(IdNumber::Kk, &row.kk);
+        let facts = PersonFacts {
+            id: PersonId::generate(),
+            round_id: intake.round_id,
+            full_name: row.full_name.clone(),
+            birth_date: row.birth_date.to_string(),
+            sex: row.sex.as_str().into(),
+            kk_hash: kk_hash.clone(),
+            region_of_origin: row.region_of_origin.clone(),
+        };
+        let person_id = match people.get(&nik_hash) {
+            Some(known)
+                if PersonFacts {
+                    id: known.id,
+                    ..facts.clone()
+                } != *known =>
+            {
+                outcome.errors.push(RowError::new(
+                    n,
+                    "nik",
+                    "nik_conflict",
+                    "this NIK is already recorded in the round with different personal data (name, birth date, sex, KK or region)",
+                ));
+                continue;
+            }
+            Some(known) => known.id,
+            None => facts.id,
+        };
+        let data = application_data(&row);
+        let earlier = applied.get(&nik_hash).cloned().unwrap_or_default();
+        if let Some(same) = earlier.iter().find(|a| a.opening_id == slot.id) {
+            if same.data == data {
+                outcome.unchanged += 1;
+            } else {
+                outcome.errors.push(RowError::new(
+                    n,
+                    "nik",
+                    "already_applied",
+                    "this NIK already applied to the opening with other data",
+                ));
+            }
+            continue;
+        }
+        if intake.one_opening_per_year && earlier.iter().any(|a| !a.withdrawn) {
+            outcome.errors.push(RowError::new(
+                n,
+                "nik",
+                "one_opening_per_year",
+                format!(
+                    "this NIK already applied to another opening of {}; the rule set allows one",
+                    intake.round_year
+                ),
+            ));
+            continue;
+        }
+        if !people.contains_key(&nik_hash) {
+            new_persons.push(Person {
+                id: person_id,
+                round_id: intake.round_id,
+                nik_hash: nik_hash.clone(),
+                nik_enc: vault.encrypt(&row.nik)?,
+                kk_hash,
+                kk_enc: vault.encrypt(&row.kk)?,
+                full_name: row.full_name.clone(),
+                birth_date: row.birth_date.to_string(),
+                sex: row.sex.as_str().into(),
+                region_of_origin: row.region_of_origin.clone(),
+                email: row.email.clone(),
+                phone: row.phone.clone(),
+                created_at: now,
+                updated_at: now,
+            });
+            people.insert(
+                nik_hash.clone(),
+                PersonFacts {
+                    id: person_id,
+                    ..facts
+                },
+            );
+        }
+        applied.entry(nik_hash).or_default().push(ApplicationFacts {
+            opening_id: slot.id,
+            withdrawn: false,
+            data: data.clone(),
+        });
+        new_applications.push((
+            n,
+            Application {
+                id: ApplicationId::generate(),
+                round_id: intake.round_id,
+                opening_id: slot.id,
+                agency_id: slot.agency_id,
+                person_id,
+                registration_number: registration_number(&intake.number_prefix)?,
+                seat_group: data.0,
+                education_level: data.1,
+                education_field: data.2,
+                gpa_x100: data.3,
+                certificates: data.4,
+                current_grade: row.current_grade,
+                years_in_grade: row.years_in_grade,
+                last_rating: row
+                    .last_rating
+                    .and_then(|r| serde_json::to_value(r).ok())
+                    .and_then(|v| v.as_str().map(str::to_string)),
+                status: ApplicationStatus::Submitted.as_str().into(),
+                import_id: intake.import_id,
+                withdrawn_at: None,
+                withdrawal_reason: None,
+                created_at: now,
+                updated_at: now,
+            },
+        ));
+    }
+    insert_persons(conn, &new_persons)?;
+    let apps: Vec<Application> = new_applications.iter().map(|(_, a)| a.clone()).collect();
+    insert_applications(conn, &apps)?;
+    outcome.accepted = new_applications;
+    Ok(outcome)
+}
+
+/// Rows per multi-row INSERT, under both databases' limits on bound parameters.
+const INSERT_CHUNK: usize = 1000;
+
+fn insert_persons(conn: &mut Conn, rows: &[Person]) -> Result<(), AppError> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(persons::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+fn insert_applications(conn: &mut Conn, rows: &[Application]) -> Result<(), AppError> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(applications::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// The audit payload of one new application: ids and keyed digests only.
+pub fn created_event(
+    vault: &IdentityVault,
+    application: &Application,
+    row: &ValidRow,
+) -> NewAuditEvent {
+    let digest = |v: &str| vault.digester().digest(v);
+    NewAuditEvent::new("application.created", "application", application.id)
+        .agency(Some(application.agency_id))
+        .payload(json!({
+            "opening_id": application.opening_id,
+            "person_id": application.person_id,
+            "registration_number": application.registration_number,
+            "seat_group": application.seat_group,
+            "nik": vault.hash(IdNumber::Nik, &row.nik),
+            "full_name": digest(&row.full_name),
+            "birth_date": digest(&row.birth_date.to_string()),
+        }))
+}
+
+pub fn find_by_id(conn: &mut Conn, id: ApplicationId) -> Result<Option<Application>, AppError> {
+    Ok(applications::table.find(id).first(conn).optional()?)
+}
+
+pub fn find_person(conn: &mut Conn, id: PersonId) -> Result<Option<Person>, AppError> {
+    Ok(persons::table.find(id).first(conn).optional()?)
+}
+
+pub fn list_for_opening(
+    conn: &mut Conn,
+    opening: OpeningId,
+    status: Option<ApplicationStatus>,
+    after: Option<ApplicationId>,
+    limit: i64,
+) -> Result<Vec<Application>, AppError> {
+    let mut query = applications::table
+        .filter(applications::opening_id.eq(opening))
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(applications::status.eq(status.as_str()));
+    }
+    if let Some(after) = after {
+        query = query.filter(applications::id.gt(after));
+    }
+    Ok(query
+        .order(applications::id.asc())
+        .limit(limit)
+        .load(conn)?)
+}
+
+pub fn withdraw(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    id: ApplicationId,
+    reason: &str,
+) -> Result<Application, AppError> {
+    let mut application: Application =
+        crate::find_for_update!(conn, applications, id)?.ok_or_else(AppError::not_found)?;
+    if application.status == ApplicationStatus::Withdrawn.as_str() {
+        return Err(AppError::conflict(
+            "application_withdrawn",
+            "the application is already withdrawn",
+        ));
+    }
+    let now = Timestamp::now();
+    let from = application.status.clone();
+    application.status = ApplicationStatus::Withdrawn.as_str().into();
+    application.withdrawn_at = Some(now);
+    application.withdrawal_reason = Some(reason.trim().to_string());
+    application.updated_at = now;
+    diesel::update(applications::table.find(id))
+        .set((
+            applications::status.eq(&application.status),
+            applications::withdrawn_at.eq(application.withdrawn_at),
+            applications::withdrawal_reason.eq(&application.withdrawal_reason),
+            applications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    audit::append(
+        conn,
+        ctx,
+        NewAuditEvent::new("application.withdrawn", "application", id)
+            .agency(Some(application.agency_id))
+            .payload(json!({"from": from, "reason": application.withdrawal_reason})),
+    )?;
+    Ok(application)
+}

@@ -1,0 +1,3 @@
+//! Ranking and selection: pure, deterministic functions of (rules, scores, applicant facts).
+
+pub mod selection;
