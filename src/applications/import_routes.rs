@@ -45,7 +45,7 @@ pub struct ImportErrorPage {
     pub next_cursor: Option<i64>,
 }
 
-fn format_of(req: &HttpRequest) -> Result<ImportFormat, AppError> {
+pub(crate) fn format_of(req: &HttpRequest) -> Result<ImportFormat, AppError> {
     let essence = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -65,7 +65,7 @@ fn format_of(req: &HttpRequest) -> Result<ImportFormat, AppError> {
 }
 
 /// Writes the upload to `path` on a blocking thread while hashing it; refuses more than `limit`.
-async fn spool(
+pub(crate) async fn spool(
     mut payload: web::Payload,
     path: PathBuf,
     limit: u64,

@@ -10,4 +10,6 @@ pub mod import_source;
 pub mod model;
 pub mod routes;
 pub mod rows;
+pub mod score_routes;
+pub mod scores;
 pub mod store;

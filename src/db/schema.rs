@@ -168,6 +168,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     application_imports,
     import_errors,
     applications,
+    objective_scores,
 );
 
 diesel::table! {
@@ -377,6 +378,20 @@ diesel::table! {
         withdrawal_reason -> Nullable<Text>,
         created_at -> SqlTime,
         updated_at -> SqlTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    objective_scores (application_id, stage_code) {
+        application_id -> SqlUuid,
+        opening_id -> SqlUuid,
+        stage_code -> Text,
+        scores -> Text,
+        total -> Integer,
+        recorded_at -> SqlTime,
     }
 }
 

@@ -149,6 +149,14 @@ fn opening_routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(applications::import_routes::create_import)),
     )
     .service(
+        resource("/selection-rounds/{id}/scores")
+            .route(web::post().to(applications::score_routes::import_scores)),
+    )
+    .service(
+        resource("/openings/{id}/stages/{code}/results")
+            .route(web::get().to(applications::score_routes::get_stage_results)),
+    )
+    .service(
         resource("/application-imports/{id}")
             .route(web::get().to(applications::import_routes::get_import)),
     )

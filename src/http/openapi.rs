@@ -31,6 +31,7 @@ use crate::{agencies, applications, audit, auth, deviations, error, http, openin
         applications::routes::get_application, applications::routes::withdraw_application,
         applications::import_routes::create_import, applications::import_routes::get_import,
         applications::import_routes::list_import_errors,
+        applications::score_routes::import_scores, applications::score_routes::get_stage_results,
         deviations::routes::list_deviations, deviations::routes::get_deviation,
         public::list_public_openings, public::get_public_opening,
     ),

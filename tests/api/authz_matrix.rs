@@ -210,7 +210,8 @@ impl Fixture {
             .replace("{published_opening_a}", &self.objects.published_opening_a)
             .replace("{deviation_a}", &self.objects.deviation_a)
             .replace("{application_a}", &self.objects.application_a)
-            .replace("{import_a}", &self.objects.import_a);
+            .replace("{import_a}", &self.objects.import_a)
+            .replace("{skd}", "SKD");
         assert!(!path.contains('{'), "unknown placeholder in {template}");
         path
     }
@@ -456,6 +457,9 @@ fn cases() -> Vec<Case> {
         case(M::POST,   "/api/v1/selection-rounds/{round}/application-imports", [401, 415, 403, 415, 403, 403, 403, 415]),
         case(M::GET,    "/api/v1/application-imports/{import_a}",        [401, 200, 200, 200, 403, 200, 200, 404]),
         case(M::GET,    "/api/v1/application-imports/{import_a}/errors", [401, 200, 200, 200, 403, 200, 200, 404]),
+        // SKD scores: imported like applications; results read in scope.
+        case(M::POST,   "/api/v1/selection-rounds/{round}/scores?stage=SKD", [401, 415, 403, 415, 403, 403, 403, 415]),
+        case(M::GET,    "/api/v1/openings/{published_opening_a}/stages/{skd}/results", [401, 200, 200, 200, 403, 200, 200, 404]),
         // Deviations: read in scope by everyone but panelists.
         case(M::GET,    "/api/v1/deviations",                            [401, 200, 200, 200, 403, 200, 200, 200]),
         case(M::GET,    "/api/v1/deviations/{deviation_a}",              [401, 200, 200, 200, 403, 200, 200, 404]),
@@ -527,6 +531,7 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
 
 /// `{agency_a}` and `{id}` are both "a path parameter" for comparing with the OpenAPI document.
 fn route_shape(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or(path);
     path.split('/')
         .map(|segment| {
             if segment.starts_with('{') {

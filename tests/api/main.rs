@@ -12,6 +12,7 @@ mod errors;
 mod imports;
 mod openings;
 mod ops;
+mod scores;
 mod spec;
 mod world;
 

@@ -1,0 +1,301 @@
+//! SKD scores: import with row rules, stage results (thresholds per seat group, ranks, who goes
+//! on with ties at the cut-off), and locked results.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem};
+use crate::world::*;
+
+/// An opening with 1 general, 1 cum laude and 1 disability seat, whose window closes in 1.5 s;
+/// `people` = (serial, seat group) applications are recorded before it closes. Returns the
+/// opening id once its SKD stage is under way, and the registration numbers by serial.
+async fn opening_at_skd(
+    app: &TestApp,
+    r: &Recruitment,
+    people: &[(u32, &str)],
+) -> (String, Vec<(u32, String)>) {
+    let mut body = r.opening_body("SKD-001");
+    body["seat_groups"] = json!([{"group": "general", "seats": 1}, {"group": "cum_laude", "seats": 1}, {"group": "disability", "seats": 1}]);
+    body["application_closes_at"] =
+        json!((chrono::Utc::now() + chrono::Duration::milliseconds(1500)).to_rfc3339());
+    let opening = id_of(&draft_opening(app, &r.hr, &body).await);
+    publish(app, &r.hr, &opening).await;
+    let mut numbers = Vec::new();
+    for (serial, group) in people {
+        let mut applicant = applicant(*serial);
+        applicant["seat_group"] = json!(group);
+        let response = apply(app, &r.hr, &opening, &applicant).await;
+        let created: Value = response.json().await.unwrap();
+        numbers.push((
+            *serial,
+            created["registration_number"].as_str().unwrap().to_string(),
+        ));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    for action in ["close", "start-screening", "lock-stage", "start-stage"] {
+        assert_eq!(
+            act(app, &r.hr, &opening, action).await.status(),
+            200,
+            "{action}"
+        );
+    }
+    (opening, numbers)
+}
+
+async fn import_scores(app: &TestApp, r: &Recruitment, mode: &str, csv: String) -> (u16, Value) {
+    let response = app
+        .post(
+            &format!(
+                "/api/v1/selection-rounds/{}/scores?stage=SKD&mode={mode}",
+                r.round
+            ),
+            &r.hr,
+        )
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[actix_web::test]
+async fn skd_results_apply_each_seat_groups_thresholds_and_let_ties_at_the_cut_off_through() {
+    let app = TestApp::spawn().await;
+    let r = Recruitment::setup(&app).await;
+    let people = [
+        (1, "general"),
+        (2, "general"),
+        (3, "general"),
+        (4, "general"),
+        (5, "general"),
+        (6, "general"),
+        (7, "cum_laude"),
+        (8, "disability"),
+        (9, "general"),
+    ];
+    let (opening, numbers) = opening_at_skd(&app, &r, &people).await;
+    let number = |serial: u32| {
+        numbers
+            .iter()
+            .find(|(s, _)| *s == serial)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let scores = [
+        (1, 100, 120, 200),
+        (2, 100, 120, 190),
+        (3, 95, 115, 200),
+        (4, 100, 120, 190),
+        (5, 60, 150, 220),
+        (6, 90, 100, 170),
+        (7, 80, 85, 150),
+        (8, 50, 55, 190),
+    ];
+    let mut csv = String::from("registration_number,TWK,TIU,TKP\n");
+    for (serial, twk, tiu, tkp) in scores {
+        csv.push_str(&format!("{},{twk},{tiu},{tkp}\n", number(serial)));
+    }
+    // Bad rows: TWK not a multiple of 5, TIU above its maximum, an unknown number.
+    let bad = format!(
+        "{csv}{},62,100,170\n{},90,180,170\nNO-SUCH-NUMBER,90,100,170\n",
+        number(9),
+        number(9)
+    );
+
+    let (status, report) = import_scores(&app, &r, "all_or_nothing", bad.clone()).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        (
+            report["recorded"].as_bool(),
+            report["rows_accepted"].as_i64(),
+            report["rows_rejected"].as_i64()
+        ),
+        (Some(false), Some(0), Some(3))
+    );
+    let codes: Vec<(i64, &str, &str)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["field"].as_str().unwrap(),
+                e["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (9, "TWK", "invalid_score"),
+            (10, "TIU", "invalid_score"),
+            (11, "registration_number", "unknown_registration_number")
+        ]
+    );
+    let results: Value = app
+        .get(
+            &format!("/api/v1/openings/{opening}/stages/SKD/results"),
+            &r.auditor,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        results["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["scores"].is_null()),
+        "nothing recorded: {results}"
+    );
+
+    let (status, report) = import_scores(&app, &r, "valid_rows", bad).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            report["rows_accepted"].as_i64(),
+            report["rows_rejected"].as_i64()
+        ),
+        (Some(8), Some(3)),
+        "{report}"
+    );
+
+    let results: Value = app
+        .get(
+            &format!("/api/v1/openings/{opening}/stages/SKD/results"),
+            &r.auditor,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(results["multiplier"], 3);
+    let by_number = |serial: u32| -> Value {
+        results["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["registration_number"] == number(serial).as_str())
+            .unwrap()
+            .clone()
+    };
+    let outcome = |serial: u32| {
+        let row = by_number(serial);
+        (
+            row["passed"].as_bool().unwrap(),
+            row["rank"].as_i64(),
+            row["goes_on"].as_bool().unwrap(),
+        )
+    };
+    assert_eq!(outcome(1), (true, Some(1), true));
+    assert_eq!(outcome(3), (true, Some(2), true), "equal total, higher TKP");
+    assert_eq!(outcome(2), (true, Some(3), true));
+    assert_eq!(
+        outcome(4),
+        (true, Some(3), true),
+        "tied with the last place on the whole chain"
+    );
+    assert_eq!(outcome(6), (true, Some(5), false));
+    assert_eq!(outcome(5), (false, None, false));
+    assert_eq!(
+        by_number(5)["failed"],
+        json!([{"rule": "TWK", "minimum": 65, "actual": 60}])
+    );
+    assert!(
+        by_number(5)["reason"]
+            .as_str()
+            .unwrap()
+            .contains("TWK 60 < 65"),
+        "{}",
+        by_number(5)
+    );
+    // Cum laude: total 315 >= 311 and TIU 85 >= 85 under its own threshold set.
+    assert_eq!(outcome(7), (true, Some(1), true));
+    assert_eq!(by_number(7)["threshold_set"], "cum_laude_diaspora");
+    // Disability: total 295 >= 286 but TIU 55 < 60.
+    assert_eq!(outcome(8), (false, None, false));
+    assert_eq!(
+        by_number(8)["failed"],
+        json!([{"rule": "TIU", "minimum": 60, "actual": 55}])
+    );
+    assert_eq!(by_number(9)["reason"], "absent: no score recorded");
+    assert!(!results.to_string().contains("Siti"), "results name no one");
+
+    // Batches are audited with a digest, not row by row.
+    let events: Value = app
+        .get(
+            "/api/v1/audit/events?action=objective_scores.recorded",
+            &r.auditor,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let events = events["items"].as_array().unwrap();
+    assert_eq!(events.len(), 1);
+    let payload: Value = serde_json::from_str(events[0]["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(payload["rows"], 8);
+    assert_eq!(payload["scores_sha256"].as_str().unwrap().len(), 64);
+
+    // Once the stage is locked, scores change only as a deviation.
+    assert_eq!(act(&app, &r.hr, &opening, "lock-stage").await.status(), 200);
+    let relock = format!(
+        "registration_number,TWK,TIU,TKP\n{},150,175,225\n",
+        number(6)
+    );
+    let (_, report) = import_scores(&app, &r, "valid_rows", relock).await;
+    assert_eq!(report["errors"][0]["code"], "results_locked", "{report}");
+    let again: Value = app
+        .get(
+            &format!("/api/v1/openings/{opening}/stages/SKD/results"),
+            &r.auditor,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["items"], results["items"]);
+}
+
+#[actix_web::test]
+async fn a_score_file_with_the_wrong_columns_is_refused_whole() {
+    let app = TestApp::spawn().await;
+    let r = Recruitment::setup(&app).await;
+    let (status, problem) = import_scores(
+        &app,
+        &r,
+        "valid_rows",
+        "registration_number,TWK,TIU\nX,100,100\n".into(),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["code"], "invalid_file");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("registration_number, TWK, TIU, TKP")
+    );
+    let opening = id_of(&r.published_opening(&app, "X-1").await);
+    let not_skd = app
+        .get(
+            &format!("/api/v1/openings/{opening}/stages/SKB/results"),
+            &r.hr,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_problem(not_skd, 422, "validation_failed").await;
+}
