@@ -298,10 +298,13 @@ fn run_rows(
     progress: &Arc<Progress>,
 ) -> Result<ImportStatus, AppError> {
     let round = rounds::find_round(conn, import.round_id)?.ok_or_else(AppError::not_found)?;
-    let mut intake = Intake::load(conn, &round, import.agency_id, Some(import.id))?;
-    if let Some(only) = default_code {
-        intake.openings.retain(|code, _| code == only);
-    }
+    let intake = Intake::load(
+        conn,
+        &round,
+        import.agency_id,
+        default_code,
+        Some(import.id),
+    )?;
     let format = ImportFormat::parse(&import.format).unwrap_or(ImportFormat::Csv);
     let file = File::open(spool)
         .map_err(|e| AppError::internal(format!("the import file is gone: {e}")))?;

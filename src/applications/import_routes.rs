@@ -75,8 +75,16 @@ pub(crate) async fn spool(
     let writer = actix_web::rt::task::spawn_blocking(move || -> Result<(String, u64), AppError> {
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir).map_err(AppError::internal_from)?;
+            #[cfg(unix)]
+            std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .map_err(AppError::internal_from)?;
         }
-        let file = std::fs::File::create(&target).map_err(AppError::internal_from)?;
+        // The upload holds personal data in clear until the job has read it: owner-only.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&target).map_err(AppError::internal_from)?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         let (mut hasher, mut bytes) = (Sha256::new(), 0u64);
         for chunk in receiver {

@@ -150,8 +150,13 @@ pub async fn create_application(
         move |conn| {
             let round =
                 rounds::find_round(conn, opening.round_id)?.ok_or_else(AppError::not_found)?;
-            let mut intake = Intake::load(conn, &round, Some(opening.agency_id), None)?;
-            intake.openings.retain(|code, _| *code == opening.code);
+            let intake = Intake::load(
+                conn,
+                &round,
+                Some(opening.agency_id),
+                Some(&opening.code),
+                None,
+            )?;
             let outcome = store::apply_batch(
                 conn,
                 &app_state.identities,

@@ -43,11 +43,13 @@ pub struct Intake {
 }
 
 impl Intake {
-    /// Loads the round's openings (of one agency, if given) and its rule on one opening per year.
+    /// Loads the round's openings (of one agency, and with one code, if given) and its rule on
+    /// one opening per year.
     pub fn load(
         conn: &mut Conn,
         round: &SelectionRound,
         agency: Option<AgencyId>,
+        only_code: Option<&str>,
         import_id: Option<ImportId>,
     ) -> Result<Self, AppError> {
         let rule_set =
@@ -57,6 +59,9 @@ impl Intake {
             .into_boxed();
         if let Some(agency) = agency {
             query = query.filter(openings::agency_id.eq(agency));
+        }
+        if let Some(code) = only_code {
+            query = query.filter(openings::code.eq(code.to_string()));
         }
         let rows: Vec<crate::openings::model::Opening> = query.load(conn)?;
         let mut slots = HashMap::with_capacity(rows.len());
@@ -166,9 +171,9 @@ type PersonRow = (
     String,
     String,
 );
-/// NIK hash, opening, status, seat group, education level and field, GPA, certificates.
+/// Person, opening, status, seat group, education level and field, GPA, certificates.
 type AppliedRow = (
-    String,
+    PersonId,
     OpeningId,
     String,
     String,
@@ -223,15 +228,25 @@ fn existing_applications(
     year: i32,
     hashes: &[String],
 ) -> Result<HashMap<String, Vec<ApplicationFacts>>, AppError> {
+    // Two lookups on leading index columns (persons by NIK hash, then applications by person),
+    // so that the cost per batch does not grow with the tables.
     let mut found: HashMap<String, Vec<ApplicationFacts>> = HashMap::new();
     for chunk in hashes.chunks(LOOKUP_CHUNK) {
-        let rows: Vec<AppliedRow> = applications::table
-            .inner_join(persons::table)
-            .inner_join(selection_rounds::table)
+        let people: Vec<(PersonId, String)> = persons::table
+            .inner_join(selection_rounds::table.on(selection_rounds::id.eq(persons::round_id)))
             .filter(persons::nik_hash.eq_any(chunk))
             .filter(selection_rounds::year.eq(year))
+            .select((persons::id, persons::nik_hash))
+            .load(conn)?;
+        if people.is_empty() {
+            continue;
+        }
+        let hash_of: HashMap<PersonId, String> = people.into_iter().collect();
+        let ids: Vec<PersonId> = hash_of.keys().copied().collect();
+        let rows: Vec<AppliedRow> = applications::table
+            .filter(applications::person_id.eq_any(&ids))
             .select((
-                persons::nik_hash,
+                applications::person_id,
                 applications::opening_id,
                 applications::status,
                 applications::seat_group,
@@ -241,12 +256,18 @@ fn existing_applications(
                 applications::certificates,
             ))
             .load(conn)?;
-        for (hash, opening_id, status, seat_group, level, field, gpa, certificates) in rows {
-            found.entry(hash).or_default().push(ApplicationFacts {
-                opening_id,
-                withdrawn: status == ApplicationStatus::Withdrawn.as_str(),
-                data: (seat_group, level, field, gpa, certificates),
-            });
+        for (person, opening_id, status, seat_group, level, field, gpa, certificates) in rows {
+            let Some(hash) = hash_of.get(&person) else {
+                continue;
+            };
+            found
+                .entry(hash.clone())
+                .or_default()
+                .push(ApplicationFacts {
+                    opening_id,
+                    withdrawn: status == ApplicationStatus::Withdrawn.as_str(),
+                    data: (seat_group, level, field, gpa, certificates),
+                });
         }
     }
     Ok(found)

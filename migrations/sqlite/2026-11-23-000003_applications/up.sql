@@ -18,9 +18,9 @@ CREATE TABLE persons (
     phone TEXT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    UNIQUE (round_id, nik_hash)
+    -- NIK hash first: every lookup is by a batch of hashes (one round, or the rounds of a year).
+    UNIQUE (nik_hash, round_id)
 );
-CREATE INDEX persons_nik_idx ON persons (nik_hash);
 CREATE INDEX persons_kk_idx ON persons (kk_hash);
 
 CREATE TABLE application_imports (
