@@ -12,4 +12,5 @@ pub mod routes;
 pub mod rows;
 pub mod score_routes;
 pub mod scores;
+pub mod screening;
 pub mod store;
