@@ -13,4 +13,5 @@ pub mod rows;
 pub mod score_routes;
 pub mod scores;
 pub mod screening;
+pub mod screening_store;
 pub mod store;

@@ -7,10 +7,12 @@ use utoipa::IntoParams;
 use super::import_model::ImportMode;
 use super::import_routes::{format_of, spool};
 use super::scores::{self, ScoreImport, ScoreImportReport, StageResults};
+use super::screening_store::{self, ScreeningResult, ScreeningRun};
 use crate::auth::model::Role;
 use crate::auth::policy::{self, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::middleware::RequestId;
+use crate::http::pagination::{PageQuery, split_page};
 use crate::http::state::AppState;
 use crate::openings::model::OpeningId;
 use crate::openings::rounds::model::RoundId;
@@ -128,4 +130,70 @@ pub async fn get_stage_results(
         })
         .await?;
     Ok(web::Json(results))
+}
+
+/// Run the automatic eligibility check over every submitted application of an opening in
+/// screening (HR officer): each gets `eligible` or `ineligible` with the requirements it failed.
+/// Running again replaces the automatic results; once screening is locked, 409.
+#[utoipa::path(post, path = "/api/v1/openings/{id}/screening/run", tag = "applications",
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = ScreeningRun), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn run_screening(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    id: web::Path<OpeningId>,
+) -> Result<web::Json<ScreeningRun>, AppError> {
+    let opening = load_opening(
+        &state,
+        &principal,
+        id.into_inner(),
+        Permission::ApplicationManage,
+    )
+    .await?;
+    let ctx = principal.audit_context(Some(request_id.0));
+    let run = state
+        .db
+        .write(move |conn| screening_store::run(conn, &ctx, &opening))
+        .await?;
+    Ok(web::Json(run))
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ScreeningPage {
+    pub items: Vec<ScreeningResult>,
+    pub next_cursor: Option<String>,
+}
+
+/// Screening results of an opening by registration number, with the failed requirements.
+#[utoipa::path(get, path = "/api/v1/openings/{id}/screening", tag = "applications",
+    params(("id" = String, Path, format = Uuid), PageQuery),
+    responses((status = 200, body = ScreeningPage), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn list_screening(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<OpeningId>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<ScreeningPage>, AppError> {
+    let opening = load_opening(
+        &state,
+        &principal,
+        id.into_inner(),
+        Permission::ApplicationRead,
+    )
+    .await?;
+    let limit = page.limit()?;
+    let after = page.cursor::<super::model::ApplicationId>()?;
+    let rows = state
+        .db
+        .run(move |conn| screening_store::list(conn, &opening, after, limit + 1))
+        .await?;
+    let (items, next_cursor) = split_page(rows, limit, |r| r.application_id);
+    Ok(web::Json(ScreeningPage { items, next_cursor }))
 }

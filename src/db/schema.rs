@@ -169,6 +169,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_errors,
     applications,
     objective_scores,
+    screening_results,
 );
 
 diesel::table! {
@@ -395,7 +396,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    screening_results (application_id) {
+        application_id -> SqlUuid,
+        opening_id -> SqlUuid,
+        outcome -> Text,
+        failed -> Text,
+        decided_by -> Text,
+        decided_at -> SqlTime,
+    }
+}
+
 diesel::joinable!(applications -> persons (person_id));
+diesel::joinable!(screening_results -> applications (application_id));
 diesel::joinable!(applications -> selection_rounds (round_id));
 
 diesel::joinable!(position_competencies -> positions (position_id));

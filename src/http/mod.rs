@@ -153,6 +153,14 @@ fn opening_routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(applications::score_routes::import_scores)),
     )
     .service(
+        resource("/openings/{id}/screening/run")
+            .route(web::post().to(applications::score_routes::run_screening)),
+    )
+    .service(
+        resource("/openings/{id}/screening")
+            .route(web::get().to(applications::score_routes::list_screening)),
+    )
+    .service(
         resource("/openings/{id}/stages/{code}/results")
             .route(web::get().to(applications::score_routes::get_stage_results)),
     )

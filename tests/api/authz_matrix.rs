@@ -457,6 +457,9 @@ fn cases() -> Vec<Case> {
         case(M::POST,   "/api/v1/selection-rounds/{round}/application-imports", [401, 415, 403, 415, 403, 403, 403, 415]),
         case(M::GET,    "/api/v1/application-imports/{import_a}",        [401, 200, 200, 200, 403, 200, 200, 404]),
         case(M::GET,    "/api/v1/application-imports/{import_a}/errors", [401, 200, 200, 200, 403, 200, 200, 404]),
+        // Screening: HR runs it (409 here: the opening is still published); readers in scope follow.
+        case(M::POST,   "/api/v1/openings/{published_opening_a}/screening/run", [401, 403, 403, 409, 403, 403, 403, 404]),
+        case(M::GET,    "/api/v1/openings/{published_opening_a}/screening", [401, 200, 200, 200, 403, 200, 200, 404]),
         // SKD scores: imported like applications; results read in scope.
         case(M::POST,   "/api/v1/selection-rounds/{round}/scores?stage=SKD", [401, 415, 403, 415, 403, 403, 403, 415]),
         case(M::GET,    "/api/v1/openings/{published_opening_a}/stages/{skd}/results", [401, 200, 200, 200, 403, 200, 200, 404]),

@@ -299,3 +299,96 @@ async fn a_score_file_with_the_wrong_columns_is_refused_whole() {
         .unwrap();
     assert_problem(not_skd, 422, "validation_failed").await;
 }
+
+#[actix_web::test]
+async fn screening_checks_every_application_against_the_requirements_with_reasons() {
+    let app = TestApp::spawn().await;
+    let r = Recruitment::setup(&app).await;
+    let mut body = r.opening_body("ADM-001");
+    body["application_closes_at"] =
+        json!((chrono::Utc::now() + chrono::Duration::milliseconds(1500)).to_rfc3339());
+    let opening = id_of(&draft_opening(&app, &r.hr, &body).await);
+    publish(&app, &r.hr, &opening).await;
+    let mut low_gpa = applicant(2);
+    low_gpa["gpa_x100"] = json!(280);
+    let mut diploma = applicant(3);
+    diploma["education_level"] = json!("D3");
+    let mut older = applicant(4);
+    older["birth_date"] = json!("1980-01-01");
+    older["nik"] = json!("3273014101800004");
+    let mut numbers = Vec::new();
+    for person in [applicant(1), low_gpa, diploma, older] {
+        let response = apply(&app, &r.hr, &opening, &person).await;
+        let created: Value = response.json().await.unwrap();
+        numbers.push(
+            created["registration_number"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{created}"))
+                .to_string(),
+        );
+    }
+    // Not in screening yet.
+    let early = app
+        .post(&format!("/api/v1/openings/{opening}/screening/run"), &r.hr)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(early, 409, "opening_state_conflict").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    for action in ["close", "start-screening"] {
+        assert_eq!(act(&app, &r.hr, &opening, action).await.status(), 200);
+    }
+    let run: Value = app
+        .post(&format!("/api/v1/openings/{opening}/screening/run"), &r.hr)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(run, json!({"checked": 4, "eligible": 1, "ineligible": 3}));
+    let page: Value = app
+        .get(&format!("/api/v1/openings/{opening}/screening"), &r.auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes = |number: &str| -> Vec<String> {
+        let item = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["registration_number"] == number)
+            .unwrap();
+        item["failed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(codes(&numbers[0]).is_empty());
+    assert_eq!(codes(&numbers[1]), ["gpa_below_minimum"]);
+    assert_eq!(codes(&numbers[2]), ["education_level_not_accepted"]);
+    assert_eq!(codes(&numbers[3]), ["age_above_maximum"]);
+    assert!(!page.to_string().contains("Siti"), "results name no one");
+    let events: Value = app
+        .get("/api/v1/audit/events?action=screening.run", &r.auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(events["items"].as_array().unwrap().len(), 1);
+    // Locked screening results no longer change.
+    assert_eq!(act(&app, &r.hr, &opening, "lock-stage").await.status(), 200);
+    let late = app
+        .post(&format!("/api/v1/openings/{opening}/screening/run"), &r.hr)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(late, 409, "opening_state_conflict").await;
+}
