@@ -197,3 +197,40 @@ pub async fn list_screening(
     let (items, next_cursor) = split_page(rows, limit, |r| r.application_id);
     Ok(web::Json(ScreeningPage { items, next_cursor }))
 }
+
+/// Decide one application's screening by hand (HR officer), with a reason code and a note; the
+/// opening must be in screening and not locked. Audited with the previous outcome.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/screening-decision", tag = "applications",
+    request_body = screening_store::DecisionRequest, params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = ScreeningResult), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn decide_screening(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    id: web::Path<super::model::ApplicationId>,
+    body: crate::http::extract::JsonBody<screening_store::DecisionRequest>,
+) -> Result<web::Json<ScreeningResult>, AppError> {
+    let id = id.into_inner();
+    policy::authorize(&principal, Permission::ApplicationManage)?;
+    let application = state
+        .db
+        .run(move |conn| super::store::find_by_id(conn, id))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let object = crate::auth::policy::ObjectRef {
+        kind: "application",
+        id: id.to_string(),
+        agency: Some(application.agency_id),
+    };
+    policy::authorize_object(&principal, Permission::ApplicationManage, &object)?;
+    let ctx = principal.audit_context(Some(request_id.0));
+    let request = body.value;
+    let result = state
+        .db
+        .write(move |conn| screening_store::decide(conn, &ctx, id, &request))
+        .await?;
+    Ok(web::Json(result))
+}

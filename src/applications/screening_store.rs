@@ -201,3 +201,126 @@ pub fn list(
         )
         .collect()
 }
+
+/// Why an HR officer decided an application differently from (or in addition to) the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    DocumentsIncomplete,
+    DocumentsInvalid,
+    RequirementNotMet,
+    RequirementMetOnReview,
+    DuplicateRegistration,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Eligible,
+    Ineligible,
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Eligible => "eligible",
+            Outcome::Ineligible => "ineligible",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, validator::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    pub outcome: Outcome,
+    pub reason_code: ReasonCode,
+    /// What the officer found, in a sentence (shown to auditors; never personal data).
+    #[validate(
+        length(min = 5, max = 2000),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub note: String,
+}
+
+/// Records an HR officer's decision on one application while its opening is in screening and
+/// not locked; the previous outcome and the reason go to the audit chain.
+pub fn decide(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    application: ApplicationId,
+    request: &DecisionRequest,
+) -> Result<ScreeningResult, AppError> {
+    let app: super::model::Application = crate::find_for_update!(conn, applications, application)?
+        .ok_or_else(AppError::not_found)?;
+    let opening: Opening =
+        crate::find_for_update!(conn, openings, app.opening_id)?.ok_or_else(AppError::not_found)?;
+    if opening.status() != OpeningStatus::Screening || opening.stage_locked {
+        return Err(AppError::conflict(
+            "opening_state_conflict",
+            format!(
+                "cannot decide: the opening is {} (decisions need screening, not locked)",
+                opening.status().as_str()
+            ),
+        ));
+    }
+    if app.status == ApplicationStatus::Withdrawn.as_str() {
+        return Err(AppError::conflict(
+            "application_withdrawn",
+            "the application is withdrawn",
+        ));
+    }
+    let before: Option<(String, String)> = screening_results::table
+        .find(application)
+        .select((screening_results::outcome, screening_results::failed))
+        .first(conn)
+        .optional()?;
+    let reason = serde_json::to_value(request.reason_code).map_err(AppError::internal_from)?;
+    let reason_code = reason.as_str().unwrap_or("other").to_string();
+    let failed = match request.outcome {
+        Outcome::Eligible => vec![],
+        Outcome::Ineligible => vec![FailedRequirement {
+            code: reason_code.clone(),
+            reason: request.note.trim().to_string(),
+        }],
+    };
+    let failed_json = serde_json::to_string(&failed).map_err(AppError::internal_from)?;
+    let now = Timestamp::now();
+    let outcome = request.outcome.as_str();
+    crate::on_backend!(&mut *conn, |c| diesel::insert_into(
+        screening_results::table
+    )
+    .values((
+        screening_results::application_id.eq(application),
+        screening_results::opening_id.eq(opening.id),
+        screening_results::outcome.eq(outcome),
+        screening_results::failed.eq(&failed_json),
+        screening_results::decided_by.eq("hr_officer"),
+        screening_results::decided_at.eq(now),
+    ))
+    .on_conflict(screening_results::application_id)
+    .do_update()
+    .set((
+        screening_results::outcome.eq(outcome),
+        screening_results::failed.eq(&failed_json),
+        screening_results::decided_by.eq("hr_officer"),
+        screening_results::decided_at.eq(now),
+    ))
+    .execute(c))?;
+    let mut event = NewAuditEvent::new("screening.decided", "application", application)
+        .agency(Some(app.agency_id))
+        .payload(
+            json!({"opening_id": opening.id, "from": before.as_ref().map(|(o, _)| o.clone()),
+            "to": outcome, "reason_code": reason_code}),
+        );
+    event.justification = Some(request.note.trim().to_string());
+    audit::append(conn, ctx, event)?;
+    Ok(ScreeningResult {
+        application_id: application,
+        registration_number: app.registration_number,
+        outcome: outcome.into(),
+        failed,
+        decided_by: "hr_officer".into(),
+        decided_at: now,
+    })
+}

@@ -157,6 +157,10 @@ fn opening_routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(applications::score_routes::run_screening)),
     )
     .service(
+        resource("/applications/{id}/screening-decision")
+            .route(web::post().to(applications::score_routes::decide_screening)),
+    )
+    .service(
         resource("/openings/{id}/screening")
             .route(web::get().to(applications::score_routes::list_screening)),
     )

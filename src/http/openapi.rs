@@ -33,6 +33,7 @@ use crate::{agencies, applications, audit, auth, deviations, error, http, openin
         applications::import_routes::list_import_errors,
         applications::score_routes::import_scores, applications::score_routes::get_stage_results,
         applications::score_routes::run_screening, applications::score_routes::list_screening,
+        applications::score_routes::decide_screening,
         deviations::routes::list_deviations, deviations::routes::get_deviation,
         public::list_public_openings, public::get_public_opening,
     ),

@@ -357,6 +357,10 @@ fn new_applicant(_: &Fixture) -> Value {
     world::applicant(2 + (uuid::Uuid::new_v4().as_u128() % 9000) as u32)
 }
 
+fn screening_decision(_: &Fixture) -> Value {
+    json!({"outcome": "ineligible", "reason_code": "documents_incomplete", "note": "Ijazah belum dilegalisasi."})
+}
+
 fn withdrawal(_: &Fixture) -> Value {
     json!({"reason": "Pelamar mengundurkan diri atas permintaan sendiri."})
 }
@@ -460,6 +464,7 @@ fn cases() -> Vec<Case> {
         // Screening: HR runs it (409 here: the opening is still published); readers in scope follow.
         case(M::POST,   "/api/v1/openings/{published_opening_a}/screening/run", [401, 403, 403, 409, 403, 403, 403, 404]),
         case(M::GET,    "/api/v1/openings/{published_opening_a}/screening", [401, 200, 200, 200, 403, 200, 200, 404]),
+        case(M::POST,   "/api/v1/applications/{application_a}/screening-decision", [401, 403, 403, 409, 403, 403, 403, 404]).body(screening_decision),
         // SKD scores: imported like applications; results read in scope.
         case(M::POST,   "/api/v1/selection-rounds/{round}/scores?stage=SKD", [401, 415, 403, 415, 403, 403, 403, 415]),
         case(M::GET,    "/api/v1/openings/{published_opening_a}/stages/{skd}/results", [401, 200, 200, 200, 403, 200, 200, 404]),

@@ -383,6 +383,68 @@ async fn screening_checks_every_application_against_the_requirements_with_reason
         .await
         .unwrap();
     assert_eq!(events["items"].as_array().unwrap().len(), 1);
+
+    // HR decides individually with a reason code; the previous outcome goes to the chain.
+    let low_gpa_id = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["registration_number"] == numbers[1].as_str())
+        .unwrap()["application_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let decide = |body: Value| {
+        let (app, hr, id) = (&app, &r.hr, low_gpa_id.clone());
+        async move {
+            app.post(&format!("/api/v1/applications/{id}/screening-decision"), hr)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let bad_code = decide(json!({"outcome": "eligible", "reason_code": "friend_of_the_minister", "note": "Diterima."})).await;
+    assert_problem(bad_code, 422, "invalid_body").await;
+    let note = "IPK 3,02 menurut transkrip resmi yang dilegalisasi.";
+    let decided: Value = decide(
+        json!({"outcome": "eligible", "reason_code": "requirement_met_on_review", "note": note}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (decided["outcome"].as_str(), decided["decided_by"].as_str()),
+        (Some("eligible"), Some("hr_officer")),
+        "{decided}"
+    );
+    let trail: Value = app
+        .get(
+            &format!("/api/v1/audit/events?action=screening.decided&object_id={low_gpa_id}"),
+            &r.auditor,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let payload: Value =
+        serde_json::from_str(trail["items"][0]["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (
+            payload["from"].as_str(),
+            payload["to"].as_str(),
+            payload["reason_code"].as_str()
+        ),
+        (
+            Some("ineligible"),
+            Some("eligible"),
+            Some("requirement_met_on_review")
+        )
+    );
+    assert_eq!(trail["items"][0]["justification"], note);
     // Locked screening results no longer change.
     assert_eq!(act(&app, &r.hr, &opening, "lock-stage").await.status(), 200);
     let late = app
@@ -391,4 +453,9 @@ async fn screening_checks_every_application_against_the_requirements_with_reason
         .await
         .unwrap();
     assert_problem(late, 409, "opening_state_conflict").await;
+    let late_decision = decide(
+        json!({"outcome": "ineligible", "reason_code": "other", "note": "Terlambat diputuskan."}),
+    )
+    .await;
+    assert_problem(late_decision, 409, "opening_state_conflict").await;
 }
