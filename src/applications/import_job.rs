@@ -147,25 +147,19 @@ fn finish(
 }
 
 fn insert_errors(conn: &mut Conn, id: ImportId, errors: &[RowError]) -> Result<(), AppError> {
-    let mut rows: Vec<ImportErrorRow> = Vec::with_capacity(errors.len());
-    for e in errors {
-        // One report line per row and field: the first problem found.
-        if rows
-            .iter()
-            .rev()
-            .take(8)
-            .any(|r| r.row_number == e.row as i64 && r.field == e.field)
-        {
-            continue;
-        }
-        rows.push(ImportErrorRow {
+    // One report line per row and field: the first problem found.
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<ImportErrorRow> = errors
+        .iter()
+        .filter(|e| seen.insert((e.row, e.field.as_str())))
+        .map(|e| ImportErrorRow {
             import_id: id,
             row_number: e.row as i64,
             field: e.field.clone(),
             code: e.code.clone(),
             message: e.message.clone(),
-        });
-    }
+        })
+        .collect();
     for chunk in rows.chunks(1000) {
         crate::on_backend!(&mut *conn, |c| diesel::insert_into(import_errors::table)
             .values(chunk)
@@ -219,26 +213,11 @@ fn distinct_rows(errors: &[RowError]) -> usize {
     rows.len()
 }
 
-fn tally(
-    import: &mut ApplicationImport,
-    progress: &Progress,
-    read: u64,
-    outcome: &BatchOutcome,
-    rejected: usize,
-) {
+fn count(import: &mut ApplicationImport, read: u64, outcome: &BatchOutcome, rejected: usize) {
     import.rows_read += read as i64;
     import.rows_accepted += outcome.accepted.len() as i64;
     import.rows_unchanged += outcome.unchanged as i64;
     import.rows_rejected += rejected as i64;
-    progress
-        .accepted
-        .fetch_add(outcome.accepted.len() as u64, Ordering::Relaxed);
-    progress
-        .unchanged
-        .fetch_add(outcome.unchanged, Ordering::Relaxed);
-    progress
-        .rejected
-        .fetch_add(rejected as u64, Ordering::Relaxed);
 }
 
 /// Runs the job to its end on a connection of its own; returns the final status.
@@ -343,7 +322,7 @@ fn run_rows(
                         insert_errors(conn, import.id, &errors)?;
                         let rejected = distinct_rows(&errors);
                         let mut after = import.clone();
-                        tally(&mut after, &Progress::default(), read, &outcome, rejected);
+                        count(&mut after, read, &outcome, rejected);
                         after.committed_batches += 1;
                         diesel::update(application_imports::table.find(import.id))
                             .set((
@@ -355,9 +334,12 @@ fn run_rows(
                             ))
                             .execute(conn)?;
                         audit::append(conn, ctx, batch_event(import, batch_number, &outcome))?;
-                        tally(import, progress, read, &outcome, rejected);
-                        import.committed_batches += 1;
-                        Ok(())
+                        Ok((after, outcome, rejected))
+                    })
+                    .map(|(after, outcome, rejected)| {
+                        // Counted only once the batch is committed.
+                        *import = after;
+                        progress.add(&outcome, rejected);
                     })
                 },
             )?;
@@ -418,7 +400,8 @@ fn all_or_nothing(
                 writeln!(spill, "{line}").map_err(AppError::internal_from)?;
             }
             digests.push(outcome.digest());
-            tally(import, progress, read, &outcome, rejected);
+            count(import, read, &outcome, rejected);
+            progress.add(&outcome, rejected);
             Ok(())
         })?;
         if import.rows_rejected > 0 {

@@ -47,22 +47,9 @@ pub enum ImportStatus {
     Failed,
 }
 
-macro_rules! text_enum {
-    ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $ty {
-            pub fn as_str(&self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($text => Some(Self::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-text_enum!(ImportMode { AllOrNothing => "all_or_nothing", ValidRows => "valid_rows" });
-text_enum!(ImportFormat { Csv => "csv", Jsonl => "jsonl" });
-text_enum!(ImportStatus {
+crate::text_enum!(ImportMode { AllOrNothing => "all_or_nothing", ValidRows => "valid_rows" });
+crate::text_enum!(ImportFormat { Csv => "csv", Jsonl => "jsonl" });
+crate::text_enum!(ImportStatus {
     Queued => "queued", Running => "running", Completed => "completed", Rejected => "rejected",
     Interrupted => "interrupted", Failed => "failed",
 });
@@ -173,6 +160,15 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Adds one applied batch's counts.
+    pub fn add(&self, outcome: &super::store::BatchOutcome, rejected: usize) {
+        self.accepted
+            .fetch_add(outcome.accepted.len() as u64, Ordering::Relaxed);
+        self.unchanged
+            .fetch_add(outcome.unchanged, Ordering::Relaxed);
+        self.rejected.fetch_add(rejected as u64, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> (i64, i64, i64, i64) {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed) as i64;
         (

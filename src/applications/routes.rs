@@ -81,22 +81,20 @@ fn view(
     Ok(ApplicationView::new(a, identity))
 }
 
+/// Row codes that mean a conflict with recorded data (409) rather than a bad field (422).
+const CONFLICT_CODES: [&str; 4] = [
+    "nik_conflict",
+    "already_applied",
+    "one_opening_per_year",
+    "opening_not_accepting",
+];
+
 /// How a rejected single row answers: field problems 422, conflicts with recorded data 409.
 fn row_problem(errors: Vec<RowError>) -> AppError {
-    let conflict = errors.iter().find(|e| {
-        matches!(
-            e.code.as_str(),
-            "nik_conflict" | "already_applied" | "one_opening_per_year" | "opening_not_accepting"
-        )
-    });
-    if let Some(e) = conflict {
-        let code = match e.code.as_str() {
-            "nik_conflict" => "nik_conflict",
-            "already_applied" => "already_applied",
-            "one_opening_per_year" => "one_opening_per_year",
-            _ => "opening_not_accepting",
-        };
-        return AppError::conflict(code, e.message.clone());
+    for e in &errors {
+        if let Some(code) = CONFLICT_CODES.iter().find(|c| **c == e.code) {
+            return AppError::conflict(code, e.message.clone());
+        }
     }
     AppError::validation(
         errors

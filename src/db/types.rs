@@ -125,6 +125,21 @@ impl FromSql<SqlTime, MultiBackend> for Timestamp {
     }
 }
 
+/// `as_str` / `parse` between a fieldless enum and the text stored in its column.
+#[macro_export]
+macro_rules! text_enum {
+    ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            pub fn as_str(&self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
 /// Declares a UUID newtype for one entity, so that IDs of different entities cannot be swapped.
 #[macro_export]
 macro_rules! entity_id {

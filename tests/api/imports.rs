@@ -320,7 +320,7 @@ async fn json_lines_import_and_unreadable_files_are_rejected_whole() {
     )
     .await;
     assert_problem(missing_round, 404, "not_found").await;
-    let too_big_mode = upload(
+    let unknown_mode = upload(
         &app,
         &r.hr,
         &r.round,
@@ -329,7 +329,7 @@ async fn json_lines_import_and_unreadable_files_are_rejected_whole() {
         b"x".to_vec(),
     )
     .await;
-    assert!(too_big_mode.status().is_client_error());
+    assert_problem(unknown_mode, 400, "invalid_query").await;
 }
 
 #[actix_web::test]

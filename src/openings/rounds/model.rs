@@ -107,21 +107,8 @@ pub enum RoundPhase {
     Closed,
 }
 
-macro_rules! text_enum {
-    ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $ty {
-            pub fn as_str(&self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($text => Some(Self::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-text_enum!(RoundKind { Cpns => "cpns", Pppk => "pppk", Promotion => "promotion" });
-text_enum!(RoundPhase {
+crate::text_enum!(RoundKind { Cpns => "cpns", Pppk => "pppk", Promotion => "promotion" });
+crate::text_enum!(RoundPhase {
     Planning => "planning", Registration => "registration", Screening => "screening",
     Assessment => "assessment", Announcement => "announcement", Closed => "closed",
 });
