@@ -59,7 +59,15 @@ impl TimeZone {
             TimeZone::Wit => "WIT",
         }
     }
-    fn parse(s: &str) -> Self {
+    /// Hours ahead of UTC (no daylight saving in Indonesia).
+    pub fn utc_offset_hours(&self) -> i32 {
+        match self {
+            TimeZone::Wib => 7,
+            TimeZone::Wita => 8,
+            TimeZone::Wit => 9,
+        }
+    }
+    pub fn parse(s: &str) -> Self {
         match s {
             "WITA" => TimeZone::Wita,
             "WIT" => TimeZone::Wit,

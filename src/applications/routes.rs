@@ -228,7 +228,7 @@ pub async fn list_applications(
     Ok(web::Json(ApplicationPage { items, next_cursor }))
 }
 
-async fn load_application(
+pub async fn load_application(
     state: &AppState,
     principal: &Principal,
     id: ApplicationId,

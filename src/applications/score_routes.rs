@@ -6,6 +6,7 @@ use utoipa::IntoParams;
 
 use super::import_model::ImportMode;
 use super::import_routes::{format_of, spool};
+use super::score_corrections::{self, ScoreCorrection, ScoreCorrectionRequest};
 use super::scores::{self, ScoreImport, ScoreImportReport, StageResults};
 use super::screening_store::{self, ScreeningResult, ScreeningRun};
 use crate::auth::model::Role;
@@ -30,7 +31,7 @@ pub struct ScoreImportQuery {
 
 /// Import SKD subtest scores (CSV: `registration_number` and one column per subtest of the rule
 /// set; or JSON Lines with the same keys). Each row's opening must have the stage under way and
-/// unlocked; each score must lie in its range and fit its point scheme (TWK and TIU in steps of
+/// unlocked, and its application must have passed screening (`not_admitted` otherwise); each score must lie in its range and fit its point scheme (TWK and TIU in steps of
 /// 5). One audit event per batch with a digest of the rows it changed. HR officers import for
 /// their agency's applications, the admin for the whole round.
 #[utoipa::path(post, path = "/api/v1/selection-rounds/{id}/scores", tag = "applications",
@@ -164,6 +165,8 @@ pub async fn run_screening(
 
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ScreeningPage {
+    /// Set once the results are published (the appeal window runs from then).
+    pub publication: Option<super::appeals::Publication>,
     pub items: Vec<ScreeningResult>,
     pub next_cursor: Option<String>,
 }
@@ -190,12 +193,20 @@ pub async fn list_screening(
     .await?;
     let limit = page.limit()?;
     let after = page.cursor::<super::model::ApplicationId>()?;
-    let rows = state
+    let (publication, rows) = state
         .db
-        .run(move |conn| screening_store::list(conn, &opening, after, limit + 1))
+        .run(move |conn| {
+            let publication = super::appeals::find_publication(conn, opening.id)?;
+            let rows = screening_store::list(conn, &opening, after, limit + 1)?;
+            Ok((publication, rows))
+        })
         .await?;
     let (items, next_cursor) = split_page(rows, limit, |r| r.application_id);
-    Ok(web::Json(ScreeningPage { items, next_cursor }))
+    Ok(web::Json(ScreeningPage {
+        publication,
+        items,
+        next_cursor,
+    }))
 }
 
 /// Decide one application's screening by hand (HR officer), with a reason code and a note; the
@@ -233,4 +244,32 @@ pub async fn decide_screening(
         .write(move |conn| screening_store::decide(conn, &ctx, id, &request))
         .await?;
     Ok(web::Json(result))
+}
+
+/// Change a score after its stage's results were locked (appointing official only): a deviation
+/// with a justification of at least a sentence, listed at `GET /api/v1/deviations` with the
+/// before and after. 409 `results_not_locked` while the stage is open (import instead).
+#[utoipa::path(post, path = "/api/v1/applications/{id}/score-corrections", tag = "applications",
+    request_body = ScoreCorrectionRequest, params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = ScoreCorrection), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn correct_score(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    id: web::Path<super::model::ApplicationId>,
+    body: crate::http::extract::JsonBody<ScoreCorrectionRequest>,
+) -> Result<web::Json<ScoreCorrection>, AppError> {
+    let id = id.into_inner();
+    super::routes::load_application(&state, &principal, id, Permission::OpeningDeviate).await?;
+    let ctx = principal.audit_context(Some(request_id.0));
+    let official = principal.user_id;
+    let request = body.value;
+    let correction = state
+        .db
+        .write(move |conn| score_corrections::correct(conn, &ctx, official, id, &request))
+        .await?;
+    Ok(web::Json(correction))
 }

@@ -19,7 +19,7 @@ use super::rows::RowError;
 use crate::agencies::model::AgencyId;
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
-use crate::db::schema::{applications, objective_scores, openings};
+use crate::db::schema::{applications, objective_scores, openings, screening_results};
 use crate::db::types::Timestamp;
 use crate::db::{self, Conn};
 use crate::error::AppError;
@@ -258,22 +258,24 @@ fn resolve(
     openings_seen: &mut HashMap<OpeningId, Result<(), Refusal>>,
 ) -> Result<HashMap<String, Verdict>, AppError> {
     let mut query = applications::table
+        .left_join(screening_results::table)
         .filter(applications::round_id.eq(round))
         .filter(applications::registration_number.eq_any(numbers))
         .into_boxed();
     if let Some(agency) = scope {
         query = query.filter(applications::agency_id.eq(agency));
     }
-    let rows: Vec<(ApplicationId, String, OpeningId, String)> = query
+    let rows: Vec<(ApplicationId, String, OpeningId, String, Option<String>)> = query
         .select((
             applications::id,
             applications::registration_number,
             applications::opening_id,
             applications::status,
+            screening_results::outcome.nullable(),
         ))
         .load(conn)?;
     let mut found = HashMap::new();
-    for (id, number, opening_id, status) in rows {
+    for (id, number, opening_id, status, screening) in rows {
         if let std::collections::hash_map::Entry::Vacant(slot) = openings_seen.entry(opening_id) {
             let opening: Opening = openings::table.find(opening_id).first(conn)?;
             let verdict = match skd_stage(&opening, stage_code) {
@@ -310,6 +312,10 @@ fn resolve(
                 "application_withdrawn",
                 "the application is withdrawn".to_string(),
             )),
+            (Ok(()), _) if screening.as_deref() != Some(ADMITTED) => Err((
+                "not_admitted",
+                "the application did not pass administrative screening".to_string(),
+            )),
             (Ok(()), _) => Ok(Target {
                 application: id,
                 opening: opening_id,
@@ -319,6 +325,9 @@ fn resolve(
     }
     Ok(found)
 }
+
+/// The screening outcome that admits an application to the scored stages.
+pub const ADMITTED: &str = "eligible";
 
 pub struct ScoreImport<'a> {
     pub round: RoundId,
@@ -473,26 +482,14 @@ fn apply_batch(
         }
     }
     for (application, opening, scores, total) in &accepted {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(objective_scores::table)
-            .values((
-                objective_scores::application_id.eq(*application),
-                objective_scores::opening_id.eq(*opening),
-                objective_scores::stage_code.eq(job.stage_code),
-                objective_scores::scores.eq(scores),
-                objective_scores::total.eq(*total),
-                objective_scores::recorded_at.eq(now),
-            ))
-            .on_conflict((
-                objective_scores::application_id,
-                objective_scores::stage_code
-            ))
-            .do_update()
-            .set((
-                objective_scores::scores.eq(scores),
-                objective_scores::total.eq(*total),
-                objective_scores::recorded_at.eq(now),
-            ))
-            .execute(c))?;
+        let score = RecordedScore {
+            application: *application,
+            opening: *opening,
+            stage_code: job.stage_code,
+            scores,
+            total: *total,
+        };
+        record_score(conn, &score, now)?;
     }
     report.rows_accepted += accepted.len() as u64;
     if !accepted.is_empty() {
@@ -505,6 +502,44 @@ fn apply_batch(
                     "file_sha256": job.file_sha256, "scores_sha256": hex::encode(digest.finalize())})),
         )?;
     }
+    Ok(())
+}
+
+/// One application's scores at one stage, as stored (`scores` is the JSON object by subtest).
+pub struct RecordedScore<'a> {
+    pub application: ApplicationId,
+    pub opening: OpeningId,
+    pub stage_code: &'a str,
+    pub scores: &'a str,
+    pub total: i32,
+}
+
+/// Inserts or replaces one application's scores at a stage.
+pub fn record_score(
+    conn: &mut Conn,
+    score: &RecordedScore,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    crate::on_backend!(&mut *conn, |c| diesel::insert_into(objective_scores::table)
+        .values((
+            objective_scores::application_id.eq(score.application),
+            objective_scores::opening_id.eq(score.opening),
+            objective_scores::stage_code.eq(score.stage_code),
+            objective_scores::scores.eq(score.scores),
+            objective_scores::total.eq(score.total),
+            objective_scores::recorded_at.eq(now),
+        ))
+        .on_conflict((
+            objective_scores::application_id,
+            objective_scores::stage_code
+        ))
+        .do_update()
+        .set((
+            objective_scores::scores.eq(score.scores),
+            objective_scores::total.eq(score.total),
+            objective_scores::recorded_at.eq(now),
+        ))
+        .execute(c))?;
     Ok(())
 }
 
@@ -544,6 +579,7 @@ pub fn stage_results(
     rules: &RuleSetRules,
 ) -> Result<StageResults, AppError> {
     let rows: Vec<(ApplicationId, String, String, Option<String>)> = applications::table
+        .inner_join(screening_results::table)
         .left_join(
             objective_scores::table.on(objective_scores::application_id
                 .eq(applications::id)
@@ -551,6 +587,7 @@ pub fn stage_results(
         )
         .filter(applications::opening_id.eq(opening.id))
         .filter(applications::status.ne(ApplicationStatus::Withdrawn.as_str()))
+        .filter(screening_results::outcome.eq(ADMITTED))
         .select((
             applications::id,
             applications::registration_number,

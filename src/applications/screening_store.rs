@@ -78,6 +78,7 @@ pub fn run(
             ),
         ));
     }
+    super::appeals::refuse_if_published(conn, current.id)?;
     let rules = current.parsed_eligibility()?;
     let rows: Vec<FactsRow> = applications::table
         .inner_join(persons::table)
@@ -264,6 +265,7 @@ pub fn decide(
             ),
         ));
     }
+    super::appeals::refuse_if_published(conn, opening.id)?;
     if app.status == ApplicationStatus::Withdrawn.as_str() {
         return Err(AppError::conflict(
             "application_withdrawn",

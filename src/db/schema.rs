@@ -170,6 +170,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     applications,
     objective_scores,
     screening_results,
+    screening_publications,
+    appeals,
 );
 
 diesel::table! {
@@ -416,3 +418,39 @@ diesel::joinable!(applications -> selection_rounds (round_id));
 
 diesel::joinable!(position_competencies -> positions (position_id));
 diesel::joinable!(position_competencies -> competencies (competency_id));
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    screening_publications (opening_id) {
+        opening_id -> SqlUuid,
+        published_at -> SqlTime,
+        appeal_deadline -> SqlTime,
+        time_zone -> Text,
+        window_days -> Integer,
+        published_by -> SqlUuid,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    appeals (id) {
+        id -> SqlUuid,
+        application_id -> SqlUuid,
+        opening_id -> SqlUuid,
+        agency_id -> SqlUuid,
+        reason -> Text,
+        submitted_at -> SqlTime,
+        recorded_by -> SqlUuid,
+        recorded_at -> SqlTime,
+        status -> Text,
+        answer -> Nullable<Text>,
+        decided_by -> Nullable<SqlUuid>,
+        decided_at -> Nullable<SqlTime>,
+    }
+}
+
+diesel::joinable!(appeals -> applications (application_id));

@@ -21,16 +21,24 @@ entity_id!(
 pub enum DeviationKind {
     /// A published opening's plan, eligibility, seats or window changed.
     PublishedOpeningChanged,
+    /// A score of a locked stage changed (or was added) after its results were locked.
+    LockedScoreChanged,
 }
 
 impl DeviationKind {
     pub fn as_str(&self) -> &'static str {
         match self {
             DeviationKind::PublishedOpeningChanged => "published_opening_changed",
+            DeviationKind::LockedScoreChanged => "locked_score_changed",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        (s == "published_opening_changed").then_some(DeviationKind::PublishedOpeningChanged)
+        [
+            DeviationKind::PublishedOpeningChanged,
+            DeviationKind::LockedScoreChanged,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 

@@ -165,6 +165,33 @@ fn opening_routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(applications::score_routes::list_screening)),
     )
     .service(
+        resource("/openings/{id}/screening/publish")
+            .route(web::post().to(applications::appeal_routes::publish_screening)),
+    )
+    .service(
+        resource("/applications/{id}/score-corrections")
+            .route(web::post().to(applications::score_routes::correct_score)),
+    )
+    .service(
+        resource("/applications/{id}/appeals")
+            .route(web::post().to(applications::appeal_routes::create_appeal)),
+    )
+    .service(
+        resource("/openings/{id}/appeals")
+            .route(web::get().to(applications::appeal_routes::list_appeals)),
+    )
+    .service(
+        resource("/appeals/{id}").route(web::get().to(applications::appeal_routes::get_appeal)),
+    )
+    .service(
+        resource("/appeals/{id}/decision")
+            .route(web::post().to(applications::appeal_routes::decide_appeal)),
+    )
+    .service(
+        resource("/public/openings/{id}/screening-results")
+            .route(web::get().to(applications::appeal_routes::list_public_screening_results)),
+    )
+    .service(
         resource("/openings/{id}/stages/{code}/results")
             .route(web::get().to(applications::score_routes::get_stage_results)),
     )

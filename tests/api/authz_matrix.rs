@@ -74,6 +74,11 @@ struct Objects {
     deviation_a: String,
     application_a: String,
     import_a: String,
+    /// An opening in screening with published results and two ineligible applications: one
+    /// with a pending appeal, one without.
+    screened_opening_a: String,
+    appealable_a: String,
+    appeal_a: String,
 }
 
 impl Objects {
@@ -129,7 +134,12 @@ impl Objects {
         .await;
         assert_eq!(import.status(), 202);
         let import: Value = import.json().await.unwrap();
+        let (screened_opening_a, appealable_a, appeal_a) =
+            screened_opening(app, hr_a, &round, &position_a).await;
         Objects {
+            screened_opening_a,
+            appealable_a,
+            appeal_a,
             import_a: world::id_of(&import),
             application_a: world::id_of(&application),
             deviation_a: world::id_of(&deviations["items"][0]),
@@ -143,6 +153,65 @@ impl Objects {
             published_opening_a,
         }
     }
+}
+
+/// An opening in screening whose results are published, with two applicants whose GPA is too
+/// low; the first has appealed. Returns (opening, the second application, the appeal).
+async fn screened_opening(
+    app: &TestApp,
+    hr_a: &TestUser,
+    round: &str,
+    position: &str,
+) -> (String, String, String) {
+    let opening =
+        world::draft_opening(app, hr_a, &world::opening_body(round, position, "A-SCR")).await;
+    let opening = world::id_of(&opening);
+    world::publish(app, hr_a, &opening).await;
+    let mut applications = Vec::new();
+    for serial in [7, 8] {
+        let mut person = world::applicant(serial);
+        person["gpa_x100"] = json!(250);
+        let created = world::apply(app, hr_a, &opening, &person).await;
+        assert_eq!(created.status(), 201);
+        applications.push(world::id_of(&created.json::<Value>().await.unwrap()));
+    }
+    world::end_application_window(app, &opening).await;
+    for action in [
+        "close",
+        "start-screening",
+        "screening/run",
+        "screening/publish",
+    ] {
+        world::post_ok(app, hr_a, &format!("/api/v1/openings/{opening}/{action}")).await;
+    }
+    let appeal = app
+        .post(
+            &format!("/api/v1/applications/{}/appeals", applications[0]),
+            hr_a,
+        )
+        .json(&appeal_body_value())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(appeal.status(), 201);
+    let appeal = world::id_of(&appeal.json::<Value>().await.unwrap());
+    (opening, applications.remove(1), appeal)
+}
+
+fn appeal_body_value() -> Value {
+    json!({"reason": "Nilai IPK pada transkrip yang diunggah salah ketik."})
+}
+
+fn appeal_body(_: &Fixture) -> Value {
+    appeal_body_value()
+}
+
+fn score_correction(_: &Fixture) -> Value {
+    json!({"stage": "SKD", "scores": {"TWK": 100, "TIU": 120, "TKP": 200}, "justification": JUSTIFICATION})
+}
+
+fn appeal_decision(_: &Fixture) -> Value {
+    json!({"outcome": "rejected", "answer": "Transkrip asli menunjukkan IPK 2,50; tetap tidak memenuhi syarat."})
 }
 
 const JUSTIFICATION: &str =
@@ -211,6 +280,9 @@ impl Fixture {
             .replace("{deviation_a}", &self.objects.deviation_a)
             .replace("{application_a}", &self.objects.application_a)
             .replace("{import_a}", &self.objects.import_a)
+            .replace("{screened_opening_a}", &self.objects.screened_opening_a)
+            .replace("{appealable_a}", &self.objects.appealable_a)
+            .replace("{appeal_a}", &self.objects.appeal_a)
             .replace("{skd}", "SKD");
         assert!(!path.contains('{'), "unknown placeholder in {template}");
         path
@@ -465,8 +537,19 @@ fn cases() -> Vec<Case> {
         case(M::POST,   "/api/v1/openings/{published_opening_a}/screening/run", [401, 403, 403, 409, 403, 403, 403, 404]),
         case(M::GET,    "/api/v1/openings/{published_opening_a}/screening", [401, 200, 200, 200, 403, 200, 200, 404]),
         case(M::POST,   "/api/v1/applications/{application_a}/screening-decision", [401, 403, 403, 409, 403, 403, 403, 404]).body(screening_decision),
+        // Publication and appeals (sanggah): HR records and decides; readers read; the public sees results.
+        case(M::POST,   "/api/v1/openings/{published_opening_a}/screening/publish", [401, 403, 403, 409, 403, 403, 403, 404]),
+        case(M::POST,   "/api/v1/openings/{screened_opening_a}/screening/publish", [401, 403, 403, 409, 403, 403, 403, 404]),
+        case(M::GET,    "/api/v1/public/openings/{screened_opening_a}/screening-results", [200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::POST,   "/api/v1/applications/{appealable_a}/appeals",   [401, 403, 403, 201, 403, 403, 403, 404]).body(appeal_body),
+        case(M::POST,   "/api/v1/applications/{application_a}/appeals",  [401, 403, 403, 409, 403, 403, 403, 404]).body(appeal_body),
+        case(M::GET,    "/api/v1/openings/{screened_opening_a}/appeals", [401, 200, 200, 200, 403, 200, 200, 404]),
+        case(M::GET,    "/api/v1/appeals/{appeal_a}",                    [401, 200, 200, 200, 403, 200, 200, 404]),
+        case(M::POST,   "/api/v1/appeals/{appeal_a}/decision",           [401, 403, 403, 200, 403, 403, 403, 404]).body(appeal_decision),
         // SKD scores: imported like applications; results read in scope.
         case(M::POST,   "/api/v1/selection-rounds/{round}/scores?stage=SKD", [401, 415, 403, 415, 403, 403, 403, 415]),
+        // Locked scores change only as a deviation by the PPK; this opening has no stage under way.
+        case(M::POST,   "/api/v1/applications/{application_a}/score-corrections", [401, 403, 403, 403, 403, 409, 403, 403]).body(score_correction),
         case(M::GET,    "/api/v1/openings/{published_opening_a}/stages/{skd}/results", [401, 200, 200, 200, 403, 200, 200, 404]),
         // Deviations: read in scope by everyone but panelists.
         case(M::GET,    "/api/v1/deviations",                            [401, 200, 200, 200, 403, 200, 200, 200]),

@@ -303,9 +303,36 @@ async fn each_lifecycle_action_checks_the_state_it_starts_from() {
     tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
 
     let mut last = Value::Null;
+    for action in ["close", "start-screening"] {
+        assert_eq!(act(&app, &r.hr, &opening, action).await.status(), 200);
+    }
+    // Screening locks only once its results are published and the appeal window has ended.
+    assert_problem(
+        act(&app, &r.hr, &opening, "lock-stage").await,
+        409,
+        "screening_not_published",
+    )
+    .await;
+    post_ok(
+        &app,
+        &r.hr,
+        &format!("/api/v1/openings/{opening}/screening/run"),
+    )
+    .await;
+    post_ok(
+        &app,
+        &r.hr,
+        &format!("/api/v1/openings/{opening}/screening/publish"),
+    )
+    .await;
+    assert_problem(
+        act(&app, &r.hr, &opening, "lock-stage").await,
+        409,
+        "appeal_window_open",
+    )
+    .await;
+    end_appeal_window(&app, &opening).await;
     for (action, status, stage, locked) in [
-        ("close", "closed", Value::Null, false),
-        ("start-screening", "screening", Value::Null, false),
         ("lock-stage", "screening", Value::Null, true),
         ("start-stage", "assessing", json!(1), false),
         ("lock-stage", "assessing", json!(1), true),
@@ -361,6 +388,8 @@ async fn each_lifecycle_action_checks_the_state_it_starts_from() {
             "opening.published",
             "opening.closed",
             "opening.screening_started",
+            "screening.run",
+            "screening.published",
             "opening.stage_locked",
             "opening.stage_started",
             "opening.stage_locked",

@@ -32,13 +32,20 @@ async fn opening_at_skd(
         ));
     }
     tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
-    for action in ["close", "start-screening", "lock-stage", "start-stage"] {
+    for action in ["close", "start-screening"] {
         assert_eq!(
             act(app, &r.hr, &opening, action).await.status(),
             200,
             "{action}"
         );
     }
+    pass_screening(app, &r.hr, &opening).await;
+    post_ok(
+        app,
+        &r.hr,
+        &format!("/api/v1/openings/{opening}/start-stage"),
+    )
+    .await;
     (opening, numbers)
 }
 
@@ -445,7 +452,26 @@ async fn screening_checks_every_application_against_the_requirements_with_reason
         )
     );
     assert_eq!(trail["items"][0]["justification"], note);
+    // Published results change only through appeals.
+    post_ok(
+        &app,
+        &r.hr,
+        &format!("/api/v1/openings/{opening}/screening/publish"),
+    )
+    .await;
+    let rerun = app
+        .post(&format!("/api/v1/openings/{opening}/screening/run"), &r.hr)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(rerun, 409, "screening_published").await;
+    let after_publication = decide(
+        json!({"outcome": "ineligible", "reason_code": "other", "note": "Setelah diumumkan."}),
+    )
+    .await;
+    assert_problem(after_publication, 409, "screening_published").await;
     // Locked screening results no longer change.
+    end_appeal_window(&app, &opening).await;
     assert_eq!(act(&app, &r.hr, &opening, "lock-stage").await.status(), 200);
     let late = app
         .post(&format!("/api/v1/openings/{opening}/screening/run"), &r.hr)
@@ -458,4 +484,145 @@ async fn screening_checks_every_application_against_the_requirements_with_reason
     )
     .await;
     assert_problem(late_decision, 409, "opening_state_conflict").await;
+}
+
+#[actix_web::test]
+async fn a_locked_score_changes_only_as_a_deviation_by_the_appointing_official() {
+    let app = TestApp::spawn().await;
+    let r = Recruitment::setup(&app).await;
+    let (opening, numbers) = opening_at_skd(&app, &r, &[(1, "general"), (2, "general")]).await;
+    let csv = format!(
+        "registration_number,TWK,TIU,TKP\n{},100,120,200\n{},90,110,190\n",
+        numbers[0].1, numbers[1].1
+    );
+    let (status, report) = import_scores(&app, &r, "all_or_nothing", csv.clone()).await;
+    assert_eq!(
+        (status, report["rows_accepted"].as_i64()),
+        (200, Some(2)),
+        "{report}"
+    );
+    let page: Value = app
+        .get(&format!("/api/v1/openings/{opening}/applications"), &r.hr)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let second = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["registration_number"] == numbers[1].1.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let correct = |user: &crate::helpers::TestUser, body: Value| {
+        app.post(
+            &format!("/api/v1/applications/{second}/score-corrections"),
+            user,
+        )
+        .json(&body)
+        .send()
+    };
+    let justification = "Berita acara BKN nomor 45/2024 mengoreksi nilai TIU peserta ini.";
+    let corrected = json!({"stage": "SKD", "scores": {"TWK": 90, "TIU": 125, "TKP": 190}, "justification": justification});
+
+    // While the stage is open, scores are imported, not corrected.
+    assert_problem(
+        correct(&r.ppk, corrected.clone()).await.unwrap(),
+        409,
+        "results_not_locked",
+    )
+    .await;
+    post_ok(
+        &app,
+        &r.hr,
+        &format!("/api/v1/openings/{opening}/lock-stage"),
+    )
+    .await;
+    let (_, refused) = import_scores(&app, &r, "valid_rows", csv).await;
+    assert_eq!(refused["errors"][0]["code"], "results_locked", "{refused}");
+
+    // Only the PPK, only with a sentence of justification, only with scores that fit the rules.
+    assert_problem(
+        correct(&r.hr, corrected.clone()).await.unwrap(),
+        403,
+        "forbidden",
+    )
+    .await;
+    let mut terse = corrected.clone();
+    terse["justification"] = json!("koreksi");
+    assert_problem(
+        correct(&r.ppk, terse).await.unwrap(),
+        422,
+        "justification_required",
+    )
+    .await;
+    let mut off_scheme = corrected.clone();
+    off_scheme["scores"]["TWK"] = json!(62);
+    let problem = assert_problem(
+        correct(&r.ppk, off_scheme).await.unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "scores.TWK", "{problem}");
+
+    let response = correct(&r.ppk, corrected.clone()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let done: Value = response.json().await.unwrap();
+    assert_eq!(done["before"], json!({"TWK": 90, "TIU": 110, "TKP": 190}));
+    assert_eq!(done["after"], json!({"TWK": 90, "TIU": 125, "TKP": 190}));
+    assert_problem(correct(&r.ppk, corrected).await.unwrap(), 409, "no_change").await;
+
+    // The deviation, with before and after, is listed for auditors and chained.
+    let deviation: Value = app
+        .get(
+            &format!(
+                "/api/v1/deviations/{}",
+                done["deviation_id"].as_str().unwrap()
+            ),
+            &r.auditor,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            deviation["kind"].as_str(),
+            deviation["object_id"].as_str(),
+            deviation["justification"].as_str()
+        ),
+        (
+            Some("locked_score_changed"),
+            Some(second.as_str()),
+            Some(justification)
+        )
+    );
+    assert_eq!(deviation["details"]["before"]["TIU"], 110);
+    assert!(deviation["audit_seq"].as_i64().is_some(), "{deviation}");
+    // The stage result uses the corrected score.
+    let results: Value = app
+        .get(
+            &format!("/api/v1/openings/{opening}/stages/SKD/results"),
+            &r.auditor,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let row = results["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["registration_number"] == numbers[1].1.as_str())
+        .unwrap();
+    assert_eq!(row["scores"]["TIU"], 125, "{row}");
 }

@@ -2,6 +2,9 @@
 //! competencies, positions and openings, so that tests stay short.
 
 use asn_merit::auth::model::Role;
+use asn_merit::db::types::Timestamp;
+use asn_merit::openings::model::OpeningId;
+use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser};
@@ -282,4 +285,70 @@ pub async fn finished_import(app: &TestApp, user: &TestUser, id: &str) -> Value 
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("import {id} did not finish in 60 s");
+}
+
+/// Ends an opening's application window now (fixture: tests cannot wait for a real window; the
+/// opening must be published, so the window was validated then).
+pub async fn end_application_window(app: &TestApp, opening: &str) {
+    let target: OpeningId = opening.parse().unwrap();
+    app.with_conn(move |conn| {
+        use asn_merit::db::schema::openings::dsl::*;
+        let past = Timestamp::from_datetime(chrono::Utc::now() - chrono::Duration::seconds(1));
+        diesel::update(openings.find(target))
+            .set(application_closes_at.eq(past))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+}
+
+/// Moves an opening's screening publication back in time so that its appeal window has just
+/// ended (fixture: tests cannot wait three days). Publication and deadline move together, so
+/// the deadline the server computed keeps its relation to the publication.
+pub async fn end_appeal_window(app: &TestApp, opening: &str) {
+    let id: OpeningId = opening.parse().unwrap();
+    app.with_conn(move |conn| {
+        use asn_merit::db::schema::screening_publications::dsl::*;
+        let (published, deadline): (Timestamp, Timestamp) = screening_publications
+            .find(id)
+            .select((published_at, appeal_deadline))
+            .first(conn)
+            .unwrap();
+        let shift = deadline.as_datetime() - (chrono::Utc::now() - chrono::Duration::seconds(1));
+        diesel::update(screening_publications.find(id))
+            .set((
+                published_at.eq(Timestamp::from_datetime(published.as_datetime() - shift)),
+                appeal_deadline.eq(Timestamp::from_datetime(deadline.as_datetime() - shift)),
+            ))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+}
+
+pub async fn post_ok(app: &TestApp, user: &TestUser, path: &str) -> Value {
+    let response = app.post(path, user).send().await.unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{path}: {body}");
+    body
+}
+
+/// Screening from start to lock for an opening in screening: the automatic check, publication,
+/// the appeal window passing with no appeals, and the lock.
+pub async fn pass_screening(app: &TestApp, hr: &TestUser, opening: &str) {
+    post_ok(
+        app,
+        hr,
+        &format!("/api/v1/openings/{opening}/screening/run"),
+    )
+    .await;
+    post_ok(
+        app,
+        hr,
+        &format!("/api/v1/openings/{opening}/screening/publish"),
+    )
+    .await;
+    end_appeal_window(app, opening).await;
+    post_ok(app, hr, &format!("/api/v1/openings/{opening}/lock-stage")).await;
 }

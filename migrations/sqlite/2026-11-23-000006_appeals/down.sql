@@ -1,0 +1,2 @@
+DROP TABLE appeals;
+DROP TABLE screening_publications;

@@ -1,0 +1,240 @@
+//! HTTP surface of screening publication and appeals (sanggah).
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::appeals::{
+    self, AppealDecisionRequest, AppealId, AppealRequest, AppealStatus, AppealView,
+    PublicScreeningResult, Publication,
+};
+use super::model::ApplicationId;
+use super::routes::load_application;
+use crate::auth::policy::{self, ObjectRef, Permission, Principal};
+use crate::error::{AppError, Problem};
+use crate::http::extract::JsonBody;
+use crate::http::middleware::RequestId;
+use crate::http::pagination::{PageQuery, split_page};
+use crate::http::state::AppState;
+use crate::openings::model::{OpeningId, OpeningStatus};
+use crate::openings::routes::load_opening;
+use crate::openings::store as openings;
+
+/// Publish an opening's screening results by registration number (HR officer). Every submitted
+/// application needs a result; from now on results change only through appeals, which are open
+/// for the rule set's window counted in the agency's time zone.
+#[utoipa::path(post, path = "/api/v1/openings/{id}/screening/publish", tag = "applications",
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = Publication), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn publish_screening(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    id: web::Path<OpeningId>,
+) -> Result<web::Json<Publication>, AppError> {
+    let opening = load_opening(
+        &state,
+        &principal,
+        id.into_inner(),
+        Permission::ApplicationManage,
+    )
+    .await?;
+    let ctx = principal.audit_context(Some(request_id.0));
+    let publisher = principal.user_id;
+    let publication = state
+        .db
+        .write(move |conn| appeals::publish(conn, &ctx, publisher, opening.id))
+        .await?;
+    Ok(web::Json(publication))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PublicScreeningPage {
+    pub publication: Publication,
+    pub items: Vec<PublicScreeningResult>,
+    pub next_cursor: Option<String>,
+}
+
+/// Published screening results of an opening (no login): registration number, outcome and the
+/// codes of unmet requirements, never names. 404 until they are published.
+#[utoipa::path(get, path = "/api/v1/public/openings/{id}/screening-results", tag = "public",
+    params(("id" = String, Path, format = Uuid), PageQuery),
+    responses((status = 200, body = PublicScreeningPage), (status = 400, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+#[tracing::instrument(skip_all)]
+pub async fn list_public_screening_results(
+    state: web::Data<AppState>,
+    id: web::Path<OpeningId>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<PublicScreeningPage>, AppError> {
+    let id = id.into_inner();
+    let limit = page.limit()?;
+    let after = page.cursor.clone();
+    let page = state
+        .db
+        .run(move |conn| {
+            let opening = openings::find_by_id(conn, id)?
+                .filter(|o| o.status() != OpeningStatus::Draft)
+                .ok_or_else(AppError::not_found)?;
+            let publication =
+                appeals::find_publication(conn, opening.id)?.ok_or_else(AppError::not_found)?;
+            let rows = appeals::public_results(conn, opening.id, after, limit + 1)?;
+            let (items, next_cursor) = split_page(rows, limit, |r| r.registration_number.clone());
+            Ok(PublicScreeningPage {
+                publication,
+                items,
+                next_cursor,
+            })
+        })
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// Record an applicant's appeal against an `ineligible` screening result (HR officer), with the
+/// applicant's reason and submission time. 409 `appeal_window_closed` when it was submitted
+/// after the window (judged in the agency's time zone); one appeal per application.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/appeals", tag = "applications", request_body = AppealRequest,
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 201, body = AppealView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn create_appeal(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    id: web::Path<ApplicationId>,
+    body: JsonBody<AppealRequest>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    load_application(&state, &principal, id, Permission::ApplicationManage).await?;
+    let ctx = principal.audit_context(Some(request_id.0));
+    let recorder = principal.user_id;
+    let request = body.value;
+    let appeal = state
+        .db
+        .write(move |conn| appeals::record(conn, &ctx, recorder, id, &request))
+        .await?;
+    Ok(HttpResponse::Created().json(appeal))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AppealListQuery {
+    pub status: Option<AppealStatus>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AppealPage {
+    pub items: Vec<AppealView>,
+    pub next_cursor: Option<String>,
+}
+
+/// The appeals of an opening, ordered by id; filter by status.
+#[utoipa::path(get, path = "/api/v1/openings/{id}/appeals", tag = "applications",
+    params(("id" = String, Path, format = Uuid), PageQuery, AppealListQuery),
+    responses((status = 200, body = AppealPage), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn list_appeals(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<OpeningId>,
+    page: web::Query<PageQuery>,
+    query: web::Query<AppealListQuery>,
+) -> Result<web::Json<AppealPage>, AppError> {
+    let opening = load_opening(
+        &state,
+        &principal,
+        id.into_inner(),
+        Permission::ApplicationRead,
+    )
+    .await?;
+    let limit = page.limit()?;
+    let after = page.cursor::<AppealId>()?;
+    let status = query.status;
+    let rows = state
+        .db
+        .run(move |conn| appeals::list(conn, &opening, status, after, limit + 1))
+        .await?;
+    let (items, next_cursor) = split_page(rows, limit, |a| a.id);
+    Ok(web::Json(AppealPage { items, next_cursor }))
+}
+
+async fn load_appeal(
+    state: &AppState,
+    principal: &Principal,
+    id: AppealId,
+    permission: Permission,
+) -> Result<AppealView, AppError> {
+    policy::authorize(principal, permission)?;
+    let (appeal, agency) = state
+        .db
+        .run(move |conn| {
+            let appeal = appeals::find(conn, id)?.ok_or_else(AppError::not_found)?;
+            let agency = openings::find_by_id(conn, appeal.opening_id)?
+                .ok_or_else(AppError::not_found)?
+                .agency_id;
+            Ok((appeal, agency))
+        })
+        .await?;
+    let object = ObjectRef {
+        kind: "appeal",
+        id: id.to_string(),
+        agency: Some(agency),
+    };
+    policy::authorize_object(principal, permission, &object)?;
+    Ok(appeal)
+}
+
+/// One appeal.
+#[utoipa::path(get, path = "/api/v1/appeals/{id}", tag = "applications", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = AppealView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn get_appeal(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<AppealId>,
+) -> Result<web::Json<AppealView>, AppError> {
+    let appeal = load_appeal(
+        &state,
+        &principal,
+        id.into_inner(),
+        Permission::ApplicationRead,
+    )
+    .await?;
+    Ok(web::Json(appeal))
+}
+
+/// Decide a pending appeal with an answer (HR officer); `granted` re-admits the application
+/// (its screening result becomes `eligible`). 409 once decided or once screening is locked.
+#[utoipa::path(post, path = "/api/v1/appeals/{id}/decision", tag = "applications", request_body = AppealDecisionRequest,
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = AppealView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn decide_appeal(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request_id: RequestId,
+    id: web::Path<AppealId>,
+    body: JsonBody<AppealDecisionRequest>,
+) -> Result<web::Json<AppealView>, AppError> {
+    let id = id.into_inner();
+    load_appeal(&state, &principal, id, Permission::ApplicationManage).await?;
+    let ctx = principal.audit_context(Some(request_id.0));
+    let decider = principal.user_id;
+    let request = body.value;
+    let appeal = state
+        .db
+        .write(move |conn| appeals::decide(conn, &ctx, decider, id, &request))
+        .await?;
+    Ok(web::Json(appeal))
+}
