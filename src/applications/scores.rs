@@ -481,24 +481,25 @@ fn apply_batch(
             }
         }
     }
-    for (application, opening, scores, total) in &accepted {
-        let score = RecordedScore {
+    report.rows_accepted += accepted.len() as u64;
+    let rows_accepted = accepted.len();
+    let recorded: Vec<RecordedScore> = last_per_application(&accepted)
+        .map(|(application, opening, scores, total)| RecordedScore {
             application: *application,
             opening: *opening,
             stage_code: job.stage_code,
             scores,
             total: *total,
-        };
-        record_score(conn, &score, now)?;
-    }
-    report.rows_accepted += accepted.len() as u64;
+        })
+        .collect();
+    record_scores(conn, &recorded, now)?;
     if !accepted.is_empty() {
         audit::append(
             conn,
             ctx,
             NewAuditEvent::new("objective_scores.recorded", "selection_round", job.round)
                 .agency(job.scope)
-                .payload(json!({"stage_code": job.stage_code, "batch": batch_number, "rows": accepted.len(),
+                .payload(json!({"stage_code": job.stage_code, "batch": batch_number, "rows": rows_accepted,
                     "file_sha256": job.file_sha256, "scores_sha256": hex::encode(digest.finalize())})),
         )?;
     }
@@ -514,32 +515,71 @@ pub struct RecordedScore<'a> {
     pub total: i32,
 }
 
+/// The accepted rows of a batch, one per application: a later row of the file for the same
+/// application replaces an earlier one (as it would row by row), and one multi-row upsert may
+/// touch a row only once.
+fn last_per_application(
+    accepted: &[(ApplicationId, OpeningId, String, i32)],
+) -> impl Iterator<Item = &(ApplicationId, OpeningId, String, i32)> {
+    let last: HashMap<ApplicationId, usize> = accepted
+        .iter()
+        .enumerate()
+        .map(|(index, row)| (row.0, index))
+        .collect();
+    accepted
+        .iter()
+        .enumerate()
+        .filter(move |(index, row)| last[&row.0] == *index)
+        .map(|(_, row)| row)
+}
+
+/// Rows per multi-row upsert (6 bound parameters a row, under both databases' limits).
+const UPSERT_CHUNK: usize = 1000;
+
 /// Inserts or replaces one application's scores at a stage.
 pub fn record_score(
     conn: &mut Conn,
     score: &RecordedScore,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    crate::on_backend!(&mut *conn, |c| diesel::insert_into(objective_scores::table)
-        .values((
-            objective_scores::application_id.eq(score.application),
-            objective_scores::opening_id.eq(score.opening),
-            objective_scores::stage_code.eq(score.stage_code),
-            objective_scores::scores.eq(score.scores),
-            objective_scores::total.eq(score.total),
-            objective_scores::recorded_at.eq(now),
-        ))
-        .on_conflict((
-            objective_scores::application_id,
-            objective_scores::stage_code
-        ))
-        .do_update()
-        .set((
-            objective_scores::scores.eq(score.scores),
-            objective_scores::total.eq(score.total),
-            objective_scores::recorded_at.eq(now),
-        ))
-        .execute(c))?;
+    record_scores(conn, std::slice::from_ref(score), now)
+}
+
+/// Inserts or replaces the scores of distinct applications at a stage, a chunk per statement.
+fn record_scores(
+    conn: &mut Conn,
+    scores: &[RecordedScore],
+    now: Timestamp,
+) -> Result<(), AppError> {
+    use diesel::upsert::excluded;
+    for chunk in scores.chunks(UPSERT_CHUNK) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|score| {
+                (
+                    objective_scores::application_id.eq(score.application),
+                    objective_scores::opening_id.eq(score.opening),
+                    objective_scores::stage_code.eq(score.stage_code),
+                    objective_scores::scores.eq(score.scores),
+                    objective_scores::total.eq(score.total),
+                    objective_scores::recorded_at.eq(now),
+                )
+            })
+            .collect();
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(objective_scores::table)
+            .values(&values)
+            .on_conflict((
+                objective_scores::application_id,
+                objective_scores::stage_code
+            ))
+            .do_update()
+            .set((
+                objective_scores::scores.eq(excluded(objective_scores::scores)),
+                objective_scores::total.eq(excluded(objective_scores::total)),
+                objective_scores::recorded_at.eq(excluded(objective_scores::recorded_at)),
+            ))
+            .execute(c))?;
+    }
     Ok(())
 }
 

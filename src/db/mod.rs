@@ -285,6 +285,20 @@ pub fn relax_commit_durability(conn: &mut AnyConnection) -> Result<(), AppError>
     Ok(())
 }
 
+/// Refreshes PostgreSQL's planner statistics of tables a bulk load has just filled, so that the
+/// next batch lookups (e.g. scores by registration number) use their indexes instead of plans
+/// made for the empty tables, without waiting for autovacuum. A role that does not own the
+/// tables gets a warning from PostgreSQL and autovacuum does it later. SQLite plans by rule.
+pub fn refresh_planner_statistics(
+    conn: &mut AnyConnection,
+    tables: &[&str],
+) -> Result<(), AppError> {
+    if let AnyConnection::Postgresql(c) = conn {
+        c.batch_execute(&format!("ANALYZE {}", tables.join(", ")))?;
+    }
+    Ok(())
+}
+
 /// Applies pending migrations of the backend `url` names.
 pub fn run_migrations(url: &str) -> Result<Vec<String>, AppError> {
     if Backend::from_url(url) == Backend::Sqlite {

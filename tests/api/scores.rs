@@ -254,6 +254,45 @@ async fn skd_results_apply_each_seat_groups_thresholds_and_let_ties_at_the_cut_o
     assert_eq!(payload["rows"], 8);
     assert_eq!(payload["scores_sha256"].as_str().unwrap().len(), 64);
 
+    // Before the lock a new file replaces scores; within one file the later row of an
+    // application wins, as it would row by row.
+    let total_of = |results: &Value, serial: u32| {
+        results["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["registration_number"] == number(serial).as_str())
+            .map(|i| (i["total"].as_i64(), i["rank"].as_i64()))
+            .unwrap()
+    };
+    for (file_rows, expected) in [
+        ([(90, 100, 170), (150, 175, 225)], (Some(550), Some(1))),
+        ([(150, 175, 225), (90, 100, 170)], (Some(360), Some(5))),
+    ] {
+        let mut csv = String::from("registration_number,TWK,TIU,TKP\n");
+        for (twk, tiu, tkp) in file_rows {
+            csv.push_str(&format!("{},{twk},{tiu},{tkp}\n", number(6)));
+        }
+        let (status, report) = import_scores(&app, &r, "all_or_nothing", csv).await;
+        assert_eq!(
+            (status, report["rows_accepted"].as_i64()),
+            (200, Some(2)),
+            "{report}"
+        );
+        let now: Value = app
+            .get(
+                &format!("/api/v1/openings/{opening}/stages/SKD/results"),
+                &r.auditor,
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(total_of(&now, 6), expected, "{now}");
+    }
+
     // Once the stage is locked, scores change only as a deviation.
     assert_eq!(act(&app, &r.hr, &opening, "lock-stage").await.status(), 200);
     let relock = format!(
