@@ -264,10 +264,10 @@ pub fn run(
     if spec.remove_file {
         let _ = std::fs::remove_file(spool);
     }
-    if import.rows_accepted > 0 {
-        if let Err(e) = db::refresh_planner_statistics(&mut conn, &["persons", "applications"]) {
-            tracing::warn!(import = %import.id, error = %e, "planner statistics not refreshed");
-        }
+    if import.rows_accepted > 0
+        && let Err(e) = db::refresh_planner_statistics(&mut conn, &["persons", "applications"])
+    {
+        tracing::warn!(import = %import.id, error = %e, "planner statistics not refreshed");
     }
     Ok(status)
 }
