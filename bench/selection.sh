@@ -51,7 +51,7 @@ log() { echo "[$(date +%T)] $*" | tee -a "$OUT/selection.txt"; }
 now() { date +%s.%N; }
 secs() { python3 -c "print(round($2-$1,1))"; }
 echo >> "$OUT/selection.txt"
-log "=== $(date -u '+%F %T UTC') commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'); machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB; rows=$ROWS openings=$OPENINGS; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+log "=== $(date -u '+%F %T UTC') commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'); machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB; rows=$ROWS openings=$OPENINGS; autovacuum $(psql "$PGURL" -Atc 'SHOW autovacuum'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 BASE="http://127.0.0.1:$PORT"
 SETUP0=$(now)
 
@@ -63,6 +63,9 @@ log "set-up: applicants file $(du -h "$FILE" | cut -f1), $(($(wc -l < "$FILE") -
 psql "$PGURL" -qc "CREATE DATABASE $DB" >/dev/null
 export DATABASE_URL="$DBURL" DATA_DIR="$WORK/data" BIND_ADDR="127.0.0.1:$PORT" RUST_LOG=warn
 ASN_MERIT_ADMIN_PASSWORD="Kopi-Tubruk-7-Pagi" "$BIN" create-admin --email bench@bench.go.id >/dev/null
+# Planner statistics after each bulk step, as autovacuum would gather them between steps that in
+# real life are days apart (it may be off on a test machine; the run's header says).
+analyze() { psql "$DBURL" -qc "ANALYZE" >/dev/null; }
 start_server() {
   "$BIN" serve >> "$WORK/server.log" 2>&1 &
   SERVER_PID=$!
@@ -99,10 +102,12 @@ psql "$DBURL" -qc "UPDATE openings SET application_closes_at = now() - interval 
 hr_login
 python3 "$ROOT/bench/selection_api.py" "$BASE" "$WORK" screen
 log "set-up: close, start-screening, screening/run, screening/publish for $OPENINGS openings in $(secs "$T0" "$(now)") s"
+analyze
 T0=$(now)
 psql "$DBURL" -qc "UPDATE screening_publications SET published_at = published_at - interval '5 days', appeal_deadline = now() - interval '1 second'" >/dev/null  # fixture: the appeal window has ended
 python3 "$ROOT/bench/selection_api.py" "$BASE" "$WORK" stage
 log "set-up: lock-stage, start-stage for $OPENINGS openings in $(secs "$T0" "$(now)") s"
+analyze
 log "set-up: $(psql "$DBURL" -Atc "SELECT count(*) FILTER (WHERE outcome = 'eligible') || ' admitted, ' || count(*) FILTER (WHERE outcome <> 'eligible') || ' not' FROM screening_results"); openings $(psql "$DBURL" -Atc "SELECT string_agg(status || ' stage ' || coalesce(current_stage::text, '-') || ': ' || n, ', ') FROM (SELECT status, current_stage, count(*) n FROM openings GROUP BY 1, 2) t")"
 
 # --- the scores: every admitted application, but a few percent absent ---
