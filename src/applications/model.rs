@@ -27,7 +27,7 @@ entity_id!(
 );
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
-#[diesel(table_name = persons)]
+#[diesel(table_name = persons, treat_none_as_default_value = false)]
 pub struct Person {
     pub id: PersonId,
     pub round_id: RoundId,
@@ -46,7 +46,7 @@ pub struct Person {
 }
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
-#[diesel(table_name = applications)]
+#[diesel(table_name = applications, treat_none_as_default_value = false)]
 pub struct Application {
     pub id: ApplicationId,
     pub round_id: RoundId,

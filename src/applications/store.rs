@@ -13,7 +13,7 @@ use super::rows::{RowError, ValidRow};
 use crate::agencies::model::AgencyId;
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
-use crate::db::Conn;
+use crate::db::{AnyConnection, Conn};
 use crate::db::schema::{applications, openings, persons, selection_rounds};
 use crate::db::types::Timestamp;
 use crate::error::AppError;
@@ -465,23 +465,43 @@ pub fn apply_batch(
     Ok(outcome)
 }
 
-/// Rows per multi-row INSERT, under both databases' limits on bound parameters.
+/// Rows per multi-row INSERT on SQLite, under its limit on bound parameters.
 const INSERT_CHUNK: usize = 1000;
 
+/// PostgreSQL: one binary `COPY FROM STDIN` per batch; SQLite: multi-row INSERTs.
 fn insert_persons(conn: &mut Conn, rows: &[Person]) -> Result<(), AppError> {
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(persons::table)
-            .values(chunk)
-            .execute(c))?;
+    match conn {
+        _ if rows.is_empty() => {}
+        AnyConnection::Postgresql(c) => {
+            diesel::copy_from(persons::table)
+                .from_insertable(rows)
+                .execute(c)?;
+        }
+        AnyConnection::Sqlite(c) => {
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                diesel::insert_into(persons::table).values(chunk).execute(c)?;
+            }
+        }
     }
     Ok(())
 }
 
+/// PostgreSQL: one binary `COPY FROM STDIN` per batch; SQLite: multi-row INSERTs.
 fn insert_applications(conn: &mut Conn, rows: &[Application]) -> Result<(), AppError> {
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(applications::table)
-            .values(chunk)
-            .execute(c))?;
+    match conn {
+        _ if rows.is_empty() => {}
+        AnyConnection::Postgresql(c) => {
+            diesel::copy_from(applications::table)
+                .from_insertable(rows)
+                .execute(c)?;
+        }
+        AnyConnection::Sqlite(c) => {
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                diesel::insert_into(applications::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }
