@@ -13,9 +13,9 @@ use super::rows::{RowError, ValidRow};
 use crate::agencies::model::AgencyId;
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
-use crate::db::{AnyConnection, Conn};
 use crate::db::schema::{applications, openings, persons, selection_rounds};
 use crate::db::types::Timestamp;
+use crate::db::{AnyConnection, Conn};
 use crate::error::AppError;
 use crate::openings::model::{OpeningId, OpeningStatus};
 use crate::openings::rounds::model::{RoundId, SelectionRound};
@@ -479,7 +479,9 @@ fn insert_persons(conn: &mut Conn, rows: &[Person]) -> Result<(), AppError> {
         }
         AnyConnection::Sqlite(c) => {
             for chunk in rows.chunks(INSERT_CHUNK) {
-                diesel::insert_into(persons::table).values(chunk).execute(c)?;
+                diesel::insert_into(persons::table)
+                    .values(chunk)
+                    .execute(c)?;
             }
         }
     }
