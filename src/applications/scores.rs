@@ -482,7 +482,6 @@ fn apply_batch(
         }
     }
     report.rows_accepted += accepted.len() as u64;
-    let rows_accepted = accepted.len();
     let recorded: Vec<RecordedScore> = last_per_application(&accepted)
         .map(|(application, opening, scores, total)| RecordedScore {
             application: *application,
@@ -499,7 +498,7 @@ fn apply_batch(
             ctx,
             NewAuditEvent::new("objective_scores.recorded", "selection_round", job.round)
                 .agency(job.scope)
-                .payload(json!({"stage_code": job.stage_code, "batch": batch_number, "rows": rows_accepted,
+                .payload(json!({"stage_code": job.stage_code, "batch": batch_number, "rows": accepted.len(),
                     "file_sha256": job.file_sha256, "scores_sha256": hex::encode(digest.finalize())})),
         )?;
     }

@@ -67,6 +67,30 @@ async fn import_scores(app: &TestApp, r: &Recruitment, mode: &str, csv: String) 
     (status, response.json().await.unwrap())
 }
 
+/// The opening's SKD stage results, as the round's auditor reads them.
+async fn skd_results(app: &TestApp, r: &Recruitment, opening: &str) -> Value {
+    app.get(
+        &format!("/api/v1/openings/{opening}/stages/SKD/results"),
+        &r.auditor,
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap()
+}
+
+/// The item of a listing (`items`) with this registration number.
+fn item_for<'a>(page: &'a Value, registration_number: &str) -> &'a Value {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["registration_number"] == registration_number)
+        .unwrap_or_else(|| panic!("{registration_number} is not listed: {page}"))
+}
+
 #[actix_web::test]
 async fn skd_results_apply_each_seat_groups_thresholds_and_let_ties_at_the_cut_off_through() {
     let app = TestApp::spawn().await;
@@ -142,17 +166,7 @@ async fn skd_results_apply_each_seat_groups_thresholds_and_let_ties_at_the_cut_o
             (11, "registration_number", "unknown_registration_number")
         ]
     );
-    let results: Value = app
-        .get(
-            &format!("/api/v1/openings/{opening}/stages/SKD/results"),
-            &r.auditor,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let results = skd_results(&app, &r, &opening).await;
     assert!(
         results["items"]
             .as_array()
@@ -173,27 +187,9 @@ async fn skd_results_apply_each_seat_groups_thresholds_and_let_ties_at_the_cut_o
         "{report}"
     );
 
-    let results: Value = app
-        .get(
-            &format!("/api/v1/openings/{opening}/stages/SKD/results"),
-            &r.auditor,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let results = skd_results(&app, &r, &opening).await;
     assert_eq!(results["multiplier"], 3);
-    let by_number = |serial: u32| -> Value {
-        results["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["registration_number"] == number(serial).as_str())
-            .unwrap()
-            .clone()
-    };
+    let by_number = |serial: u32| -> Value { item_for(&results, &number(serial)).clone() };
     let outcome = |serial: u32| {
         let row = by_number(serial);
         (
@@ -257,13 +253,8 @@ async fn skd_results_apply_each_seat_groups_thresholds_and_let_ties_at_the_cut_o
     // Before the lock a new file replaces scores; within one file the later row of an
     // application wins, as it would row by row.
     let total_of = |results: &Value, serial: u32| {
-        results["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["registration_number"] == number(serial).as_str())
-            .map(|i| (i["total"].as_i64(), i["rank"].as_i64()))
-            .unwrap()
+        let item = item_for(results, &number(serial));
+        (item["total"].as_i64(), item["rank"].as_i64())
     };
     for (file_rows, expected) in [
         ([(90, 100, 170), (150, 175, 225)], (Some(550), Some(1))),
@@ -279,17 +270,7 @@ async fn skd_results_apply_each_seat_groups_thresholds_and_let_ties_at_the_cut_o
             (200, Some(2)),
             "{report}"
         );
-        let now: Value = app
-            .get(
-                &format!("/api/v1/openings/{opening}/stages/SKD/results"),
-                &r.auditor,
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let now = skd_results(&app, &r, &opening).await;
         assert_eq!(total_of(&now, 6), expected, "{now}");
     }
 
@@ -301,17 +282,7 @@ async fn skd_results_apply_each_seat_groups_thresholds_and_let_ties_at_the_cut_o
     );
     let (_, report) = import_scores(&app, &r, "valid_rows", relock).await;
     assert_eq!(report["errors"][0]["code"], "results_locked", "{report}");
-    let again: Value = app
-        .get(
-            &format!("/api/v1/openings/{opening}/stages/SKD/results"),
-            &r.auditor,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again = skd_results(&app, &r, &opening).await;
     assert_eq!(again["items"], results["items"]);
 }
 
@@ -402,12 +373,7 @@ async fn screening_checks_every_application_against_the_requirements_with_reason
         .await
         .unwrap();
     let codes = |number: &str| -> Vec<String> {
-        let item = page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["registration_number"] == number)
-            .unwrap();
+        let item = item_for(&page, number);
         item["failed"]
             .as_array()
             .unwrap()
@@ -431,12 +397,7 @@ async fn screening_checks_every_application_against_the_requirements_with_reason
     assert_eq!(events["items"].as_array().unwrap().len(), 1);
 
     // HR decides individually with a reason code; the previous outcome goes to the chain.
-    let low_gpa_id = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["registration_number"] == numbers[1].as_str())
-        .unwrap()["application_id"]
+    let low_gpa_id = item_for(&page, &numbers[1])["application_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -646,22 +607,7 @@ async fn a_locked_score_changes_only_as_a_deviation_by_the_appointing_official()
     assert_eq!(deviation["details"]["before"]["TIU"], 110);
     assert!(deviation["audit_seq"].as_i64().is_some(), "{deviation}");
     // The stage result uses the corrected score.
-    let results: Value = app
-        .get(
-            &format!("/api/v1/openings/{opening}/stages/SKD/results"),
-            &r.auditor,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let row = results["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["registration_number"] == numbers[1].1.as_str())
-        .unwrap();
+    let results = skd_results(&app, &r, &opening).await;
+    let row = item_for(&results, &numbers[1].1);
     assert_eq!(row["scores"]["TIU"], 125, "{row}");
 }
