@@ -9,34 +9,13 @@
 #
 # Settings: BENCH_ROWS (1000000), BENCH_OPENINGS (1000), BENCH_SINGLE_ROWS rows for the
 # row-at-a-time baseline (3000), BENCH_PGURL (postgres://postgres@127.0.0.1:5432/postgres; a role
-# that may create databases), BENCH_BIN (a release binary; else cargo build --release).
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OUT="$ROOT/bench/out"; mkdir -p "$OUT"
+# that may create databases), BENCH_BIN (a release binary; else cargo build --release),
+# BENCH_KEEP=1 keeps the database and the work directory (drop them by hand).
+BENCH_NAME=import
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ROWS=${BENCH_ROWS:-1000000}
 OPENINGS=${BENCH_OPENINGS:-1000}
 SINGLE=${BENCH_SINGLE_ROWS:-3000}
-PGURL=${BENCH_PGURL:-postgres://postgres@127.0.0.1:5432/postgres}
-WORK=$(mktemp -d /tmp/asn-merit-import-bench.XXXX)
-RUN=$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
-DB="asn_merit_import_$RUN"
-DBURL="${PGURL%/*}/$DB?sslmode=disable"
-PORT=$(( 20000 + RANDOM % 20000 ))
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-  psql "$PGURL" -qc "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if [ -z "${BENCH_BIN:-}" ]; then
-  (cd "$ROOT" && cargo build --release -q)
-  BIN="$ROOT/target/release/asn-merit"
-else
-  BIN=$BENCH_BIN
-fi
-log() { echo "[$(date +%T)] $*" | tee -a "$OUT/import.txt"; }
 : > "$OUT/import.txt"
 log "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB; rows=$ROWS openings=$OPENINGS"
 
@@ -45,16 +24,7 @@ FILE="$WORK/applicants.csv"
 log "file: $(du -h "$FILE" | cut -f1), $(($(wc -l < "$FILE") - 1)) rows"
 
 # --- a server on a fresh PostgreSQL database, with the 2024 rules, a round and the openings ---
-psql "$PGURL" -qc "CREATE DATABASE $DB" >/dev/null
-export DATABASE_URL="$DBURL" DATA_DIR="$WORK/data" BIND_ADDR="127.0.0.1:$PORT" RUST_LOG=warn
-ASN_MERIT_ADMIN_PASSWORD="Kopi-Tubruk-7-Pagi" "$BIN" create-admin --email bench@bench.go.id >/dev/null
-start_server() {
-  "$BIN" serve > "$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
-  echo "server did not start"; cat "$WORK/server.log"; exit 1
-}
-stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
+create_database
 start_server
 python3 "$ROOT/bench/import_setup.py" "http://127.0.0.1:$PORT" "$ROOT/seed/rule-sets/casn-2024.json" "$OPENINGS" "$WORK"
 ROUND=$(cat "$WORK/round"); HR_TOKEN=$(cat "$WORK/hr_token")

@@ -20,41 +20,17 @@
 # screening/publish, lock-stage, start-stage. Two SQL fixtures stand in for waiting: the
 # application window is moved into the past before close, and the appeal window (published_at,
 # appeal_deadline) before lock-stage. Then a deterministic score CSV (bench/selection_scores.py).
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OUT="$ROOT/bench/out"; mkdir -p "$OUT"
+BENCH_NAME=selection
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ROWS=${BENCH_ROWS:-1000000}
 OPENINGS=${BENCH_OPENINGS:-10000}
 ABSENT=${BENCH_ABSENT_PER_MILLE:-30}
-PGURL=${BENCH_PGURL:-postgres://postgres@127.0.0.1:5432/postgres}
-WORK=$(mktemp -d /tmp/asn-merit-selection-bench.XXXX)
-RUN=$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
-DB="asn_merit_selection_$RUN"
-DBURL="${PGURL%/*}/$DB?sslmode=disable"
-PORT=$(( 20000 + RANDOM % 20000 ))
-SERVER_PID=""
 ANALYZER=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-  [ -n "$ANALYZER" ] && kill "$ANALYZER" 2>/dev/null || true
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "kept $WORK and database $DB"; return; fi
-  psql "$PGURL" -qc "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if [ -z "${BENCH_BIN:-}" ]; then
-  (cd "$ROOT" && cargo build --release -q)
-  BIN="$ROOT/target/release/asn-merit"
-else
-  BIN=$BENCH_BIN
-fi
-log() { echo "[$(date +%T)] $*" | tee -a "$OUT/selection.txt"; }
+extra_cleanup() { [ -n "$ANALYZER" ] && kill "$ANALYZER" 2>/dev/null || true; }
 now() { date +%s.%N; }
 secs() { python3 -c "print(round($2-$1,1))"; }
 echo >> "$OUT/selection.txt"
 log "=== $(date -u '+%F %T UTC') commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'); machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB; rows=$ROWS openings=$OPENINGS; autovacuum $(psql "$PGURL" -Atc 'SHOW autovacuum'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-BASE="http://127.0.0.1:$PORT"
 SETUP0=$(now)
 
 FILE="$WORK/applicants.csv"
@@ -62,20 +38,11 @@ FILE="$WORK/applicants.csv"
 log "set-up: applicants file $(du -h "$FILE" | cut -f1), $(($(wc -l < "$FILE") - 1)) rows"
 
 # --- a server on a fresh PostgreSQL database, with the 2024 rules, a round and the openings ---
-psql "$PGURL" -qc "CREATE DATABASE $DB" >/dev/null
-export DATABASE_URL="$DBURL" DATA_DIR="$WORK/data" BIND_ADDR="127.0.0.1:$PORT" RUST_LOG=warn
-ASN_MERIT_ADMIN_PASSWORD="Kopi-Tubruk-7-Pagi" "$BIN" create-admin --email bench@bench.go.id >/dev/null
+create_database
 # Planner statistics after each bulk step, as autovacuum would gather them between steps that in
 # real life are days apart (it may be off on a test machine; the run's header says).
 analyze() { psql "$DBURL" -qc "ANALYZE" >/dev/null; }
 analyze_every_30s() { while sleep 30; do analyze; done; }
-start_server() {
-  "$BIN" serve >> "$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 100); do curl -sf "$BASE/healthz" >/dev/null && return; sleep 0.1; done
-  echo "server did not start"; cat "$WORK/server.log"; exit 1
-}
-stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
 hr_login() {
   curl -sf -H 'content-type: application/json' -d '{"email":"hr@bench.go.id","password":"Kopi-Tubruk-7-Pagi"}' \
     "$BASE/api/v1/auth/login" | jq -r .access_token > "$WORK/hr_token"
