@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use crate::agencies::model::{AgencyId, AgencyView, CreateAgencyRequest};
 use crate::agencies::store;
+use crate::app::AppState;
 use crate::auth::policy::{self, Permission, Principal};
 use crate::error::AppError;
 use crate::http::extract::JsonBody;
-use crate::http::state::AppState;
 use actix_web::{HttpResponse, web};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -2,18 +2,25 @@
 //! This crate root builds the application so that the binary and the tests start the same server.
 
 pub mod agencies;
+pub mod app;
 pub mod applications;
 pub mod audit;
 pub mod auth;
 #[cfg(feature = "bench-baselines")]
 pub mod bench_baselines;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod deviations;
 pub mod error;
 pub mod http;
+pub mod ids;
+pub mod openapi;
 pub mod openings;
 pub mod ranking;
+pub mod roles;
+pub mod router;
+pub mod synthetic;
 pub mod telemetry;
 
 use std::net::TcpListener;
@@ -22,6 +29,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, middleware::from_fn, web};
 
+use crate::app::AppState;
 use crate::audit::checkpoint::CheckpointSigner;
 use crate::audit::model::PersonalDigester;
 use crate::auth::jwt::TokenService;
@@ -30,7 +38,6 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::http::metrics::Metrics;
-use crate::http::state::AppState;
 
 /// Builds the shared state; migrations must already have run.
 pub fn build_state(config: Config) -> Result<AppState, AppError> {
@@ -72,7 +79,7 @@ pub fn start_server(state: AppState, listener: TcpListener) -> std::io::Result<S
         App::new()
             .app_data(data.clone())
             .configure(|cfg| http::extractor_configs(cfg, max_body))
-            .configure(http::routes)
+            .configure(router::routes)
             .default_service(web::to(http::ops::route_not_found))
             .wrap(from_fn(http::middleware::observe))
     })
@@ -99,7 +106,7 @@ fn spawn_import_recovery(state: AppState) {
     actix_web::rt::spawn(async move {
         let result = state
             .db
-            .run(move |conn| applications::import_job::mark_interrupted(conn, started))
+            .run(move |conn| applications::imports::job::mark_interrupted(conn, started))
             .await;
         match result {
             Ok(0) => {}

@@ -6,12 +6,7 @@ use validator::Validate;
 
 use crate::db::schema::agencies;
 use crate::db::types::Timestamp;
-use crate::entity_id;
-
-entity_id!(
-    /// An agency (instansi).
-    AgencyId
-);
+pub use crate::ids::AgencyId;
 
 /// Central (instansi pusat) or regional (instansi daerah); SKB weight bounds differ between them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

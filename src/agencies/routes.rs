@@ -7,13 +7,13 @@ use utoipa::ToSchema;
 
 use super::model::{AgencyId, AgencyView, CreateAgencyRequest, UpdateAgencyRequest};
 use super::store;
+use crate::app::AppState;
 use crate::auth::policy::{self, ObjectRef, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::middleware::RequestId;
 use crate::http::pagination::{PageQuery, split_page};
-use crate::http::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AgencyPage {

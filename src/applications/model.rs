@@ -4,27 +4,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::rows::{RawRow, Sex};
 use crate::agencies::model::AgencyId;
+use crate::applications::intake::rows::{RawRow, Sex};
 use crate::db::schema::{applications, persons};
 use crate::db::types::Timestamp;
-use crate::entity_id;
+pub use crate::ids::{ApplicationId, ImportId, PersonId};
 use crate::openings::eligibility::{EducationLevel, PerformanceRating};
 use crate::openings::model::OpeningId;
 use crate::openings::rounds::model::RoundId;
-
-entity_id!(
-    /// A person's identity record within one round.
-    PersonId
-);
-entity_id!(
-    /// An application (pendaftaran) of one person to one opening.
-    ApplicationId
-);
-entity_id!(
-    /// A bulk import job.
-    ImportId
-);
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
 #[diesel(table_name = persons, treat_none_as_default_value = false)]

@@ -7,10 +7,10 @@ use diesel::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::identity::{IdNumber, IdentityVault};
-use super::model::*;
-use super::rows::{RowError, ValidRow};
 use crate::agencies::model::AgencyId;
+use crate::applications::identity::{IdNumber, IdentityVault};
+use crate::applications::intake::rows::{RowError, ValidRow};
+use crate::applications::model::*;
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::db::schema::{applications, openings, persons, selection_rounds};

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::checkpoint;
-use super::model::{AuditEvent, Checkpoint};
+use super::model::{AuditEvent, Checkpoint, PendingEvent};
 
 /// The `prev_hash` of the first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -160,6 +160,30 @@ impl ChainVerifier {
             checkpoint_verified,
         }
     }
+}
+
+/// The chained event a pending event becomes at `seq` after `prev_hash`.
+pub fn seal(pending: PendingEvent, seq: i64, prev_hash: String) -> Result<AuditEvent, String> {
+    let mut event = AuditEvent {
+        seq,
+        occurred_at: pending.occurred_at,
+        actor_type: pending.actor_type,
+        actor_id: pending.actor_id,
+        actor_role: pending.actor_role,
+        actor_agency: pending.actor_agency,
+        actor_label: pending.actor_label,
+        action: pending.action,
+        object_type: pending.object_type,
+        object_id: pending.object_id,
+        agency_id: pending.agency_id,
+        request_id: pending.request_id,
+        payload: pending.payload,
+        justification: pending.justification,
+        prev_hash,
+        hash: String::new(),
+    };
+    event.hash = event_hash(&event)?;
+    Ok(event)
 }
 
 #[cfg(test)]

@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use utoipa::ToSchema;
 
-use crate::agencies::model::AgencyId;
-use crate::auth::model::{Role, UserId};
 use crate::db::schema::{audit_checkpoints, audit_events, audit_pending};
 use crate::db::types::Timestamp;
+use crate::ids::AgencyId;
+use crate::ids::UserId;
+use crate::roles::Role;
 
 /// Who made a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,32 +137,6 @@ pub struct PendingEvent {
     pub request_id: Option<String>,
     pub payload: String,
     pub justification: Option<String>,
-}
-
-impl PendingEvent {
-    /// The chained event this becomes at `seq` after `prev_hash`.
-    pub fn seal(self, seq: i64, prev_hash: String) -> Result<AuditEvent, String> {
-        let mut event = AuditEvent {
-            seq,
-            occurred_at: self.occurred_at,
-            actor_type: self.actor_type,
-            actor_id: self.actor_id,
-            actor_role: self.actor_role,
-            actor_agency: self.actor_agency,
-            actor_label: self.actor_label,
-            action: self.action,
-            object_type: self.object_type,
-            object_id: self.object_id,
-            agency_id: self.agency_id,
-            request_id: self.request_id,
-            payload: self.payload,
-            justification: self.justification,
-            prev_hash,
-            hash: String::new(),
-        };
-        event.hash = super::chain::event_hash(&event)?;
-        Ok(event)
-    }
 }
 
 /// A signed statement "the chain had `seq` events and its head hash was `head_hash`".

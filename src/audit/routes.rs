@@ -7,13 +7,13 @@ use utoipa::{IntoParams, ToSchema};
 use super::chain::VerifyReport;
 use super::model::{AuditEvent, Checkpoint};
 use super::store::{self, EventFilter};
-use crate::agencies::model::AgencyId;
-use crate::auth::model::UserId;
+use crate::app::AppState;
 use crate::auth::policy::{self, Permission, Principal};
 use crate::db::types::Timestamp;
 use crate::error::{AppError, Problem};
 use crate::http::pagination::{PageQuery, split_page};
-use crate::http::state::AppState;
+use crate::ids::AgencyId;
+use crate::ids::UserId;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AuditEventPage {

@@ -6,12 +6,12 @@ use super::chain::{self, ChainVerifier, GENESIS_HASH, VerifyReport};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::model::{Actor, AuditContext, AuditEvent, Checkpoint, NewAuditEvent, PendingEvent};
-use crate::agencies::model::AgencyId;
-use crate::auth::model::UserId;
 use crate::db::schema::{audit_checkpoints, audit_events, audit_pending};
 use crate::db::types::Timestamp;
 use crate::db::{Conn, lock_audit_chain};
 use crate::error::AppError;
+use crate::ids::AgencyId;
+use crate::ids::UserId;
 
 /// Writes one event in the caller's transaction, so the change and its record commit or roll
 /// back together. No lock is taken here: the sealer chains pending events in batches under the
@@ -79,7 +79,7 @@ pub fn seal_pending(conn: &mut Conn) -> Result<usize, AppError> {
     let mut sealed = Vec::with_capacity(pending.len());
     for event in pending {
         seq += 1;
-        let event = event.seal(seq, prev_hash).map_err(AppError::internal)?;
+        let event = chain::seal(event, seq, prev_hash).map_err(AppError::internal)?;
         prev_hash = event.hash.clone();
         sealed.push(event);
     }

@@ -6,11 +6,11 @@ use uuid::Uuid;
 use super::model::LoginFailureId;
 use super::model::{LoginResponse, User, UserView, check_password_strength, normalize_email};
 use super::store::{self, Attempt};
+use crate::app::AppState;
 use crate::audit::model::{Actor, AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::db::types::Timestamp;
 use crate::error::AppError;
-use crate::http::state::AppState;
 
 /// Checks credentials. Unknown email, wrong password, disabled or not-yet-activated account all
 /// take the same path (a full argon2 verification) and give the same 401; five failures for one

@@ -1,5 +1,6 @@
 //! Accounts, roles, login, tokens, sessions and the authorization layer.
 
+pub mod extract;
 pub mod jwt;
 pub mod login;
 pub mod model;

@@ -7,65 +7,8 @@ use validator::Validate;
 use crate::agencies::model::AgencyId;
 use crate::db::schema::users;
 use crate::db::types::Timestamp;
-use crate::entity_id;
-
-entity_id!(
-    /// A user account.
-    UserId
-);
-
-/// A user's one base role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Runs the installation: agencies, users, rule sets.
-    Admin,
-    /// Agency HR bureau (biro kepegawaian / BKD).
-    HrOfficer,
-    /// Member of a selection panel (panitia seleksi).
-    Panelist,
-    /// PPK, pejabat pembina kepegawaian: makes final choices.
-    AppointingOfficial,
-    /// Inspectorate or commission: reads everything in scope, changes nothing.
-    Auditor,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Admin,
-        Role::HrOfficer,
-        Role::Panelist,
-        Role::AppointingOfficial,
-        Role::Auditor,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::HrOfficer => "hr_officer",
-            Role::Panelist => "panelist",
-            Role::AppointingOfficial => "appointing_official",
-            Role::Auditor => "auditor",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == value)
-    }
-
-    /// Whether a user of this role must belong to an agency.
-    pub fn requires_agency(&self) -> bool {
-        matches!(
-            self,
-            Role::HrOfficer | Role::Panelist | Role::AppointingOfficial
-        )
-    }
-
-    /// Whether a user of this role may be national (without an agency).
-    pub fn may_be_national(&self) -> bool {
-        matches!(self, Role::Admin | Role::Auditor)
-    }
-}
+pub use crate::ids::{LoginFailureId, SessionId, UserId};
+pub use crate::roles::Role;
 
 /// A user row.
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
@@ -276,13 +219,3 @@ mod tests {
         assert_eq!(Role::parse("superuser"), None);
     }
 }
-
-entity_id!(
-    /// A login session, the `jti` of its token.
-    SessionId
-);
-
-entity_id!(
-    /// One recorded failed login (for throttling).
-    LoginFailureId
-);

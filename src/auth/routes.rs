@@ -14,6 +14,7 @@ use super::policy::{self, ObjectRef, Permission, Principal};
 use super::rules;
 use super::store::{self, NewUser, UserChanges, UserFilter};
 use crate::agencies::model::AgencyId;
+use crate::app::AppState;
 use crate::audit::model::NewAuditEvent;
 use crate::audit::store as audit;
 use crate::error::{AppError, Problem};
@@ -21,7 +22,6 @@ use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::middleware::RequestId;
 use crate::http::pagination::{PageQuery, split_page};
-use crate::http::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UserPage {

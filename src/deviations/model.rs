@@ -7,13 +7,8 @@ use crate::agencies::model::AgencyId;
 use crate::auth::model::UserId;
 use crate::db::schema::deviations;
 use crate::db::types::Timestamp;
-use crate::entity_id;
 use crate::error::AppError;
-
-entity_id!(
-    /// A recorded deviation.
-    DeviationId
-);
+pub use crate::ids::DeviationId;
 
 /// Kinds of deviation; later issues add more (skipping an applicant, unlocking scores, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -6,11 +6,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::model::{DeviationId, DeviationKind, DeviationView};
 use super::store::{self, DeviationFilter};
+use crate::app::AppState;
 use crate::audit::sealer;
 use crate::auth::policy::{self, ObjectRef, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::pagination::{PageQuery, split_page};
-use crate::http::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DeviationPage {

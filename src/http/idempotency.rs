@@ -8,11 +8,11 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::auth::model::UserId;
 use crate::db::schema::idempotency_keys;
 use crate::db::types::Timestamp;
 use crate::db::{Conn, Database, write_transaction};
 use crate::error::AppError;
+use crate::ids::UserId;
 
 pub const HEADER: &str = "idempotency-key";
 const RETENTION_HOURS: i64 = 24;

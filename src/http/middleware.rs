@@ -10,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use tracing::Instrument;
 
-use super::state::AppState;
+use crate::app::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 

@@ -2,9 +2,9 @@
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
-use super::state::AppState;
+use crate::app::AppState;
 use crate::db;
 use crate::error::{AppError, Problem};
 
@@ -52,13 +52,6 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(text))
-}
-
-/// This OpenAPI document.
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
-    responses((status = 200, content_type = "application/json", body = Object)))]
-pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(super::openapi::ApiDoc::openapi())
 }
 
 /// Unknown routes answer in the same problem format.

@@ -11,12 +11,7 @@ use super::rounds::model::{RoundId, RuleSetId};
 use crate::agencies::model::AgencyId;
 use crate::db::schema::openings;
 use crate::db::types::Timestamp;
-use crate::entity_id;
-
-entity_id!(
-    /// An opening (formasi).
-    OpeningId
-);
+pub use crate::ids::OpeningId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

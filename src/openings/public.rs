@@ -17,11 +17,11 @@ use super::rounds::store as rounds;
 use super::routes::OpeningListQuery;
 use super::store::{self, OpeningFilter};
 use crate::agencies::store as agencies;
+use crate::app::AppState;
 use crate::db::Conn;
 use crate::db::types::Timestamp;
 use crate::error::{AppError, Problem};
 use crate::http::pagination::{PageQuery, split_page};
-use crate::http::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PublicAgency {

@@ -11,13 +11,13 @@ use super::lifecycle::Action;
 use super::model::*;
 use super::rounds::model::RoundId;
 use super::store::{self, Changer, OpeningFilter};
+use crate::app::AppState;
 use crate::auth::policy::{self, ObjectRef, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::middleware::RequestId;
 use crate::http::pagination::{PageQuery, split_page};
-use crate::http::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OpeningPage {

@@ -426,7 +426,7 @@ pub fn transition(
             payload["rule_set_code"] = json!(rule_set.code);
         }
         Action::LockStage if before.status() == OpeningStatus::Screening => {
-            crate::applications::appeals::check_screening_can_lock(conn, id)?;
+            crate::applications::appeals::store::check_screening_can_lock(conn, id)?;
         }
         Action::Close if now < before.application_closes_at => {
             return Err(AppError::conflict(

@@ -1,3 +1,6 @@
-//! Ranking and selection: pure, deterministic functions of (rules, scores, applicant facts).
+//! Ranking and selection: the pure, deterministic engine (rules, scores, applicant facts in;
+//! ordered, explained results out), the score imports it reads and its HTTP surface.
 
-pub mod selection;
+pub mod engine;
+pub mod routes;
+pub mod scores;

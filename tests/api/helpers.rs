@@ -8,13 +8,13 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use asn_merit::agencies::model::AgencyId;
+use asn_merit::app::AppState;
 use asn_merit::audit::model::AuditContext;
 use asn_merit::auth::model::{Role, UserId};
 use asn_merit::auth::{password, store as users};
 use asn_merit::config::Config;
 use asn_merit::db::types::Timestamp;
 use asn_merit::db::{self, AnyConnection, Backend};
-use asn_merit::http::state::AppState;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use serde_json::{Value, json};

@@ -17,7 +17,7 @@ fn repo_file(path: &str) -> PathBuf {
 /// Regenerate with `UPDATE_API_SPEC=1 cargo test --test api spec`.
 #[test]
 fn committed_api_spec_matches_the_code() {
-    let generated = asn_merit::http::openapi::document();
+    let generated = asn_merit::openapi::document();
     let path = repo_file("api-spec/openapi.json");
     if std::env::var("UPDATE_API_SPEC").is_ok() {
         std::fs::write(&path, &generated).unwrap();
@@ -32,7 +32,7 @@ fn committed_api_spec_matches_the_code() {
 /// Every route in the router appears in the document (a new route without a spec entry fails).
 #[test]
 fn every_routed_path_is_documented() {
-    let spec: Value = serde_json::from_str(&asn_merit::http::openapi::document()).unwrap();
+    let spec: Value = serde_json::from_str(&asn_merit::openapi::document()).unwrap();
     let documented: BTreeSet<String> = spec["paths"].as_object().unwrap().keys().cloned().collect();
     let router = std::fs::read_to_string(repo_file("src/http/mod.rs")).unwrap();
     let mut in_api_scope = false;
@@ -70,7 +70,7 @@ async fn every_documented_operation_is_served() {
         .json()
         .await
         .unwrap();
-    let generated: Value = serde_json::from_str(&asn_merit::http::openapi::document()).unwrap();
+    let generated: Value = serde_json::from_str(&asn_merit::openapi::document()).unwrap();
     assert_eq!(
         served, generated,
         "the served document differs from the generated one"

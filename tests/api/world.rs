@@ -220,7 +220,7 @@ pub async fn apply(app: &TestApp, hr: &TestUser, opening: &str, body: &Value) ->
 
 /// Synthetic applicant rows naming openings GEN-00001 .. GEN-<openings>.
 pub fn generated(rows: u64, openings: u32, invalid_per_mille: u32, jsonl: bool) -> Vec<u8> {
-    use asn_merit::applications::generator::{Format, GenOptions, write_applicants};
+    use asn_merit::synthetic::{Format, GenOptions, write_applicants};
     let mut out = Vec::new();
     let options = GenOptions {
         rows,

@@ -7,16 +7,7 @@ use validator::Validate;
 use crate::agencies::model::AgencyId;
 use crate::db::schema::{competencies, position_competencies, positions};
 use crate::db::types::Timestamp;
-use crate::entity_id;
-
-entity_id!(
-    /// A competency of the catalogue.
-    CompetencyId
-);
-entity_id!(
-    /// A position (jabatan).
-    PositionId
-);
+pub use crate::ids::{CompetencyId, PositionId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

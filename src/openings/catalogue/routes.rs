@@ -9,6 +9,7 @@ use super::job_match::{JobMatch, job_match};
 use super::model::*;
 use super::store;
 use crate::agencies::model::AgencyId;
+use crate::app::AppState;
 use crate::auth::model::Role;
 use crate::auth::policy::{self, ObjectRef, Permission, Principal};
 use crate::error::{AppError, Problem};
@@ -16,7 +17,6 @@ use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::middleware::RequestId;
 use crate::http::pagination::{PageQuery, split_page};
-use crate::http::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CompetencyPage {

@@ -7,16 +7,7 @@ use validator::Validate;
 use super::rules::RuleSetRules;
 use crate::db::schema::{rule_sets, selection_rounds};
 use crate::db::types::Timestamp;
-use crate::entity_id;
-
-entity_id!(
-    /// A rule set (one selection year's national rules).
-    RuleSetId
-);
-entity_id!(
-    /// A selection round.
-    RoundId
-);
+pub use crate::ids::{RoundId, RuleSetId};
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
 #[diesel(table_name = rule_sets)]

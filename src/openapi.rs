@@ -1,16 +1,17 @@
 //! The OpenAPI document, generated from the handlers' annotations (committed as api-spec/openapi.json).
 
+use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::openings::{catalogue, public, rounds};
-use crate::{agencies, applications, audit, auth, deviations, error, http, openings};
+use crate::{agencies, applications, audit, auth, deviations, error, http, openings, ranking};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "asn-merit", description = "System of record for merit-based civil-service (ASN) recruitment and promotion."),
     paths(
-        http::ops::healthz, http::ops::readyz, http::ops::metrics, http::ops::openapi_json,
+        http::ops::healthz, http::ops::readyz, http::ops::metrics, openapi_json,
         auth::routes::login_user, auth::routes::logout_user, auth::routes::activate_account, auth::routes::get_me,
         auth::routes::create_user, auth::routes::list_users, auth::routes::get_user, auth::routes::update_user,
         auth::routes::reset_password,
@@ -29,14 +30,14 @@ use crate::{agencies, applications, audit, auth, deviations, error, http, openin
         openings::routes::start_screening, openings::routes::start_stage, openings::routes::lock_stage,
         applications::routes::create_application, applications::routes::list_applications,
         applications::routes::get_application, applications::routes::withdraw_application,
-        applications::import_routes::create_import, applications::import_routes::get_import,
-        applications::import_routes::list_import_errors,
-        applications::score_routes::import_scores, applications::score_routes::get_stage_results,
-        applications::score_routes::run_screening, applications::score_routes::list_screening,
-        applications::score_routes::decide_screening, applications::score_routes::correct_score,
-        applications::appeal_routes::publish_screening, applications::appeal_routes::create_appeal,
-        applications::appeal_routes::list_appeals, applications::appeal_routes::get_appeal,
-        applications::appeal_routes::decide_appeal, applications::appeal_routes::list_public_screening_results,
+        applications::imports::routes::create_import, applications::imports::routes::get_import,
+        applications::imports::routes::list_import_errors,
+        ranking::routes::import_scores, ranking::routes::get_stage_results,
+        ranking::routes::run_screening, ranking::routes::list_screening,
+        ranking::routes::decide_screening, ranking::routes::correct_score,
+        applications::appeals::routes::publish_screening, applications::appeals::routes::create_appeal,
+        applications::appeals::routes::list_appeals, applications::appeals::routes::get_appeal,
+        applications::appeals::routes::decide_appeal, applications::appeals::routes::list_public_screening_results,
         deviations::routes::list_deviations, deviations::routes::get_deviation,
         public::list_public_openings, public::get_public_opening,
     ),
@@ -75,4 +76,11 @@ pub fn document() -> String {
     let mut text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// This OpenAPI document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, content_type = "application/json", body = Object)))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
 }

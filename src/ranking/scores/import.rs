@@ -13,10 +13,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::import_model::{ImportFormat, ImportMode};
-use super::model::{ApplicationId, ApplicationStatus};
-use super::rows::RowError;
 use crate::agencies::model::AgencyId;
+use crate::applications::imports::model::{ImportFormat, ImportMode};
+use crate::applications::intake::rows::RowError;
+use crate::applications::model::{ApplicationId, ApplicationStatus};
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::db::schema::{applications, objective_scores, openings, screening_results};
@@ -27,7 +27,7 @@ use crate::openings::model::{Opening, OpeningId, OpeningStatus};
 use crate::openings::plan::{Advance, Stage, StageKind};
 use crate::openings::rounds::model::RoundId;
 use crate::openings::rounds::rules::RuleSetRules;
-use crate::ranking::selection::{self, FailedRule, SkdEntry};
+use crate::ranking::engine::{self, FailedRule, SkdEntry};
 
 /// Rows per batch (and per transaction in `valid_rows` mode).
 const BATCH: usize = 1000;
@@ -446,7 +446,7 @@ fn apply_batch(
     let mut accepted = Vec::with_capacity(rows.len());
     for row in rows {
         report.rows_read += 1;
-        let problems = selection::check_scores(job.rules, &row.scores);
+        let problems = engine::check_scores(job.rules, &row.scores);
         if !problems.is_empty() {
             let errors = problems
                 .into_iter()
@@ -675,26 +675,25 @@ pub fn stage_results(
     }
     let mut by_id: HashMap<ApplicationId, BTreeMap<String, i32>> =
         entries.iter().map(|e| (e.id, e.scores.clone())).collect();
-    let mut items: Vec<StageResultRow> =
-        selection::evaluate_skd(rules, entries, &seats, multiplier)
-            .into_iter()
-            .map(|r| {
-                let scores = by_id.remove(&r.id);
-                StageResultRow {
-                    registration_number: numbers.get(&r.id).cloned().unwrap_or_default(),
-                    application_id: r.id,
-                    seat_group: r.seat_group,
-                    scores,
-                    total: Some(r.total),
-                    threshold_set: r.threshold_set,
-                    passed: r.passed,
-                    failed: r.failed,
-                    rank: r.rank,
-                    goes_on: r.goes_on,
-                    reason: r.reason,
-                }
-            })
-            .collect();
+    let mut items: Vec<StageResultRow> = engine::evaluate_skd(rules, entries, &seats, multiplier)
+        .into_iter()
+        .map(|r| {
+            let scores = by_id.remove(&r.id);
+            StageResultRow {
+                registration_number: numbers.get(&r.id).cloned().unwrap_or_default(),
+                application_id: r.id,
+                seat_group: r.seat_group,
+                scores,
+                total: Some(r.total),
+                threshold_set: r.threshold_set,
+                passed: r.passed,
+                failed: r.failed,
+                rank: r.rank,
+                goes_on: r.goes_on,
+                reason: r.reason,
+            }
+        })
+        .collect();
     absent.sort();
     items.extend(
         absent

@@ -4,21 +4,27 @@ use actix_web::{HttpRequest, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::import_model::ImportMode;
-use super::import_routes::{format_of, spool};
-use super::score_corrections::{self, ScoreCorrection, ScoreCorrectionRequest};
-use super::scores::{self, ScoreImport, ScoreImportReport, StageResults};
-use super::screening_store::{self, ScreeningResult, ScreeningRun};
+use crate::app::AppState;
+use crate::applications::imports::model::ImportMode;
+use crate::applications::imports::routes::{format_of, spool};
+use crate::applications::screening::store::{
+    self as screening_store, ScreeningResult, ScreeningRun,
+};
 use crate::auth::model::Role;
 use crate::auth::policy::{self, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::middleware::RequestId;
 use crate::http::pagination::{PageQuery, split_page};
-use crate::http::state::AppState;
 use crate::openings::model::OpeningId;
 use crate::openings::rounds::model::RoundId;
 use crate::openings::rounds::store as rounds;
 use crate::openings::routes::load_opening;
+use crate::ranking::scores::corrections::{
+    self as score_corrections, ScoreCorrection, ScoreCorrectionRequest,
+};
+use crate::ranking::scores::import::{
+    self as scores, ScoreImport, ScoreImportReport, StageResults,
+};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -166,7 +172,7 @@ pub async fn run_screening(
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ScreeningPage {
     /// Set once the results are published (the appeal window runs from then).
-    pub publication: Option<super::appeals::Publication>,
+    pub publication: Option<crate::applications::appeals::store::Publication>,
     pub items: Vec<ScreeningResult>,
     pub next_cursor: Option<String>,
 }
@@ -192,11 +198,12 @@ pub async fn list_screening(
     )
     .await?;
     let limit = page.limit()?;
-    let after = page.cursor::<super::model::ApplicationId>()?;
+    let after = page.cursor::<crate::applications::model::ApplicationId>()?;
     let (publication, rows) = state
         .db
         .run(move |conn| {
-            let publication = super::appeals::find_publication(conn, opening.id)?;
+            let publication =
+                crate::applications::appeals::store::find_publication(conn, opening.id)?;
             let rows = screening_store::list(conn, &opening, after, limit + 1)?;
             Ok((publication, rows))
         })
@@ -221,14 +228,14 @@ pub async fn decide_screening(
     state: web::Data<AppState>,
     principal: Principal,
     request_id: RequestId,
-    id: web::Path<super::model::ApplicationId>,
+    id: web::Path<crate::applications::model::ApplicationId>,
     body: crate::http::extract::JsonBody<screening_store::DecisionRequest>,
 ) -> Result<web::Json<ScreeningResult>, AppError> {
     let id = id.into_inner();
     policy::authorize(&principal, Permission::ApplicationManage)?;
     let application = state
         .db
-        .run(move |conn| super::store::find_by_id(conn, id))
+        .run(move |conn| crate::applications::store::find_by_id(conn, id))
         .await?
         .ok_or_else(AppError::not_found)?;
     let object = crate::auth::policy::ObjectRef {
@@ -259,11 +266,17 @@ pub async fn correct_score(
     state: web::Data<AppState>,
     principal: Principal,
     request_id: RequestId,
-    id: web::Path<super::model::ApplicationId>,
+    id: web::Path<crate::applications::model::ApplicationId>,
     body: crate::http::extract::JsonBody<ScoreCorrectionRequest>,
 ) -> Result<web::Json<ScoreCorrection>, AppError> {
     let id = id.into_inner();
-    super::routes::load_application(&state, &principal, id, Permission::OpeningDeviate).await?;
+    crate::applications::routes::load_application(
+        &state,
+        &principal,
+        id,
+        Permission::OpeningDeviate,
+    )
+    .await?;
     let ctx = principal.audit_context(Some(request_id.0));
     let official = principal.user_id;
     let request = body.value;

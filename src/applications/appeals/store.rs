@@ -9,25 +9,20 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::appeal_window;
-use super::model::{Application, ApplicationId, ApplicationStatus};
 use crate::agencies::model::{AgencyId, TimeZone};
 use crate::agencies::store as agencies;
+use crate::applications::appeals::window;
+use crate::applications::model::{Application, ApplicationId, ApplicationStatus};
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::auth::model::UserId;
 use crate::db::Conn;
 use crate::db::schema::{appeals, applications, screening_publications, screening_results};
 use crate::db::types::Timestamp;
-use crate::entity_id;
 use crate::error::AppError;
+pub use crate::ids::AppealId;
 use crate::openings::model::{Opening, OpeningId, OpeningStatus};
 use crate::openings::rounds::store as rounds;
-
-entity_id!(
-    /// An appeal (sanggah) against a published screening result.
-    AppealId
-);
 
 /// When an opening's screening results were published and until when appeals are on time.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -52,10 +47,7 @@ fn publication_of(
     Publication {
         published_at,
         appeal_deadline,
-        appeal_deadline_local: appeal_window::local_rfc3339(
-            appeal_deadline.as_datetime(),
-            time_zone,
-        ),
+        appeal_deadline_local: window::local_rfc3339(appeal_deadline.as_datetime(), time_zone),
         time_zone,
         window_days,
     }
@@ -144,7 +136,7 @@ pub fn publish(
     let agency = agencies::find_by_id(conn, opening.agency_id)?.ok_or_else(AppError::not_found)?;
     let zone = TimeZone::parse(&agency.time_zone);
     let now = Timestamp::now();
-    let deadline = Timestamp::from_datetime(appeal_window::deadline(
+    let deadline = Timestamp::from_datetime(window::deadline(
         now.as_datetime(),
         rules.appeal_window_days,
         zone,
@@ -232,7 +224,7 @@ pub fn public_results(
         .load(conn)?;
     rows.into_iter()
         .map(|(registration_number, outcome, failed, decided_by)| {
-            let failed: Vec<super::screening::FailedRequirement> =
+            let failed: Vec<crate::applications::screening::rules::FailedRequirement> =
                 serde_json::from_str(&failed).map_err(AppError::internal_from)?;
             Ok(PublicScreeningResult {
                 registration_number,
@@ -303,7 +295,7 @@ fn view(appeal: Appeal, registration_number: String, zone: TimeZone) -> AppealVi
         registration_number,
         opening_id: appeal.opening_id,
         reason: appeal.reason,
-        submitted_at_local: appeal_window::local_rfc3339(appeal.submitted_at.as_datetime(), zone),
+        submitted_at_local: window::local_rfc3339(appeal.submitted_at.as_datetime(), zone),
         submitted_at: appeal.submitted_at,
         recorded_at: appeal.recorded_at,
         recorded_by: appeal.recorded_by,
@@ -373,7 +365,7 @@ pub fn record(
     })?;
     let now = Timestamp::now();
     let submitted = submission_time(request.submitted_at, now, &publication)?;
-    if !appeal_window::on_time(
+    if !window::on_time(
         submitted.as_datetime(),
         publication.appeal_deadline.as_datetime(),
     ) {
@@ -383,7 +375,7 @@ pub fn record(
                 "appeals closed at {} ({}); this one was submitted at {}",
                 publication.appeal_deadline_local,
                 publication.time_zone.as_str(),
-                appeal_window::local_rfc3339(submitted.as_datetime(), publication.time_zone)
+                window::local_rfc3339(submitted.as_datetime(), publication.time_zone)
             ),
         ));
     }

@@ -4,18 +4,18 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::appeals::{
-    self, AppealDecisionRequest, AppealId, AppealRequest, AppealStatus, AppealView,
+use crate::app::AppState;
+use crate::applications::appeals::store::{
+    self as appeals, AppealDecisionRequest, AppealId, AppealRequest, AppealStatus, AppealView,
     PublicScreeningResult, Publication,
 };
-use super::model::ApplicationId;
-use super::routes::load_application;
+use crate::applications::model::ApplicationId;
+use crate::applications::routes::load_application;
 use crate::auth::policy::{self, ObjectRef, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
 use crate::http::middleware::RequestId;
 use crate::http::pagination::{PageQuery, split_page};
-use crate::http::state::AppState;
 use crate::openings::model::{OpeningId, OpeningStatus};
 use crate::openings::routes::load_opening;
 use crate::openings::store as openings;

@@ -10,16 +10,16 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
-use super::import_job::{self, JobSpec};
-use super::import_model::*;
-use super::model::ImportId;
-use super::rows::RowError;
+use crate::app::AppState;
+use crate::applications::imports::job::{self as import_job, JobSpec};
+use crate::applications::imports::model::*;
+use crate::applications::intake::rows::RowError;
+use crate::applications::model::ImportId;
 use crate::auth::model::Role;
 use crate::auth::policy::{self, ObjectRef, Permission, Principal};
 use crate::db::types::Timestamp;
 use crate::error::{AppError, Problem};
 use crate::http::middleware::RequestId;
-use crate::http::state::AppState;
 use crate::openings::rounds::model::RoundId;
 use crate::openings::rounds::store as rounds;
 

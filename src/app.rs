@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::applications::identity::IdentityVault;
-use crate::applications::import_model::ImportRegistry;
+use crate::applications::imports::model::ImportRegistry;
 use crate::audit::checkpoint::CheckpointSigner;
 use crate::audit::model::PersonalDigester;
 use crate::auth::jwt::TokenService;

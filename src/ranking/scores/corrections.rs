@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::model::{Application, ApplicationId, ApplicationStatus};
-use super::scores::{self, ADMITTED, RecordedScore};
+use crate::applications::model::{Application, ApplicationId, ApplicationStatus};
 use crate::audit::model::AuditContext;
 use crate::auth::model::UserId;
 use crate::db::Conn;
@@ -20,7 +19,8 @@ use crate::deviations::store as deviations;
 use crate::error::{AppError, FieldError};
 use crate::openings::model::{Opening, OpeningStatus};
 use crate::openings::rounds::store as rounds;
-use crate::ranking::selection;
+use crate::ranking::engine;
+use crate::ranking::scores::import::{self as scores, ADMITTED, RecordedScore};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, validator::Validate)]
 #[serde(deny_unknown_fields)]
@@ -102,7 +102,7 @@ pub fn correct(
     let rules = rounds::find_rule_set(conn, rule_set_id)?
         .ok_or_else(AppError::not_found)?
         .parsed_rules()?;
-    let problems = selection::check_scores(&rules, &request.scores);
+    let problems = engine::check_scores(&rules, &request.scores);
     if !problems.is_empty() {
         return Err(invalid_scores(problems));
     }

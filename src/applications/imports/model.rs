@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::ImportId;
 use crate::agencies::model::AgencyId;
+use crate::applications::model::ImportId;
 use crate::auth::model::UserId;
 use crate::db::schema::{application_imports, import_errors};
 use crate::db::types::Timestamp;
@@ -161,7 +161,7 @@ pub struct Progress {
 
 impl Progress {
     /// Adds one applied batch's counts.
-    pub fn add(&self, outcome: &super::store::BatchOutcome, rejected: usize) {
+    pub fn add(&self, outcome: &crate::applications::store::BatchOutcome, rejected: usize) {
         self.accepted
             .fetch_add(outcome.accepted.len() as u64, Ordering::Relaxed);
         self.unchanged

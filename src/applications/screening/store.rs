@@ -8,8 +8,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::model::{ApplicationId, ApplicationStatus};
-use super::screening::{ApplicantFacts, FailedRequirement, check_eligibility};
+use crate::applications::model::{ApplicationId, ApplicationStatus};
+use crate::applications::screening::rules::{ApplicantFacts, FailedRequirement, check_eligibility};
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::db::Conn;
@@ -78,7 +78,7 @@ pub fn run(
             ),
         ));
     }
-    super::appeals::refuse_if_published(conn, current.id)?;
+    crate::applications::appeals::store::refuse_if_published(conn, current.id)?;
     let rules = current.parsed_eligibility()?;
     let rows: Vec<FactsRow> = applications::table
         .inner_join(persons::table)
@@ -252,8 +252,9 @@ pub fn decide(
     application: ApplicationId,
     request: &DecisionRequest,
 ) -> Result<ScreeningResult, AppError> {
-    let app: super::model::Application = crate::find_for_update!(conn, applications, application)?
-        .ok_or_else(AppError::not_found)?;
+    let app: crate::applications::model::Application =
+        crate::find_for_update!(conn, applications, application)?
+            .ok_or_else(AppError::not_found)?;
     let opening: Opening =
         crate::find_for_update!(conn, openings, app.opening_id)?.ok_or_else(AppError::not_found)?;
     if opening.status() != OpeningStatus::Screening || opening.stage_locked {
@@ -265,7 +266,7 @@ pub fn decide(
             ),
         ));
     }
-    super::appeals::refuse_if_published(conn, opening.id)?;
+    crate::applications::appeals::store::refuse_if_published(conn, opening.id)?;
     if app.status == ApplicationStatus::Withdrawn.as_str() {
         return Err(AppError::conflict(
             "application_withdrawn",

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::identity::IdentityVault;
-use super::import_job::{self, JobSpec};
-use super::import_model::*;
-use super::model::ImportId;
 use crate::agencies::model::AgencyId;
+use crate::applications::identity::IdentityVault;
+use crate::applications::imports::job::{self as import_job, JobSpec};
+use crate::applications::imports::model::*;
+use crate::applications::model::ImportId;
 use crate::audit::model::AuditContext;
 use crate::db::types::Timestamp;
 use crate::db::{self, Conn};

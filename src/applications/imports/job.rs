@@ -11,12 +11,12 @@ use std::sync::atomic::Ordering;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::identity::IdentityVault;
-use super::import_model::*;
-use super::import_source::{Counting, RowSource};
-use super::model::ImportId;
-use super::rows::{self, RowError, ValidRow};
-use super::store::{self, BatchOutcome, Intake};
+use crate::applications::identity::IdentityVault;
+use crate::applications::imports::model::*;
+use crate::applications::imports::source::{Counting, RowSource};
+use crate::applications::intake::rows::{self, RowError, ValidRow};
+use crate::applications::model::ImportId;
+use crate::applications::store::{self, BatchOutcome, Intake};
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::db::schema::{application_imports, import_errors};

@@ -5,8 +5,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::import_model::{ImportFormat, Progress};
-use super::rows::{COLUMNS, REQUIRED_COLUMNS, RawRow, RowError};
+use crate::applications::imports::model::{ImportFormat, Progress};
+use crate::applications::intake::rows::{COLUMNS, REQUIRED_COLUMNS, RawRow, RowError};
 
 /// Counts the bytes a reader hands out into the job's progress (for progress bars).
 pub struct Counting<R> {

@@ -1,0 +1,6 @@
+//! Appeals (sanggah) against administrative screening: publication of the results, the appeal
+//! window in the agency's time zone, recording and deciding appeals.
+
+pub mod routes;
+pub mod store;
+pub mod window;

@@ -1,0 +1,5 @@
+//! Administrative screening (seleksi administrasi): the eligibility rules, runs over an opening,
+//! and HR officers' individual decisions.
+
+pub mod rules;
+pub mod store;

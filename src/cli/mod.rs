@@ -1,0 +1,244 @@
+//! The command line: serve (default), migrate, create-admin, rule sets, imports, synthetic data
+//! and the audit tools. `main.rs` only parses and calls [`run`].
+
+pub mod audit;
+pub mod generate;
+pub mod import;
+pub mod server;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::db;
+use crate::error::AppError;
+use crate::telemetry;
+
+#[derive(Parser)]
+#[command(
+    name = "asn-merit",
+    version,
+    about = "Merit-based ASN recruitment and promotion: system of record"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Migrate the database and serve the API (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create an administrator. The password comes from ASN_MERIT_ADMIN_PASSWORD or the first line of stdin.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
+    /// National rule sets: `rule-sets load seed/rule-sets/casn-2024.json` loads the 2024 figures.
+    RuleSets {
+        #[command(subcommand)]
+        command: RuleSetCommand,
+    },
+    /// Bulk imports run against the database directly.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Synthetic data for benchmarks and trials.
+    Gen {
+        #[command(subcommand)]
+        command: GenCommand,
+    },
+    /// Audit-chain tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Benchmark builds only: raw argon2id hashes per second on N threads.
+    #[cfg(feature = "bench-baselines")]
+    BenchHashRate {
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RuleSetCommand {
+    /// Load a rule set from a JSON file (the body of `POST /api/v1/rule-sets`), audited as this operator.
+    Load { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import applications from CSV or JSON Lines, validated and audited as an upload would be.
+    Applications {
+        file: PathBuf,
+        /// A whole round: each row names its opening by code.
+        #[arg(long, conflicts_with = "opening", required_unless_present = "opening")]
+        round: Option<uuid::Uuid>,
+        /// One opening: rows may leave opening_code empty; rows naming another opening are rejected.
+        #[arg(long)]
+        opening: Option<uuid::Uuid>,
+        /// all_or_nothing (default) or valid_rows.
+        #[arg(long, default_value = "all_or_nothing")]
+        mode: String,
+        /// csv or jsonl (default: from the file name, else csv).
+        #[arg(long)]
+        format: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum GenCommand {
+    /// Realistic synthetic applicant rows (CSV or JSON Lines) on stdout or into --out.
+    Applicants {
+        #[arg(long, default_value_t = 1000)]
+        rows: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Rows name openings PREFIX-00001 .. PREFIX-<openings>.
+        #[arg(long, default_value_t = 100)]
+        openings: u32,
+        #[arg(long, default_value = "GEN")]
+        prefix: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Rows per thousand with one realistic defect.
+        #[arg(long, default_value_t = 0)]
+        invalid_per_mille: u32,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Verify the chain in the database, or an export with --file (offline, no database).
+    Verify {
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// A checkpoint (JSON, as listed by GET /api/v1/audit/checkpoints) the chain must still contain.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// The installation's checkpoint public key (hex) the checkpoint must be signed with. Offline,
+        /// without it only the key inside the checkpoint file vouches for it; with a database the
+        /// installation's own key is used.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Write the chain as JSON Lines.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign the current head and print the checkpoint as JSON.
+    Checkpoint,
+}
+
+/// Runs one command line to its exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    // Offline verification of an export needs no configuration, keys or database.
+    if let Some(Command::Audit {
+        command:
+            AuditCommand::Verify {
+                file: Some(file),
+                checkpoint,
+                public_key,
+            },
+    }) = &cli.command
+    {
+        return match audit::verify_export_file(file, checkpoint, public_key.as_deref()) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    // Generating synthetic data needs no configuration, keys or database either.
+    let command = match cli.command {
+        Some(Command::Gen { command }) => {
+            return match generate::applicants(command) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        other => other,
+    };
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    for note in &config.startup_notes {
+        tracing::info!("{note}");
+    }
+    let result = match command.unwrap_or(Command::Serve) {
+        Command::Serve => server::serve(config),
+        Command::Migrate => server::migrate(&config),
+        Command::CreateAdmin { email, name } => server::create_admin(config, &email, &name),
+        Command::RuleSets {
+            command: RuleSetCommand::Load { file },
+        } => server::load_rule_set(config, &file),
+        Command::Import {
+            command:
+                ImportCommand::Applications {
+                    file,
+                    round,
+                    opening,
+                    mode,
+                    format,
+                },
+        } => import::applications(config, &file, round, opening, &mode, format.as_deref()),
+        Command::Audit { command } => audit::run(config, command),
+        Command::Gen { .. } => Ok(ExitCode::SUCCESS),
+        #[cfg(feature = "bench-baselines")]
+        Command::BenchHashRate { threads, seconds } => {
+            println!("{:.1}", crate::bench_baselines::hash_rate(threads, seconds));
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn print_field_errors(error: &AppError) {
+    for field in error.problem().errors {
+        eprintln!("  {}: {}", field.field, field.message);
+    }
+}
+
+/// The operator's login name is personal data: the chain keeps only its keyed digest.
+fn operator_context(
+    digester: &crate::audit::model::PersonalDigester,
+) -> crate::audit::model::AuditContext {
+    let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    crate::audit::model::AuditContext::cli(digester.digest(&operator))
+}
+
+/// Seals every pending audit event (the CLI runs without the server's background sealer).
+pub fn seal_all(conn: &mut db::AnyConnection) -> Result<(), AppError> {
+    while db::write_transaction(conn, crate::audit::store::seal_pending)?
+        == crate::audit::store::SEAL_BATCH as usize
+    {}
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! Test scores of objective stages: streamed imports and corrections after the lock.
+
+pub mod corrections;
+pub mod import;
