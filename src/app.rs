@@ -9,6 +9,7 @@ use crate::audit::model::PersonalDigester;
 use crate::auth::jwt::TokenService;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session_cache::SessionCache;
+use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::Database;
 use crate::http::metrics::Metrics;
@@ -30,4 +31,6 @@ pub struct AppState {
     pub signer: Arc<CheckpointSigner>,
     pub metrics: Metrics,
     pub sessions: Arc<SessionCache>,
+    /// The time the server acts at: the system clock, except in tests, which move it forward.
+    pub clock: SharedClock,
 }

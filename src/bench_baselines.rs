@@ -42,10 +42,10 @@ async fn create_agency_unaudited(
     body: JsonBody<CreateAgencyRequest>,
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::AgencyManage)?;
-    let req = body.value;
+    let (req, at) = (body.value, principal.at);
     let agency = state
         .db
-        .write(move |conn| store::insert(conn, &req))
+        .write(move |conn| store::insert(conn, &req, at))
         .await?;
     Ok(HttpResponse::Created().json(AgencyView::from(agency)))
 }

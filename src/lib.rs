@@ -9,6 +9,7 @@ pub mod auth;
 #[cfg(feature = "bench-baselines")]
 pub mod bench_baselines;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod deviations;
@@ -67,6 +68,7 @@ pub fn build_state(config: Config) -> Result<AppState, AppError> {
         )),
         db,
         config: Arc::new(config),
+        clock: Arc::new(clock::SystemClock),
     })
 }
 
@@ -103,10 +105,13 @@ pub fn spawn_background_jobs(state: AppState) {
 /// `all_or_nothing` left nothing).
 fn spawn_import_recovery(state: AppState) {
     let started = state.started_at;
+    let clock = state.clock.clone();
     actix_web::rt::spawn(async move {
         let result = state
             .db
-            .run(move |conn| applications::imports::job::mark_interrupted(conn, started))
+            .run(move |conn| {
+                applications::imports::job::mark_interrupted(conn, started, clock.now())
+            })
             .await;
         match result {
             Ok(0) => {}
@@ -128,18 +133,14 @@ fn spawn_housekeeping(state: AppState) {
             ticker.tick().await;
             let window = chrono::Duration::from_std(state.config.login_window)
                 .unwrap_or(chrono::Duration::minutes(15));
+            let now = state.clock.now();
             let result = state
                 .db
                 .write(move |conn| {
                     let (sessions, failures, tokens) = auth::store::prune_expired(conn, window)?;
-                    let keys = http::idempotency::prune_expired(conn)?;
+                    let keys = http::idempotency::prune_expired(conn, now)?;
                     if sessions + failures + tokens + keys > 0 {
-                        let ctx = audit::model::AuditContext {
-                            actor: audit::model::Actor::System {
-                                job: "housekeeping".into(),
-                            },
-                            request_id: None,
-                        };
+                        let ctx = audit::model::AuditContext::system("housekeeping", now);
                         let mut event = audit::model::NewAuditEvent::new(
                             "system.pruned_expired",
                             "installation",

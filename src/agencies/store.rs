@@ -37,7 +37,7 @@ pub fn create(
     ctx: &AuditContext,
     req: &CreateAgencyRequest,
 ) -> Result<Agency, AppError> {
-    let agency = insert(conn, req)?;
+    let agency = insert(conn, req, ctx.at)?;
     audit::append(
         conn,
         ctx,
@@ -49,8 +49,11 @@ pub fn create(
 }
 
 /// The insert alone; every caller but the benchmark baseline goes through [`create`].
-pub fn insert(conn: &mut Conn, req: &CreateAgencyRequest) -> Result<Agency, AppError> {
-    let now = Timestamp::now();
+pub fn insert(
+    conn: &mut Conn,
+    req: &CreateAgencyRequest,
+    now: Timestamp,
+) -> Result<Agency, AppError> {
     let agency = Agency {
         id: AgencyId::generate(),
         code: req.code.clone(),
@@ -110,7 +113,7 @@ pub fn update(
     if changes.is_empty() {
         return Ok(before);
     }
-    after.updated_at = Timestamp::now();
+    after.updated_at = ctx.at;
     diesel::update(agencies::table.find(id))
         .set((
             agencies::name.eq(&after.name),

@@ -13,7 +13,6 @@ use crate::applications::model::*;
 use crate::applications::store::{self, Intake};
 use crate::auth::policy::{self, ObjectRef, Permission, Principal};
 use crate::db::Conn;
-use crate::db::types::Timestamp;
 use crate::error::{AppError, FieldError, Problem};
 use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, IdempotencyKey};
@@ -130,7 +129,7 @@ pub async fn create_application(
     .await?;
     let row = rows::validate_row(
         &body.value.to_row(&opening.code),
-        chrono::Utc::now().date_naive(),
+        principal.at.as_datetime().date_naive(),
     )
     .map_err(row_problem)?;
     let ctx = principal.audit_context(Some(request_id.0));
@@ -160,7 +159,7 @@ pub async fn create_application(
                 &app_state.identities,
                 &intake,
                 vec![row.clone()],
-                Timestamp::now(),
+                ctx.at,
             )?;
             if outcome.unchanged > 0 {
                 return Err(AppError::conflict(

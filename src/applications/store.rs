@@ -572,7 +572,7 @@ pub fn withdraw(
             "the application is already withdrawn",
         ));
     }
-    let now = Timestamp::now();
+    let now = ctx.at;
     let from = application.status.clone();
     application.status = ApplicationStatus::Withdrawn.as_str().into();
     application.withdrawn_at = Some(now);

@@ -39,20 +39,38 @@ impl Actor {
     }
 }
 
-/// The who and from-where of one change; every store function that changes data takes one.
+/// The who, when and from-where of one change; every store function that changes data takes
+/// one, and takes "now" from `at` (read once from the server's clock).
 #[derive(Debug, Clone)]
 pub struct AuditContext {
     pub actor: Actor,
     pub request_id: Option<String>,
+    pub at: Timestamp,
 }
 
 impl AuditContext {
+    /// An operator at the command line, acting now (the CLI runs on the system clock).
     pub fn cli(operator: impl Into<String>) -> Self {
         Self {
             actor: Actor::Cli {
                 operator: operator.into(),
             },
             request_id: None,
+            at: Timestamp::now(),
+        }
+    }
+
+    /// The same actor and request, acting at another time (a long job's later steps).
+    pub fn at_time(&self, at: Timestamp) -> Self {
+        Self { at, ..self.clone() }
+    }
+
+    /// A job of the server itself, acting at `at`.
+    pub fn system(job: impl Into<String>, at: Timestamp) -> Self {
+        Self {
+            actor: Actor::System { job: job.into() },
+            request_id: None,
+            at,
         }
     }
 }

@@ -28,7 +28,7 @@ pub fn append(conn: &mut Conn, ctx: &AuditContext, event: NewAuditEvent) -> Resu
     };
     let row = PendingEvent {
         id: 0,
-        occurred_at: Timestamp::now(),
+        occurred_at: ctx.at,
         actor_type: ctx.actor.kind().to_string(),
         actor_id,
         actor_role,

@@ -69,6 +69,7 @@ impl FromRequest for Principal {
                 agency: session.agency,
                 session: session.jti,
                 grants: Vec::new(),
+                at: state.clock.now(),
             })
         })
     }

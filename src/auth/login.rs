@@ -101,6 +101,7 @@ async fn start_session(
                     agency: session_user.agency_id,
                 },
                 request_id: Some(request_id),
+                at: now,
             };
             audit::append(
                 conn,
@@ -134,6 +135,7 @@ async fn audit_failure(
             let ctx = AuditContext {
                 actor: Actor::Anonymous,
                 request_id: Some(request_id),
+                at: Timestamp::now(),
             };
             let mut event = NewAuditEvent::new("auth.login_failed", "session", "");
             event.object_id = None;

@@ -6,6 +6,7 @@
 use super::model::{Role, UserId};
 use crate::agencies::model::AgencyId;
 use crate::audit::model::{Actor, AuditContext};
+use crate::db::types::Timestamp;
 use crate::error::AppError;
 
 /// The authenticated caller of one request.
@@ -18,6 +19,8 @@ pub struct Principal {
     /// Object grants held on top of the base role (e.g. panel membership). Loaded by the routes
     /// that can be reached through one.
     pub grants: Vec<Grant>,
+    /// When the request is served, read once from the server's clock.
+    pub at: Timestamp,
 }
 
 impl Principal {
@@ -34,6 +37,7 @@ impl Principal {
                 agency: self.agency,
             },
             request_id,
+            at: self.at,
         }
     }
 }
@@ -170,6 +174,7 @@ mod tests {
             agency,
             session: uuid::Uuid::nil(),
             grants: vec![],
+            at: Timestamp::now(),
         }
     }
 

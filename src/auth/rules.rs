@@ -105,6 +105,7 @@ mod tests {
             agency,
             session: uuid::Uuid::nil(),
             grants: vec![],
+            at: Timestamp::now(),
         }
     }
 

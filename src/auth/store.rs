@@ -281,6 +281,7 @@ pub fn set_password_with_token(
             agency: user.agency_id,
         },
         request_id,
+        at: now,
     };
     audit::append(
         conn,

@@ -9,7 +9,6 @@ use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::db::Conn;
 use crate::db::schema::{audit_events, deviations};
-use crate::db::types::Timestamp;
 use crate::error::AppError;
 
 pub fn record(
@@ -26,7 +25,7 @@ pub fn record(
         justification: new.justification,
         official_id: new.official_id,
         details: serde_json::to_string(&new.details).map_err(AppError::internal_from)?,
-        created_at: Timestamp::now(),
+        created_at: ctx.at,
     };
     diesel::insert_into(deviations::table)
         .values(&deviation)

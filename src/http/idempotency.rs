@@ -17,23 +17,28 @@ use crate::ids::UserId;
 pub const HEADER: &str = "idempotency-key";
 const RETENTION_HOURS: i64 = 24;
 
-/// The optional `Idempotency-Key` header (1 to 200 visible ASCII characters).
-pub struct IdempotencyKey(pub Option<String>);
+/// The optional `Idempotency-Key` header (1 to 200 visible ASCII characters), with the time the
+/// request is served (from the server's clock) for the 24-hour replay window.
+pub struct IdempotencyKey(pub Option<String>, pub Timestamp);
 
 impl FromRequest for IdempotencyKey {
     type Error = AppError;
     type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let at = req
+            .app_data::<actix_web::web::Data<crate::app::AppState>>()
+            .map(|state| state.clock.now())
+            .unwrap_or_else(Timestamp::now);
         let key = match req.headers().get(HEADER) {
-            None => Ok(IdempotencyKey(None)),
+            None => Ok(IdempotencyKey(None, at)),
             Some(value) => value
                 .to_str()
                 .ok()
                 .filter(|v| {
                     !v.is_empty() && v.len() <= 200 && v.chars().all(|c| c.is_ascii_graphic())
                 })
-                .map(|v| IdempotencyKey(Some(v.to_string())))
+                .map(|v| IdempotencyKey(Some(v.to_string()), at))
                 .ok_or_else(|| {
                     AppError::bad_request(
                         "invalid_idempotency_key",
@@ -49,10 +54,12 @@ impl IdempotencyKey {
     /// Binds the key to its caller and to one operation and body: the same key used for another
     /// endpoint or another body is a reuse (422), never a replay.
     pub fn bind(self, user: UserId, operation: &str, body_sha256: &str) -> Option<Idempotent> {
+        let at = self.1;
         self.0.map(|key| Idempotent {
             user,
             key,
             request_hash: format!("{operation} {body_sha256}"),
+            at,
         })
     }
 }
@@ -63,6 +70,7 @@ pub struct Idempotent {
     pub user: UserId,
     pub key: String,
     pub request_hash: String,
+    pub at: Timestamp,
 }
 
 /// A response to send, possibly replayed from the first request with the same key.
@@ -85,7 +93,7 @@ impl StoredResponse {
 
 fn lookup(conn: &mut Conn, request: &Idempotent) -> Result<Option<StoredResponse>, AppError> {
     let cutoff = Timestamp::from_datetime(
-        Timestamp::now().as_datetime() - chrono::Duration::hours(RETENTION_HOURS),
+        request.at.as_datetime() - chrono::Duration::hours(RETENTION_HOURS),
     );
     let row: Option<(String, i32, String, Timestamp)> = idempotency_keys::table
         .find((request.user, &request.key))
@@ -134,7 +142,7 @@ fn remember(
             idempotency_keys::request_hash.eq(&request.request_hash),
             idempotency_keys::response_status.eq(i32::from(status.as_u16())),
             idempotency_keys::response_body.eq(body),
-            idempotency_keys::created_at.eq(Timestamp::now()),
+            idempotency_keys::created_at.eq(request.at),
         ))
         .execute(conn)?;
     Ok(())
@@ -196,10 +204,9 @@ where
 }
 
 /// Deletes stored responses older than the 24-hour replay window. Returns the count.
-pub fn prune_expired(conn: &mut Conn) -> Result<usize, AppError> {
-    let cutoff = Timestamp::from_datetime(
-        Timestamp::now().as_datetime() - chrono::Duration::hours(RETENTION_HOURS),
-    );
+pub fn prune_expired(conn: &mut Conn, now: Timestamp) -> Result<usize, AppError> {
+    let cutoff =
+        Timestamp::from_datetime(now.as_datetime() - chrono::Duration::hours(RETENTION_HOURS));
     Ok(
         diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff)))
             .execute(conn)?,

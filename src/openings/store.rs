@@ -172,7 +172,7 @@ pub fn create(
             "the round already has an opening with this code",
         ));
     }
-    let now = Timestamp::now();
+    let now = ctx.at;
     let opening = Opening {
         id: OpeningId::generate(),
         agency_id: agency,
@@ -333,7 +333,7 @@ pub fn update(
         closes: after.application_closes_at,
     };
     check_content(&content, &rules, agency_level(conn, before.agency_id)?)?;
-    after.updated_at = Timestamp::now();
+    after.updated_at = ctx.at;
     diesel::update(openings::table.find(id))
         .set((
             openings::unit.eq(&after.unit),
@@ -390,7 +390,7 @@ pub fn transition(
     };
     let to =
         lifecycle::apply(action, from, &plan).map_err(|r| AppError::conflict(r.code, r.detail))?;
-    let now = Timestamp::now();
+    let now = ctx.at;
     let mut after = before.clone();
     let mut payload = json!({"action": action.as_str(), "from": from.status, "to": to.status,
         "current_stage": to.current_stage, "stage_locked": to.stage_locked});
@@ -426,7 +426,7 @@ pub fn transition(
             payload["rule_set_code"] = json!(rule_set.code);
         }
         Action::LockStage if before.status() == OpeningStatus::Screening => {
-            crate::applications::appeals::store::check_screening_can_lock(conn, id)?;
+            crate::applications::appeals::store::check_screening_can_lock(conn, id, ctx.at)?;
         }
         Action::Close if now < before.application_closes_at => {
             return Err(AppError::conflict(

@@ -5,13 +5,14 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use asn_merit::agencies::model::AgencyId;
 use asn_merit::app::AppState;
 use asn_merit::audit::model::AuditContext;
 use asn_merit::auth::model::{Role, UserId};
 use asn_merit::auth::{password, store as users};
+use asn_merit::clock::{Clock, ShiftedClock};
 use asn_merit::config::Config;
 use asn_merit::db::types::Timestamp;
 use asn_merit::db::{self, AnyConnection, Backend};
@@ -251,6 +252,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub db: TestDb,
     pub state: AppState,
+    /// The server's clock: tests move it forward instead of sleeping or editing timestamps.
+    pub clock: Arc<ShiftedClock>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -301,7 +304,9 @@ impl TestApp {
         if backend() == Backend::Sqlite {
             db::run_migrations(&config.database_url).unwrap();
         }
-        let state = asn_merit::build_state(config).unwrap();
+        let clock = Arc::new(ShiftedClock::new());
+        let mut state = asn_merit::build_state(config).unwrap();
+        state.clock = clock.clone();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = asn_merit::start_server(state.clone(), listener).unwrap();
@@ -313,7 +318,22 @@ impl TestApp {
             http: reqwest::Client::new(),
             db,
             state,
+            clock,
             handle,
+        }
+    }
+
+    /// Moves the server's clock forward by `by`.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+    }
+
+    /// Moves the server's clock just past `instant` (no move if it is already past).
+    pub fn advance_past(&self, instant: chrono::DateTime<chrono::Utc>) {
+        let now = self.clock.now().as_datetime();
+        if instant >= now {
+            self.clock
+                .advance(instant - now + chrono::Duration::milliseconds(1));
         }
     }
 

@@ -300,7 +300,7 @@ async fn each_lifecycle_action_checks_the_state_it_starts_from() {
         "application_window_open",
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    app.advance(chrono::Duration::milliseconds(1600));
 
     let mut last = Value::Null;
     for action in ["close", "start-screening"] {

@@ -31,7 +31,7 @@ async fn opening_at_skd(
             created["registration_number"].as_str().unwrap().to_string(),
         ));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    app.advance(chrono::Duration::milliseconds(1600));
     for action in ["close", "start-screening"] {
         assert_eq!(
             act(app, &r.hr, &opening, action).await.status(),
@@ -351,7 +351,7 @@ async fn screening_checks_every_application_against_the_requirements_with_reason
         .await
         .unwrap();
     assert_problem(early, 409, "opening_state_conflict").await;
-    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    app.advance(chrono::Duration::milliseconds(1600));
     for action in ["close", "start-screening"] {
         assert_eq!(act(&app, &r.hr, &opening, action).await.status(), 200);
     }

@@ -287,43 +287,37 @@ pub async fn finished_import(app: &TestApp, user: &TestUser, id: &str) -> Value 
     panic!("import {id} did not finish in 60 s");
 }
 
-/// Ends an opening's application window now (fixture: tests cannot wait for a real window; the
+/// Moves the server's clock past an opening's application window (read from the database; the
 /// opening must be published, so the window was validated then).
 pub async fn end_application_window(app: &TestApp, opening: &str) {
     let target: OpeningId = opening.parse().unwrap();
-    app.with_conn(move |conn| {
-        use asn_merit::db::schema::openings::dsl::*;
-        let past = Timestamp::from_datetime(chrono::Utc::now() - chrono::Duration::seconds(1));
-        diesel::update(openings.find(target))
-            .set(application_closes_at.eq(past))
-            .execute(conn)
-            .unwrap();
-    })
-    .await;
+    let closes: Timestamp = app
+        .with_conn(move |conn| {
+            use asn_merit::db::schema::openings::dsl::*;
+            openings
+                .find(target)
+                .select(application_closes_at)
+                .first(conn)
+                .unwrap()
+        })
+        .await;
+    app.advance_past(closes.as_datetime());
 }
 
-/// Moves an opening's screening publication back in time so that its appeal window has just
-/// ended (fixture: tests cannot wait three days). Publication and deadline move together, so
-/// the deadline the server computed keeps its relation to the publication.
+/// Moves the server's clock past the appeal deadline of an opening's screening publication.
 pub async fn end_appeal_window(app: &TestApp, opening: &str) {
     let id: OpeningId = opening.parse().unwrap();
-    app.with_conn(move |conn| {
-        use asn_merit::db::schema::screening_publications::dsl::*;
-        let (published, deadline): (Timestamp, Timestamp) = screening_publications
-            .find(id)
-            .select((published_at, appeal_deadline))
-            .first(conn)
-            .unwrap();
-        let shift = deadline.as_datetime() - (chrono::Utc::now() - chrono::Duration::seconds(1));
-        diesel::update(screening_publications.find(id))
-            .set((
-                published_at.eq(Timestamp::from_datetime(published.as_datetime() - shift)),
-                appeal_deadline.eq(Timestamp::from_datetime(deadline.as_datetime() - shift)),
-            ))
-            .execute(conn)
-            .unwrap();
-    })
-    .await;
+    let deadline: Timestamp = app
+        .with_conn(move |conn| {
+            use asn_merit::db::schema::screening_publications::dsl::*;
+            screening_publications
+                .find(id)
+                .select(appeal_deadline)
+                .first(conn)
+                .unwrap()
+        })
+        .await;
+    app.advance_past(deadline.as_datetime());
 }
 
 pub async fn post_ok(app: &TestApp, user: &TestUser, path: &str) -> Value {

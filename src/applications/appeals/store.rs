@@ -135,7 +135,7 @@ pub fn publish(
         .parsed_rules()?;
     let agency = agencies::find_by_id(conn, opening.agency_id)?.ok_or_else(AppError::not_found)?;
     let zone = TimeZone::parse(&agency.time_zone);
-    let now = Timestamp::now();
+    let now = ctx.at;
     let deadline = Timestamp::from_datetime(window::deadline(
         now.as_datetime(),
         rules.appeal_window_days,
@@ -363,7 +363,7 @@ pub fn record(
             "the screening results of this opening are not published; there is nothing to appeal yet",
         )
     })?;
-    let now = Timestamp::now();
+    let now = ctx.at;
     let submitted = submission_time(request.submitted_at, now, &publication)?;
     if !window::on_time(
         submitted.as_datetime(),
@@ -477,7 +477,7 @@ pub fn decide(
     let opening: Opening = crate::find_for_update!(conn, openings, appeal.opening_id)?
         .ok_or_else(AppError::not_found)?;
     screening_open(&opening, "decide an appeal")?;
-    let now = Timestamp::now();
+    let now = ctx.at;
     let status = match request.outcome {
         AppealOutcome::Granted => AppealStatus::Granted,
         AppealOutcome::Rejected => AppealStatus::Rejected,
@@ -573,14 +573,18 @@ pub fn list(
 
 /// Screening may lock only after its results were published, the appeal window has ended and
 /// every appeal is decided.
-pub fn check_screening_can_lock(conn: &mut Conn, opening: OpeningId) -> Result<(), AppError> {
+pub fn check_screening_can_lock(
+    conn: &mut Conn,
+    opening: OpeningId,
+    now: Timestamp,
+) -> Result<(), AppError> {
     let publication = find_publication(conn, opening)?.ok_or_else(|| {
         AppError::conflict(
             "screening_not_published",
             "publish the screening results (which opens the appeal window) before locking",
         )
     })?;
-    if Timestamp::now().as_datetime() < publication.appeal_deadline.as_datetime() {
+    if now.as_datetime() < publication.appeal_deadline.as_datetime() {
         return Err(AppError::conflict(
             "appeal_window_open",
             format!(

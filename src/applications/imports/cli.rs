@@ -15,7 +15,7 @@ use crate::applications::imports::job::{self as import_job, JobSpec};
 use crate::applications::imports::model::*;
 use crate::applications::model::ImportId;
 use crate::audit::model::AuditContext;
-use crate::db::types::Timestamp;
+use crate::clock::SystemClock;
 use crate::db::{self, Conn};
 use crate::error::AppError;
 use crate::openings::model::OpeningId;
@@ -93,7 +93,7 @@ pub fn import_file(
         rows_rejected: 0,
         committed_batches: 0,
         detail: None,
-        created_at: Timestamp::now(),
+        created_at: ctx.at,
         started_at: None,
         finished_at: None,
     };
@@ -111,6 +111,7 @@ pub fn import_file(
         import,
         only_opening_code: only,
         ctx,
+        clock: Arc::new(SystemClock),
         remove_file: false,
     };
     let job = {

@@ -19,6 +19,7 @@ use crate::applications::model::ImportId;
 use crate::applications::store::{self, BatchOutcome, Intake};
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
+use crate::clock::{Clock, SharedClock};
 use crate::db::schema::{application_imports, import_errors};
 use crate::db::types::Timestamp;
 use crate::db::{self, Conn};
@@ -33,6 +34,8 @@ pub struct JobSpec {
     /// The CLI's `--opening`: rows go to this opening only (a missing code means this one).
     pub only_opening_code: Option<String>,
     pub ctx: AuditContext,
+    /// Where the job reads the time of each batch and of its end.
+    pub clock: SharedClock,
     /// The server's spooled upload is removed at the end; the CLI's own file is not.
     pub remove_file: bool,
 }
@@ -82,7 +85,11 @@ pub fn list_errors(
 
 /// Marks jobs left `queued` or `running` by a stopped server (created before `started`, when
 /// this server started) as `interrupted`, audited.
-pub fn mark_interrupted(conn: &mut Conn, started: Timestamp) -> Result<usize, AppError> {
+pub fn mark_interrupted(
+    conn: &mut Conn,
+    started: Timestamp,
+    now: Timestamp,
+) -> Result<usize, AppError> {
     db::write_transaction(conn, |conn| {
         let stale: Vec<ApplicationImport> = application_imports::table
             .filter(application_imports::status.eq_any([
@@ -91,12 +98,7 @@ pub fn mark_interrupted(conn: &mut Conn, started: Timestamp) -> Result<usize, Ap
             ]))
             .filter(application_imports::created_at.lt(started))
             .load(conn)?;
-        let ctx = AuditContext {
-            actor: crate::audit::model::Actor::System {
-                job: "startup".into(),
-            },
-            request_id: None,
-        };
+        let ctx = AuditContext::system("startup", now);
         for import in &stale {
             finish(
                 conn,
@@ -117,7 +119,7 @@ fn finish(
     status: ImportStatus,
     detail: Option<String>,
 ) -> Result<(), AppError> {
-    let now = Timestamp::now();
+    let now = ctx.at;
     diesel::update(application_imports::table.find(import.id))
         .set((
             application_imports::status.eq(status.as_str()),
@@ -172,10 +174,10 @@ fn insert_errors(conn: &mut Conn, id: ImportId, errors: &[RowError]) -> Result<(
 fn for_each_batch(
     source: &mut RowSource<Counting<BufReader<File>>>,
     default_code: Option<&str>,
+    today: chrono::NaiveDate,
     progress: &Progress,
     mut apply: impl FnMut(Vec<ValidRow>, Vec<RowError>, u64) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
-    let today = chrono::Utc::now().date_naive();
     let (mut batch, mut errors, mut read) = (Vec::with_capacity(BATCH_ROWS), Vec::new(), 0u64);
     while let Some(item) = source.next_row() {
         read += 1;
@@ -231,11 +233,12 @@ pub fn run(
     let mut conn = db::establish(url)?;
     let mut import = spec.import;
     let ctx = spec.ctx;
+    let clock = spec.clock.as_ref();
     db::write_transaction(&mut conn, |conn| {
         diesel::update(application_imports::table.find(import.id))
             .set((
                 application_imports::status.eq(ImportStatus::Running.as_str()),
-                application_imports::started_at.eq(Some(Timestamp::now())),
+                application_imports::started_at.eq(Some(clock.now())),
             ))
             .execute(conn)?;
         Ok(())
@@ -247,6 +250,7 @@ pub fn run(
         &mut import,
         spec.only_opening_code.as_deref(),
         &ctx,
+        clock,
         &progress,
     );
     let status = match result {
@@ -256,7 +260,13 @@ pub fn run(
             let detail =
                 Some("an internal error stopped the import; see the server log".to_string());
             db::write_transaction(&mut conn, |conn| {
-                finish(conn, &ctx, &import, ImportStatus::Failed, detail.clone())
+                finish(
+                    conn,
+                    &ctx.at_time(clock.now()),
+                    &import,
+                    ImportStatus::Failed,
+                    detail.clone(),
+                )
             })?;
             ImportStatus::Failed
         }
@@ -272,6 +282,7 @@ pub fn run(
     Ok(status)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_rows(
     conn: &mut Conn,
     vault: &IdentityVault,
@@ -279,6 +290,7 @@ fn run_rows(
     import: &mut ApplicationImport,
     default_code: Option<&str>,
     ctx: &AuditContext,
+    clock: &dyn Clock,
     progress: &Arc<Progress>,
 ) -> Result<ImportStatus, AppError> {
     let round = rounds::find_round(conn, import.round_id)?.ok_or_else(AppError::not_found)?;
@@ -301,7 +313,7 @@ fn run_rows(
                 insert_errors(conn, import.id, std::slice::from_ref(&header_error))?;
                 finish(
                     conn,
-                    ctx,
+                    &ctx.at_time(clock.now()),
                     import,
                     ImportStatus::Rejected,
                     Some(problem.0.clone()),
@@ -316,12 +328,13 @@ fn run_rows(
             for_each_batch(
                 &mut source,
                 default_code,
+                clock.today(),
                 progress,
                 |valid, mut errors, read| {
                     batch_number += 1;
+                    let ctx = &ctx.at_time(clock.now());
                     db::write_transaction(conn, |conn| {
-                        let outcome =
-                            store::apply_batch(conn, vault, &intake, valid, Timestamp::now())?;
+                        let outcome = store::apply_batch(conn, vault, &intake, valid, ctx.at)?;
                         errors.extend(outcome.errors.iter().cloned());
                         errors.sort_by_key(|e| e.row);
                         insert_errors(conn, import.id, &errors)?;
@@ -349,7 +362,13 @@ fn run_rows(
                 },
             )?;
             db::write_transaction(conn, |conn| {
-                finish(conn, ctx, import, ImportStatus::Completed, None)
+                finish(
+                    conn,
+                    &ctx.at_time(clock.now()),
+                    import,
+                    ImportStatus::Completed,
+                    None,
+                )
             })?;
             Ok(ImportStatus::Completed)
         }
@@ -361,6 +380,7 @@ fn run_rows(
             import,
             default_code,
             ctx,
+            clock,
             progress,
             spool,
         ),
@@ -386,6 +406,7 @@ fn all_or_nothing(
     import: &mut ApplicationImport,
     default_code: Option<&str>,
     ctx: &AuditContext,
+    clock: &dyn Clock,
     progress: &Progress,
     spool: &Path,
 ) -> Result<ImportStatus, AppError> {
@@ -395,20 +416,26 @@ fn all_or_nothing(
     let mut digests = Vec::new();
     let mut batch_number = 0u32;
     let outcome = db::write_transaction(conn, |conn| {
-        for_each_batch(source, default_code, progress, |valid, errors, read| {
-            batch_number += 1;
-            let outcome = store::apply_batch(conn, vault, intake, valid, Timestamp::now())?;
-            let rejected = distinct_rows(&errors) + distinct_rows(&outcome.errors);
-            for e in errors.iter().chain(&outcome.errors) {
-                let line = serde_json::to_string(&(e.row, &e.field, &e.code, &e.message))
-                    .map_err(AppError::internal_from)?;
-                writeln!(spill, "{line}").map_err(AppError::internal_from)?;
-            }
-            digests.push(outcome.digest());
-            count(import, read, &outcome, rejected);
-            progress.add(&outcome, rejected);
-            Ok(())
-        })?;
+        for_each_batch(
+            source,
+            default_code,
+            clock.today(),
+            progress,
+            |valid, errors, read| {
+                batch_number += 1;
+                let outcome = store::apply_batch(conn, vault, intake, valid, clock.now())?;
+                let rejected = distinct_rows(&errors) + distinct_rows(&outcome.errors);
+                for e in errors.iter().chain(&outcome.errors) {
+                    let line = serde_json::to_string(&(e.row, &e.field, &e.code, &e.message))
+                        .map_err(AppError::internal_from)?;
+                    writeln!(spill, "{line}").map_err(AppError::internal_from)?;
+                }
+                digests.push(outcome.digest());
+                count(import, read, &outcome, rejected);
+                progress.add(&outcome, rejected);
+                Ok(())
+            },
+        )?;
         if import.rows_rejected > 0 {
             return Err(AppError::internal(REJECTED));
         }
@@ -421,6 +448,7 @@ fn all_or_nothing(
         .agency(import.agency_id);
         event.payload = json!({"batches": batch_number, "rows_accepted": import.rows_accepted,
             "rows_unchanged": import.rows_unchanged, "batch_sha256": digests});
+        let ctx = &ctx.at_time(clock.now());
         audit::append(conn, ctx, event)?;
         finish(conn, ctx, import, ImportStatus::Completed, None)
     });
@@ -454,7 +482,13 @@ fn all_or_nothing(
                     "{} rows rejected; nothing was recorded (all_or_nothing)",
                     import.rows_rejected
                 );
-                finish(conn, ctx, import, ImportStatus::Rejected, Some(detail))
+                finish(
+                    conn,
+                    &ctx.at_time(clock.now()),
+                    import,
+                    ImportStatus::Rejected,
+                    Some(detail),
+                )
             })?;
             ImportStatus::Rejected
         }

@@ -17,7 +17,6 @@ use crate::applications::intake::rows::RowError;
 use crate::applications::model::ImportId;
 use crate::auth::model::Role;
 use crate::auth::policy::{self, ObjectRef, Permission, Principal};
-use crate::db::types::Timestamp;
 use crate::error::{AppError, Problem};
 use crate::http::middleware::RequestId;
 use crate::openings::rounds::model::RoundId;
@@ -192,7 +191,7 @@ pub async fn create_import(
         rows_rejected: 0,
         committed_batches: 0,
         detail: None,
-        created_at: Timestamp::now(),
+        created_at: principal.at,
         started_at: None,
         finished_at: None,
     };
@@ -223,11 +222,12 @@ fn start_job(
     ctx: crate::audit::model::AuditContext,
 ) -> Result<(), AppError> {
     let progress = state.imports.start(import.id);
-    let (url, vault, registry, id) = (
+    let (url, vault, registry, id, clock) = (
         state.config.database_url.clone(),
         state.identities.clone(),
         state.imports.clone(),
         import.id,
+        state.clock.clone(),
     );
     std::thread::Builder::new()
         .name(format!("import-{id}"))
@@ -236,6 +236,7 @@ fn start_job(
                 import,
                 only_opening_code: None,
                 ctx,
+                clock,
                 remove_file: true,
             };
             match import_job::run(&url, &vault, &spool, spec, progress) {

@@ -97,7 +97,7 @@ pub fn run(
         ))
         .order(applications::id.asc())
         .load(conn)?;
-    let now = Timestamp::now();
+    let now = ctx.at;
     let mut digest = Sha256::new();
     let mut summary = ScreeningRun {
         checked: 0,
@@ -288,7 +288,7 @@ pub fn decide(
         }],
     };
     let failed_json = serde_json::to_string(&failed).map_err(AppError::internal_from)?;
-    let now = Timestamp::now();
+    let now = ctx.at;
     let outcome = request.outcome.as_str();
     crate::on_backend!(&mut *conn, |c| diesel::insert_into(
         screening_results::table

@@ -9,7 +9,6 @@ use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::db::Conn;
 use crate::db::schema::{competencies, position_competencies, positions};
-use crate::db::types::Timestamp;
 use crate::error::{AppError, FieldError};
 
 pub fn find_competency(conn: &mut Conn, id: CompetencyId) -> Result<Option<Competency>, AppError> {
@@ -60,7 +59,7 @@ pub fn create_competency(
             "a competency with this code already exists",
         ));
     }
-    let now = Timestamp::now();
+    let now = ctx.at;
     let competency = Competency {
         id: CompetencyId::generate(),
         agency_id: agency,
@@ -118,7 +117,7 @@ pub fn update_competency(
     if changes.is_empty() {
         return Ok(after);
     }
-    after.updated_at = Timestamp::now();
+    after.updated_at = ctx.at;
     diesel::update(competencies::table.find(before.id))
         .set((
             competencies::name.eq(&after.name),
@@ -280,7 +279,7 @@ pub fn create_position(
             "the agency already has a position with this code",
         ));
     }
-    let now = Timestamp::now();
+    let now = ctx.at;
     let position = Position {
         id: PositionId::generate(),
         agency_id: agency,
@@ -362,7 +361,7 @@ pub fn update_position(
     if changes.is_empty() {
         return Ok(before);
     }
-    after.updated_at = Timestamp::now();
+    after.updated_at = ctx.at;
     diesel::update(positions::table.find(id))
         .set((
             positions::title.eq(&after.title),

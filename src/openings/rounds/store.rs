@@ -9,7 +9,6 @@ use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::db::Conn;
 use crate::db::schema::{openings, rule_sets, selection_rounds};
-use crate::db::types::Timestamp;
 use crate::error::AppError;
 
 pub fn find_rule_set(conn: &mut Conn, id: RuleSetId) -> Result<Option<RuleSet>, AppError> {
@@ -73,7 +72,7 @@ pub fn create_rule_set(
             "a rule set with this code already exists",
         ));
     }
-    let now = Timestamp::now();
+    let now = ctx.at;
     let rule_set = RuleSet {
         id: RuleSetId::generate(),
         code: req.code.clone(),
@@ -130,7 +129,7 @@ pub fn update_rule_set(
     if changes.is_empty() {
         return Ok(before);
     }
-    after.updated_at = Timestamp::now();
+    after.updated_at = ctx.at;
     diesel::update(rule_sets::table.find(id))
         .set((
             rule_sets::name.eq(&after.name),
@@ -186,7 +185,7 @@ pub fn create_round(
     req: &CreateRoundRequest,
 ) -> Result<SelectionRound, AppError> {
     check_round_rule_set(conn, req.rule_set_id, req.year)?;
-    let now = Timestamp::now();
+    let now = ctx.at;
     let round = SelectionRound {
         id: RoundId::generate(),
         name: req.name.trim().to_string(),
@@ -259,7 +258,7 @@ pub fn update_round(
     if changes.is_empty() {
         return Ok(before);
     }
-    after.updated_at = Timestamp::now();
+    after.updated_at = ctx.at;
     diesel::update(selection_rounds::table.find(id))
         .set((
             selection_rounds::name.eq(&after.name),

@@ -13,7 +13,6 @@ use crate::audit::model::AuditContext;
 use crate::auth::model::UserId;
 use crate::db::Conn;
 use crate::db::schema::{objective_scores, screening_results};
-use crate::db::types::Timestamp;
 use crate::deviations::model::{DeviationId, DeviationKind, NewDeviation, check_justification};
 use crate::deviations::store as deviations;
 use crate::error::{AppError, FieldError};
@@ -146,7 +145,7 @@ pub fn correct(
         scores: &after_json,
         total: request.scores.values().sum(),
     };
-    scores::record_score(conn, &score, Timestamp::now())?;
+    scores::record_score(conn, &score, ctx.at)?;
     let deviation = deviations::record(
         conn,
         ctx,

@@ -441,7 +441,7 @@ fn apply_batch(
 ) -> Result<(), AppError> {
     let numbers: Vec<String> = rows.iter().map(|r| r.registration_number.clone()).collect();
     let targets = resolve(conn, job.round, job.scope, job.stage_code, &numbers, seen)?;
-    let now = Timestamp::now();
+    let now = ctx.at;
     let mut digest = Sha256::new();
     let mut accepted = Vec::with_capacity(rows.len());
     for row in rows {
