@@ -73,3 +73,13 @@ entity_id!(
     /// An appeal (sanggah) against a published screening result.
     AppealId
 );
+
+entity_id!(
+    /// An object grant (access to one object beyond the base role).
+    GrantId
+);
+
+entity_id!(
+    /// The id of whatever object a grant names (its kind says which table).
+    ObjectId
+);

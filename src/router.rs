@@ -45,6 +45,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::post().to(auth::routes::reset_password)),
                 )
                 .service(
+                    resource("/grants")
+                        .route(web::get().to(auth::grants::routes::list_grants))
+                        .route(web::post().to(auth::grants::routes::create_grant)),
+                )
+                .service(
+                    resource("/grants/{id}").route(web::get().to(auth::grants::routes::get_grant)),
+                )
+                .service(
+                    resource("/grants/{id}/revoke")
+                        .route(web::post().to(auth::grants::routes::revoke_grant)),
+                )
+                .service(
                     resource("/agencies")
                         .route(web::get().to(agencies::routes::list_agencies))
                         .route(web::post().to(agencies::routes::create_agency)),
@@ -147,14 +159,15 @@ fn opening_routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         resource("/openings/{id}/screening/run")
-            .route(web::post().to(ranking::routes::run_screening)),
+            .route(web::post().to(applications::screening::routes::run_screening)),
     )
     .service(
         resource("/applications/{id}/screening-decision")
-            .route(web::post().to(ranking::routes::decide_screening)),
+            .route(web::post().to(applications::screening::routes::decide_screening)),
     )
     .service(
-        resource("/openings/{id}/screening").route(web::get().to(ranking::routes::list_screening)),
+        resource("/openings/{id}/screening")
+            .route(web::get().to(applications::screening::routes::list_screening)),
     )
     .service(
         resource("/openings/{id}/screening/publish")

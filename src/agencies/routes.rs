@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::model::{AgencyId, AgencyView, CreateAgencyRequest, UpdateAgencyRequest};
 use super::store;
 use crate::app::AppState;
-use crate::auth::policy::{self, ObjectRef, Permission, Principal};
+use crate::auth::policy::{self, ObjectKind, ObjectRef, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, IdempotencyKey};
@@ -21,10 +21,11 @@ pub struct AgencyPage {
     pub next_cursor: Option<String>,
 }
 
+/// An agency is its own scope: known from its id, without loading it.
 fn agency_object(id: AgencyId) -> ObjectRef {
     ObjectRef {
-        kind: "agency",
-        id: id.to_string(),
+        kind: ObjectKind::Agency,
+        id: id.0,
         agency: Some(id),
     }
 }
@@ -104,10 +105,12 @@ pub async fn get_agency(
     id: web::Path<AgencyId>,
 ) -> Result<web::Json<AgencyView>, AppError> {
     let id = id.into_inner();
-    policy::authorize_object(&principal, Permission::AgencyRead, &agency_object(id))?;
     let agency = state
         .db
-        .run(move |conn| store::find_by_id(conn, id))
+        .run(move |conn| {
+            policy::authorize_object(conn, &principal, Permission::AgencyRead, &agency_object(id))?;
+            store::find_by_id(conn, id)
+        })
         .await?;
     agency
         .map(|a| web::Json(a.into()))
@@ -129,12 +132,19 @@ pub async fn update_agency(
     body: JsonBody<UpdateAgencyRequest>,
 ) -> Result<web::Json<AgencyView>, AppError> {
     let id = id.into_inner();
-    policy::authorize_object(&principal, Permission::AgencyManage, &agency_object(id))?;
     let ctx = principal.audit_context(Some(request_id.0));
     let request = body.value;
     let agency = state
         .db
-        .write(move |conn| store::update(conn, &ctx, id, &request))
+        .write(move |conn| {
+            policy::authorize_object(
+                conn,
+                &principal,
+                Permission::AgencyManage,
+                &agency_object(id),
+            )?;
+            store::update(conn, &ctx, id, &request)
+        })
         .await?;
     Ok(web::Json(agency.into()))
 }
@@ -153,11 +163,18 @@ pub async fn delete_agency(
     id: web::Path<AgencyId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    policy::authorize_object(&principal, Permission::AgencyManage, &agency_object(id))?;
     let ctx = principal.audit_context(Some(request_id.0));
     state
         .db
-        .write(move |conn| store::delete(conn, &ctx, id))
+        .write(move |conn| {
+            policy::authorize_object(
+                conn,
+                &principal,
+                Permission::AgencyManage,
+                &agency_object(id),
+            )?;
+            store::delete(conn, &ctx, id)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -57,6 +57,8 @@ pub struct Application {
     pub updated_at: Timestamp,
 }
 
+crate::guarded!(Application, Application, |a| Some(a.agency_id));
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicationStatus {

@@ -8,19 +8,18 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::applications::identity::mask;
-use crate::applications::intake::rows::{self, RowError};
+use crate::applications::intake::rows::{self};
 use crate::applications::model::*;
-use crate::applications::store::{self, Intake};
-use crate::auth::policy::{self, ObjectRef, Permission, Principal};
+use crate::applications::store::{self};
+use crate::auth::policy::{self, Permission, Principal};
 use crate::db::Conn;
-use crate::error::{AppError, FieldError, Problem};
+use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::middleware::RequestId;
 use crate::http::pagination::{PageQuery, split_page};
 use crate::openings::model::OpeningId;
-use crate::openings::rounds::store as rounds;
-use crate::openings::routes::load_opening;
+use crate::openings::store as openings;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ApplicationPage {
@@ -32,14 +31,6 @@ pub struct ApplicationPage {
 #[into_params(parameter_in = Query)]
 pub struct ApplicationListQuery {
     pub status: Option<ApplicationStatus>,
-}
-
-fn application_object(a: &Application) -> ObjectRef {
-    ObjectRef {
-        kind: "application",
-        id: a.id.to_string(),
-        agency: Some(a.agency_id),
-    }
 }
 
 /// The identity block, decrypted and masked, for callers who may see it.
@@ -80,29 +71,6 @@ fn view(
     Ok(ApplicationView::new(a, identity))
 }
 
-/// Row codes that mean a conflict with recorded data (409) rather than a bad field (422).
-const CONFLICT_CODES: [&str; 4] = [
-    "nik_conflict",
-    "already_applied",
-    "one_opening_per_year",
-    "opening_not_accepting",
-];
-
-/// How a rejected single row answers: field problems 422, conflicts with recorded data 409.
-fn row_problem(errors: Vec<RowError>) -> AppError {
-    for e in &errors {
-        if let Some(code) = CONFLICT_CODES.iter().find(|c| **c == e.code) {
-            return AppError::conflict(code, e.message.clone());
-        }
-    }
-    AppError::validation(
-        errors
-            .into_iter()
-            .map(|e| FieldError::new(e.field, e.message))
-            .collect(),
-    )
-}
-
 /// Record one application to an opening (HR officer). The body has the fields of an import row;
 /// it goes through the same validation and checks as a bulk import.
 #[utoipa::path(post, path = "/api/v1/openings/{id}/applications", tag = "applications", request_body = CreateApplicationRequest,
@@ -120,66 +88,32 @@ pub async fn create_application(
     id: web::Path<OpeningId>,
     body: JsonBody<CreateApplicationRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let opening = load_opening(
-        &state,
-        &principal,
-        id.into_inner(),
-        Permission::ApplicationManage,
-    )
-    .await?;
-    let row = rows::validate_row(
-        &body.value.to_row(&opening.code),
-        principal.at.as_datetime().date_naive(),
-    )
-    .map_err(row_problem)?;
+    let id = id.into_inner();
     let ctx = principal.audit_context(Some(request_id.0));
     let once = key.bind(
         principal.user_id,
         "POST /api/v1/openings/{id}/applications",
         &body.body_sha256,
     );
-    let app_state = state.clone();
-    idempotency::run_once(
+    let (request, today, app_state) = (
+        body.value,
+        principal.at.as_datetime().date_naive(),
+        state.clone(),
+    );
+    idempotency::run_once_on(
         &state.db,
         once,
         StatusCode::CREATED,
         idempotency::keep_all,
         move |conn| {
-            let round =
-                rounds::find_round(conn, opening.round_id)?.ok_or_else(AppError::not_found)?;
-            let intake = Intake::load(
-                conn,
-                &round,
-                Some(opening.agency_id),
-                Some(&opening.code),
-                None,
-            )?;
-            let outcome = store::apply_batch(
-                conn,
-                &app_state.identities,
-                &intake,
-                vec![row.clone()],
-                ctx.at,
-            )?;
-            if outcome.unchanged > 0 {
-                return Err(AppError::conflict(
-                    "already_applied",
-                    "this NIK already applied to the opening",
-                ));
-            }
-            if !outcome.errors.is_empty() {
-                return Err(row_problem(outcome.errors));
-            }
-            let (_, application) = outcome
-                .accepted
-                .into_iter()
-                .next()
-                .ok_or_else(|| AppError::internal("no application recorded"))?;
-            crate::audit::store::append(
-                conn,
-                &ctx,
-                store::created_event(&app_state.identities, &application, &row),
-            )?;
+            policy::load(conn, &principal, Permission::ApplicationManage, |c| {
+                openings::find_by_id(c, id)
+            })
+        },
+        move |conn, opening| {
+            let row = rows::validate_row(&request.to_row(&opening.code), today)
+                .map_err(rows::row_problem)?;
+            let application = store::apply_one(conn, &ctx, &app_state.identities, &opening, row)?;
             view(&app_state, conn, application, true)
         },
     )
@@ -200,13 +134,7 @@ pub async fn list_applications(
     page: web::Query<PageQuery>,
     query: web::Query<ApplicationListQuery>,
 ) -> Result<web::Json<ApplicationPage>, AppError> {
-    let opening = load_opening(
-        &state,
-        &principal,
-        id.into_inner(),
-        Permission::ApplicationRead,
-    )
-    .await?;
+    let id = id.into_inner();
     let limit = page.limit()?;
     let after = page.cursor::<ApplicationId>()?;
     let status = query.status;
@@ -215,6 +143,9 @@ pub async fn list_applications(
     let (items, next_cursor) = state
         .db
         .run(move |conn| {
+            let opening = policy::load(conn, &principal, Permission::ApplicationRead, |c| {
+                openings::find_by_id(c, id)
+            })?;
             let rows = store::list_for_opening(conn, opening.id, status, after, limit + 1)?;
             let (rows, next) = split_page(rows, limit, |a| a.id);
             let views = rows
@@ -225,22 +156,6 @@ pub async fn list_applications(
         })
         .await?;
     Ok(web::Json(ApplicationPage { items, next_cursor }))
-}
-
-pub async fn load_application(
-    state: &AppState,
-    principal: &Principal,
-    id: ApplicationId,
-    permission: Permission,
-) -> Result<Application, AppError> {
-    policy::authorize(principal, permission)?;
-    let application = state
-        .db
-        .run(move |conn| store::find_by_id(conn, id))
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    policy::authorize_object(principal, permission, &application_object(&application))?;
-    Ok(application)
 }
 
 /// One application.
@@ -254,18 +169,17 @@ pub async fn get_application(
     principal: Principal,
     id: web::Path<ApplicationId>,
 ) -> Result<web::Json<ApplicationView>, AppError> {
-    let application = load_application(
-        &state,
-        &principal,
-        id.into_inner(),
-        Permission::ApplicationRead,
-    )
-    .await?;
+    let id = id.into_inner();
     let with_identity = policy::authorize(&principal, Permission::IdentityRead).is_ok();
     let app_state = state.clone();
     let view = state
         .db
-        .run(move |conn| view(&app_state, conn, application, with_identity))
+        .run(move |conn| {
+            let application = policy::load(conn, &principal, Permission::ApplicationRead, |c| {
+                store::find_by_id(c, id)
+            })?;
+            view(&app_state, conn, application, with_identity)
+        })
         .await?;
     Ok(web::Json(view))
 }
@@ -285,13 +199,15 @@ pub async fn withdraw_application(
     body: JsonBody<WithdrawRequest>,
 ) -> Result<web::Json<ApplicationView>, AppError> {
     let id = id.into_inner();
-    load_application(&state, &principal, id, Permission::ApplicationManage).await?;
     let ctx = principal.audit_context(Some(request_id.0));
     let reason = body.value.reason;
     let app_state = state.clone();
     let view = state
         .db
         .write(move |conn| {
+            policy::load(conn, &principal, Permission::ApplicationManage, |c| {
+                store::find_for_update(c, id)
+            })?;
             let application = store::withdraw(conn, &ctx, id, &reason)?;
             view(&app_state, conn, application, true)
         })

@@ -532,6 +532,52 @@ pub fn find_by_id(conn: &mut Conn, id: ApplicationId) -> Result<Option<Applicati
     Ok(applications::table.find(id).first(conn).optional()?)
 }
 
+/// Records one application to `opening` through the same batch engine as an import, with its
+/// audit event: a repeat of a recorded application is 409 `already_applied`.
+pub fn apply_one(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    vault: &IdentityVault,
+    opening: &crate::openings::model::Opening,
+    row: ValidRow,
+) -> Result<Application, AppError> {
+    let round = rounds::find_round(conn, opening.round_id)?.ok_or_else(AppError::not_found)?;
+    let intake = Intake::load(
+        conn,
+        &round,
+        Some(opening.agency_id),
+        Some(&opening.code),
+        None,
+    )?;
+    let outcome = apply_batch(conn, vault, &intake, vec![row.clone()], ctx.at)?;
+    if outcome.unchanged > 0 {
+        return Err(AppError::conflict(
+            "already_applied",
+            "this NIK already applied to the opening",
+        ));
+    }
+    if !outcome.errors.is_empty() {
+        return Err(crate::applications::intake::rows::row_problem(
+            outcome.errors,
+        ));
+    }
+    let (_, application) = outcome
+        .accepted
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::internal("no application recorded"))?;
+    audit::append(conn, ctx, created_event(vault, &application, &row))?;
+    Ok(application)
+}
+
+/// The application, locked until the transaction ends.
+pub fn find_for_update(
+    conn: &mut Conn,
+    id: ApplicationId,
+) -> Result<Option<Application>, AppError> {
+    Ok(crate::find_for_update!(conn, applications, id)?)
+}
+
 pub fn find_person(conn: &mut Conn, id: PersonId) -> Result<Option<Person>, AppError> {
     Ok(persons::table.find(id).first(conn).optional()?)
 }

@@ -68,7 +68,6 @@ impl FromRequest for Principal {
                 role: session.role,
                 agency: session.agency,
                 session: session.jti,
-                grants: Vec::new(),
                 at: state.clock.now(),
             })
         })

@@ -1,6 +1,7 @@
 //! Accounts, roles, login, tokens, sessions and the authorization layer.
 
 pub mod extract;
+pub mod grants;
 pub mod jwt;
 pub mod login;
 pub mod model;

@@ -10,6 +10,8 @@ use crate::db::types::Timestamp;
 pub use crate::ids::{LoginFailureId, SessionId, UserId};
 pub use crate::roles::Role;
 
+crate::guarded!(User, User, |u| u.agency_id);
+
 /// A user row.
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
 #[diesel(table_name = users)]

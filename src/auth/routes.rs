@@ -10,7 +10,7 @@ use super::model::{
     ActivateRequest, ActivationToken, CreateUserRequest, LoginRequest, LoginResponse, Role,
     UpdateUserRequest, UserCreated, UserId, UserView, normalize_email,
 };
-use super::policy::{self, ObjectRef, Permission, Principal};
+use super::policy::{self, Permission, Principal};
 use super::rules;
 use super::store::{self, NewUser, UserChanges, UserFilter};
 use crate::agencies::model::AgencyId;
@@ -34,14 +34,6 @@ pub struct UserPage {
 pub struct UserListQuery {
     pub role: Option<Role>,
     pub agency_id: Option<AgencyId>,
-}
-
-fn user_object(user: &super::model::User) -> ObjectRef {
-    ObjectRef {
-        kind: "user",
-        id: user.id.to_string(),
-        agency: user.agency_id,
-    }
 }
 
 /// Exchange email and password for a short-lived access token.
@@ -214,14 +206,6 @@ pub async fn list_users(
     }))
 }
 
-async fn load_user(state: &AppState, id: UserId) -> Result<super::model::User, AppError> {
-    state
-        .db
-        .run(move |conn| store::find_by_id(conn, id))
-        .await?
-        .ok_or_else(AppError::not_found)
-}
-
 /// One account (yourself, or one in your scope if your role reads accounts).
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = UserView), (status = 401, body = Problem), (status = 404, body = Problem)),
@@ -232,11 +216,20 @@ pub async fn get_user(
     principal: Principal,
     id: web::Path<UserId>,
 ) -> Result<web::Json<UserView>, AppError> {
-    let user = load_user(&state, id.into_inner()).await?;
-    if user.id != principal.user_id {
-        policy::authorize_object(&principal, Permission::UserRead, &user_object(&user))
-            .map_err(|_| AppError::not_found())?;
-    }
+    let id = id.into_inner();
+    let user = state
+        .db
+        .run(move |conn| {
+            if id == principal.user_id {
+                return store::find_by_id(conn, id)?.ok_or_else(AppError::not_found);
+            }
+            // Accounts a caller may not read do not exist for them.
+            policy::load(conn, &principal, Permission::UserRead, |c| {
+                store::find_by_id(c, id)
+            })
+            .map_err(|_| AppError::not_found())
+        })
+        .await?;
     Ok(web::Json(user.into()))
 }
 
@@ -268,8 +261,9 @@ pub async fn update_user(
     let user = state
         .db
         .write(move |conn| {
-            let target = store::find_for_update(conn, id)?.ok_or_else(AppError::not_found)?;
-            policy::authorize_object(&principal, Permission::UserManage, &user_object(&target))?;
+            let target = policy::load(conn, &principal, Permission::UserManage, |c| {
+                store::find_for_update(c, id)
+            })?;
             rules::check_user_change(&principal, &target, changes.role, changes.active)?;
             store::update(conn, &ctx, &digester, target, changes)
         })
@@ -291,14 +285,16 @@ pub async fn reset_password(
     request_id: RequestId,
     id: web::Path<UserId>,
 ) -> Result<web::Json<ActivationToken>, AppError> {
-    let target = load_user(&state, id.into_inner()).await?;
-    policy::authorize_object(&principal, Permission::UserManage, &user_object(&target))?;
-    rules::check_can_reset(&principal, &target)?;
+    let id = id.into_inner();
     let ctx = principal.audit_context(Some(request_id.0));
     let ttl = state.config.activation_ttl;
     let (token, expires_at) = state
         .db
         .write(move |conn| {
+            let target = policy::load(conn, &principal, Permission::UserManage, |c| {
+                store::find_for_update(c, id)
+            })?;
+            rules::check_can_reset(&principal, &target)?;
             let issued = store::issue_activation_token(conn, target.id, "reset", ttl)?;
             audit::append(
                 conn,

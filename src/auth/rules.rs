@@ -104,7 +104,6 @@ mod tests {
             role,
             agency,
             session: uuid::Uuid::nil(),
-            grants: vec![],
             at: Timestamp::now(),
         }
     }

@@ -147,6 +147,24 @@ diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(activation_tokens -> users (user_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    grants (id) {
+        id -> SqlUuid,
+        user_id -> SqlUuid,
+        object_kind -> Text,
+        object_id -> SqlUuid,
+        permission -> Text,
+        object_agency -> Nullable<SqlUuid>,
+        granted_by -> Nullable<SqlUuid>,
+        granted_at -> SqlTime,
+        revoked_by -> Nullable<SqlUuid>,
+        revoked_at -> Nullable<SqlTime>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
     users,
@@ -154,6 +172,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     login_failures,
     idempotency_keys,
+    grants,
     audit_events,
     audit_pending,
     audit_checkpoints,

@@ -51,6 +51,8 @@ pub struct Deviation {
     pub created_at: Timestamp,
 }
 
+crate::guarded!(Deviation, Deviation, |d| d.agency_id);
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeviationView {
     pub id: DeviationId,

@@ -8,7 +8,7 @@ use super::model::{DeviationId, DeviationKind, DeviationView};
 use super::store::{self, DeviationFilter};
 use crate::app::AppState;
 use crate::audit::sealer;
-use crate::auth::policy::{self, ObjectRef, Permission, Principal};
+use crate::auth::policy::{self, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::pagination::{PageQuery, split_page};
 
@@ -75,23 +75,17 @@ pub async fn get_deviation(
     principal: Principal,
     id: web::Path<DeviationId>,
 ) -> Result<web::Json<DeviationView>, AppError> {
-    policy::authorize(&principal, Permission::DeviationRead)?;
     let id = id.into_inner();
-    let deviation = state
-        .db
-        .run(move |conn| store::find_by_id(conn, id))
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let object = ObjectRef {
-        kind: "deviation",
-        id: id.to_string(),
-        agency: deviation.agency_id,
-    };
-    policy::authorize_object(&principal, Permission::DeviationRead, &object)?;
+    // Sealed first, so the view can name the deviation's place in the chain.
     sealer::seal_now(&state.db).await?;
     let view = state
         .db
-        .run(move |conn| store::view(conn, deviation))
+        .run(move |conn| {
+            let deviation = policy::load(conn, &principal, Permission::DeviationRead, |c| {
+                store::find_by_id(c, id)
+            })?;
+            store::view(conn, deviation)
+        })
         .await?;
     Ok(web::Json(view))
 }

@@ -167,15 +167,42 @@ where
     T: Serialize + 'static,
     F: FnOnce(&mut Conn) -> Result<T, AppError> + Send + 'static,
 {
+    run_once_on(
+        db,
+        request,
+        status,
+        redact,
+        |_| Ok(()),
+        |conn, ()| create(conn),
+    )
+    .await
+}
+
+/// [`run_once`] for a creation under an object: `load` finds and authorizes the object in the
+/// same transaction, before any replay, so a caller who lost access gets no stored response.
+pub async fn run_once_on<O, T, L, F>(
+    db: &Database,
+    request: Option<Idempotent>,
+    status: StatusCode,
+    redact: Redact,
+    load: L,
+    create: F,
+) -> Result<HttpResponse, AppError>
+where
+    T: Serialize + 'static,
+    L: FnOnce(&mut Conn) -> Result<O, AppError> + Send + 'static,
+    F: FnOnce(&mut Conn, O) -> Result<T, AppError> + Send + 'static,
+{
     let attempt = request.clone();
     let result = db
         .write(move |conn| {
+            let object = load(conn)?;
             if let Some(request) = &attempt
                 && let Some(stored) = lookup(conn, request)?
             {
                 return Ok(stored);
             }
-            let value = create(conn)?;
+            let value = create(conn, object)?;
             let body = serde_json::to_string(&value)
                 .map_err(|e| AppError::internal(format!("serialise: {e}")))?;
             let response = StoredResponse {

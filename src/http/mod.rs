@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod ops;
 pub mod pagination;
+pub mod upload;
 
 use actix_web::web;
 

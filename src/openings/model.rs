@@ -102,6 +102,8 @@ pub struct Opening {
     pub updated_at: Timestamp,
 }
 
+crate::guarded!(Opening, Opening, |o| Some(o.agency_id));
+
 impl Opening {
     pub fn status(&self) -> OpeningStatus {
         OpeningStatus::parse(&self.status)

@@ -6,13 +6,12 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::catalogue::routes::target_agency;
 use super::lifecycle::Action;
 use super::model::*;
 use super::rounds::model::RoundId;
 use super::store::{self, Changer, OpeningFilter};
 use crate::app::AppState;
-use crate::auth::policy::{self, ObjectRef, Permission, Principal};
+use crate::auth::policy::{self, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, IdempotencyKey};
@@ -33,14 +32,6 @@ pub struct OpeningListQuery {
     pub round_id: Option<RoundId>,
 }
 
-pub fn opening_object(o: &Opening) -> ObjectRef {
-    ObjectRef {
-        kind: "opening",
-        id: o.id.to_string(),
-        agency: Some(o.agency_id),
-    }
-}
-
 /// Loads an opening and checks the caller may do `permission` on it (403 role, 404 scope).
 pub async fn load_opening(
     state: &AppState,
@@ -48,14 +39,11 @@ pub async fn load_opening(
     id: OpeningId,
     permission: Permission,
 ) -> Result<Opening, AppError> {
-    policy::authorize(principal, permission)?;
-    let opening = state
+    let principal = principal.clone();
+    state
         .db
-        .run(move |conn| store::find_by_id(conn, id))
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    policy::authorize_object(principal, permission, &opening_object(&opening))?;
-    Ok(opening)
+        .run(move |conn| policy::load(conn, &principal, permission, |c| store::find_by_id(c, id)))
+        .await
 }
 
 /// Create a draft opening with its seat groups, eligibility and assessment plan (HR officer).
@@ -73,7 +61,7 @@ pub async fn create_opening(
     body: JsonBody<CreateOpeningRequest>,
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::OpeningManage)?;
-    let agency = target_agency(&principal, None)?
+    let agency = policy::target_agency(&principal, None)?
         .ok_or_else(|| AppError::forbidden("you belong to no agency"))?;
     let ctx = principal.audit_context(Some(request_id.0));
     let once = key.bind(

@@ -27,6 +27,11 @@ pub fn find_by_id(conn: &mut Conn, id: OpeningId) -> Result<Option<Opening>, App
     Ok(openings::table.find(id).first(conn).optional()?)
 }
 
+/// The opening, locked until the transaction ends.
+pub fn find_for_update(conn: &mut Conn, id: OpeningId) -> Result<Option<Opening>, AppError> {
+    Ok(crate::find_for_update!(conn, openings, id)?)
+}
+
 pub struct OpeningFilter {
     pub scope: Option<AgencyId>,
     pub status: Option<OpeningStatus>,

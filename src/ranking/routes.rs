@@ -5,16 +5,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::AppState;
+use crate::applications::imports::model::ImportFormat;
 use crate::applications::imports::model::ImportMode;
-use crate::applications::imports::routes::{format_of, spool};
-use crate::applications::screening::store::{
-    self as screening_store, ScreeningResult, ScreeningRun,
-};
 use crate::auth::model::Role;
 use crate::auth::policy::{self, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::middleware::RequestId;
-use crate::http::pagination::{PageQuery, split_page};
+use crate::http::upload;
 use crate::openings::model::OpeningId;
 use crate::openings::rounds::model::RoundId;
 use crate::openings::rounds::store as rounds;
@@ -68,12 +65,12 @@ pub async fn import_scores(
         .run(move |conn| rounds::find_round(conn, round_id))
         .await?
         .ok_or_else(AppError::not_found)?;
-    let format = format_of(&req)?;
+    let format = ImportFormat::from_media_type(&upload::media_type(&req))?;
     let path = state
         .config
         .import_dir
         .join(format!("scores-{}.upload", uuid::Uuid::now_v7()));
-    let (sha256, _) = spool(payload, path.clone(), state.config.max_import_bytes).await?;
+    let (sha256, _) = upload::spool(payload, path.clone(), state.config.max_import_bytes).await?;
     let ctx = principal.audit_context(Some(request_id.0));
     let query = query.into_inner();
     let spooled = path.clone();
@@ -139,120 +136,6 @@ pub async fn get_stage_results(
     Ok(web::Json(results))
 }
 
-/// Run the automatic eligibility check over every submitted application of an opening in
-/// screening (HR officer): each gets `eligible` or `ineligible` with the requirements it failed.
-/// Running again replaces the automatic results; once screening is locked, 409.
-#[utoipa::path(post, path = "/api/v1/openings/{id}/screening/run", tag = "applications",
-    params(("id" = String, Path, format = Uuid)),
-    responses((status = 200, body = ScreeningRun), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem)),
-    security(("bearer" = [])))]
-#[tracing::instrument(skip_all)]
-pub async fn run_screening(
-    state: web::Data<AppState>,
-    principal: Principal,
-    request_id: RequestId,
-    id: web::Path<OpeningId>,
-) -> Result<web::Json<ScreeningRun>, AppError> {
-    let opening = load_opening(
-        &state,
-        &principal,
-        id.into_inner(),
-        Permission::ApplicationManage,
-    )
-    .await?;
-    let ctx = principal.audit_context(Some(request_id.0));
-    let run = state
-        .db
-        .write(move |conn| screening_store::run(conn, &ctx, &opening))
-        .await?;
-    Ok(web::Json(run))
-}
-
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ScreeningPage {
-    /// Set once the results are published (the appeal window runs from then).
-    pub publication: Option<crate::applications::appeals::store::Publication>,
-    pub items: Vec<ScreeningResult>,
-    pub next_cursor: Option<String>,
-}
-
-/// Screening results of an opening by registration number, with the failed requirements.
-#[utoipa::path(get, path = "/api/v1/openings/{id}/screening", tag = "applications",
-    params(("id" = String, Path, format = Uuid), PageQuery),
-    responses((status = 200, body = ScreeningPage), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem)),
-    security(("bearer" = [])))]
-#[tracing::instrument(skip_all)]
-pub async fn list_screening(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<OpeningId>,
-    page: web::Query<PageQuery>,
-) -> Result<web::Json<ScreeningPage>, AppError> {
-    let opening = load_opening(
-        &state,
-        &principal,
-        id.into_inner(),
-        Permission::ApplicationRead,
-    )
-    .await?;
-    let limit = page.limit()?;
-    let after = page.cursor::<crate::applications::model::ApplicationId>()?;
-    let (publication, rows) = state
-        .db
-        .run(move |conn| {
-            let publication =
-                crate::applications::appeals::store::find_publication(conn, opening.id)?;
-            let rows = screening_store::list(conn, &opening, after, limit + 1)?;
-            Ok((publication, rows))
-        })
-        .await?;
-    let (items, next_cursor) = split_page(rows, limit, |r| r.application_id);
-    Ok(web::Json(ScreeningPage {
-        publication,
-        items,
-        next_cursor,
-    }))
-}
-
-/// Decide one application's screening by hand (HR officer), with a reason code and a note; the
-/// opening must be in screening and not locked. Audited with the previous outcome.
-#[utoipa::path(post, path = "/api/v1/applications/{id}/screening-decision", tag = "applications",
-    request_body = screening_store::DecisionRequest, params(("id" = String, Path, format = Uuid)),
-    responses((status = 200, body = ScreeningResult), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-#[tracing::instrument(skip_all)]
-pub async fn decide_screening(
-    state: web::Data<AppState>,
-    principal: Principal,
-    request_id: RequestId,
-    id: web::Path<crate::applications::model::ApplicationId>,
-    body: crate::http::extract::JsonBody<screening_store::DecisionRequest>,
-) -> Result<web::Json<ScreeningResult>, AppError> {
-    let id = id.into_inner();
-    policy::authorize(&principal, Permission::ApplicationManage)?;
-    let application = state
-        .db
-        .run(move |conn| crate::applications::store::find_by_id(conn, id))
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let object = crate::auth::policy::ObjectRef {
-        kind: "application",
-        id: id.to_string(),
-        agency: Some(application.agency_id),
-    };
-    policy::authorize_object(&principal, Permission::ApplicationManage, &object)?;
-    let ctx = principal.audit_context(Some(request_id.0));
-    let request = body.value;
-    let result = state
-        .db
-        .write(move |conn| screening_store::decide(conn, &ctx, id, &request))
-        .await?;
-    Ok(web::Json(result))
-}
-
 /// Change a score after its stage's results were locked (appointing official only): a deviation
 /// with a justification of at least a sentence, listed at `GET /api/v1/deviations` with the
 /// before and after. 409 `results_not_locked` while the stage is open (import instead).
@@ -270,13 +153,15 @@ pub async fn correct_score(
     body: crate::http::extract::JsonBody<ScoreCorrectionRequest>,
 ) -> Result<web::Json<ScoreCorrection>, AppError> {
     let id = id.into_inner();
-    crate::applications::routes::load_application(
-        &state,
-        &principal,
-        id,
-        Permission::OpeningDeviate,
-    )
-    .await?;
+    let reader = principal.clone();
+    state
+        .db
+        .run(move |conn| {
+            policy::load(conn, &reader, Permission::OpeningDeviate, |c| {
+                crate::applications::store::find_by_id(c, id)
+            })
+        })
+        .await?;
     let ctx = principal.audit_context(Some(request_id.0));
     let official = principal.user_id;
     let request = body.value;

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use asn_merit::agencies::model::AgencyId;
-use asn_merit::auth::model::Role;
+use asn_merit::auth::model::{Role, UserId};
 use asn_merit::clock::Clock;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -28,9 +28,11 @@ enum Caller {
     AuditorA,
     /// An HR officer of agency B: has the roles' powers, but every object below lives in A.
     ForeignHrB,
+    /// A panelist of agency B holding one object grant: `opening_read` on `{published_opening_a}`.
+    GrantedPanelistB,
 }
 
-const CALLERS: [Caller; 8] = [
+const CALLERS: [Caller; 9] = [
     Caller::Anonymous,
     Caller::Admin,
     Caller::NationalAuditor,
@@ -39,6 +41,7 @@ const CALLERS: [Caller; 8] = [
     Caller::AppointingA,
     Caller::AuditorA,
     Caller::ForeignHrB,
+    Caller::GrantedPanelistB,
 ];
 
 /// A standard world: agencies A, B and an empty one, one caller of each kind, and target
@@ -53,6 +56,11 @@ struct Fixture {
     appointing_a: TestUser,
     auditor_a: TestUser,
     foreign_hr_b: TestUser,
+    granted_panelist_b: TestUser,
+    /// The grant `granted_panelist_b` holds (given by the HR officer of A).
+    grant_a: String,
+    /// Two more grants in A, revoked by the admin and the HR officer of A in the revoke row.
+    spare_grants: (String, String),
     agency_a: AgencyId,
     empty_agency: AgencyId,
     /// Objects the callers act on (not callers themselves).
@@ -207,15 +215,15 @@ fn appeal_body_value() -> Value {
     json!({"reason": "Nilai IPK pada transkrip yang diunggah salah ketik."})
 }
 
-fn appeal_body(_: &Fixture) -> Value {
+fn appeal_body(_: &Fixture, _: Caller) -> Value {
     appeal_body_value()
 }
 
-fn score_correction(_: &Fixture) -> Value {
+fn score_correction(_: &Fixture, _: Caller) -> Value {
     json!({"stage": "SKD", "scores": {"TWK": 100, "TIU": 120, "TKP": 200}, "justification": JUSTIFICATION})
 }
 
-fn appeal_decision(_: &Fixture) -> Value {
+fn appeal_decision(_: &Fixture, _: Caller) -> Value {
     json!({"outcome": "rejected", "answer": "Transkrip asli menunjukkan IPK 2,50; tetap tidak memenuhi syarat."})
 }
 
@@ -232,8 +240,30 @@ impl Fixture {
         let hr_a = app.user(Role::HrOfficer, Some(agency_a)).await;
         let appointing_a = app.user(Role::AppointingOfficial, Some(agency_a)).await;
         let objects = Objects::build(&app, &admin, &hr_a, &appointing_a).await;
+        let granted_panelist_b = app.user(Role::Panelist, Some(agency_b)).await;
+        let grant = |user: UserId| {
+            let body = json!({"user_id": user, "object_kind": "opening",
+                "object_id": objects.published_opening_a, "permission": "opening_read"});
+            let (app, hr_a) = (&app, &hr_a);
+            async move {
+                let response = app
+                    .post("/api/v1/grants", hr_a)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 201);
+                world::id_of(&response.json::<Value>().await.unwrap())
+            }
+        };
+        let grant_a = grant(granted_panelist_b.id).await;
+        let spare_a = app.user(Role::Panelist, Some(agency_a)).await;
+        let spare_grants = (grant(spare_a.id).await, grant(appointing_a.id).await);
         Fixture {
             objects,
+            granted_panelist_b,
+            grant_a,
+            spare_grants,
             hr_a,
             appointing_a,
             national_auditor: app.user(Role::Auditor, None).await,
@@ -259,6 +289,16 @@ impl Fixture {
             Caller::AppointingA => Some(&self.appointing_a),
             Caller::AuditorA => Some(&self.auditor_a),
             Caller::ForeignHrB => Some(&self.foreign_hr_b),
+            Caller::GrantedPanelistB => Some(&self.granted_panelist_b),
+        }
+    }
+
+    /// A grant of its own for each caller who may revoke one, so that each revokes a live one.
+    fn revocable_grant(&self, caller: Caller) -> &str {
+        match caller {
+            Caller::Admin => &self.spare_grants.0,
+            Caller::HrA => &self.spare_grants.1,
+            _ => &self.grant_a,
         }
     }
 
@@ -288,6 +328,8 @@ impl Fixture {
             .replace("{screened_opening_a}", &self.objects.screened_opening_a)
             .replace("{appealable_a}", &self.objects.appealable_a)
             .replace("{appeal_a}", &self.objects.appeal_a)
+            .replace("{grant_a}", &self.grant_a)
+            .replace("{revocable_grant}", self.revocable_grant(caller))
             .replace("{skd}", "SKD");
         assert!(!path.contains('{'), "unknown placeholder in {template}");
         path
@@ -303,7 +345,7 @@ impl Fixture {
             request = request.bearer_auth(&user.token);
         }
         if let Some(body) = case.body {
-            request = request.json(&body(self));
+            request = request.json(&body(self, caller));
         }
         let response = request
             .send()
@@ -337,7 +379,7 @@ impl Fixture {
 struct Case {
     method: Method,
     path: &'static str,
-    body: Option<fn(&Fixture) -> Value>,
+    body: Option<fn(&Fixture, Caller) -> Value>,
     expect: [u16; CALLERS.len()],
 }
 
@@ -351,7 +393,7 @@ fn case(method: Method, path: &'static str, expect: [u16; CALLERS.len()]) -> Cas
 }
 
 impl Case {
-    fn body(self, body: fn(&Fixture) -> Value) -> Self {
+    fn body(self, body: fn(&Fixture, Caller) -> Value) -> Self {
         Case {
             body: Some(body),
             ..self
@@ -359,25 +401,36 @@ impl Case {
     }
 }
 
-fn login_as_panelist_in_a(f: &Fixture) -> Value {
+/// Each caller who may give it gives it to a different account, so that each gives a new one.
+fn grant_opening_read(f: &Fixture, caller: Caller) -> Value {
+    let grantee = if caller == Caller::Admin {
+        &f.panelist_in_a
+    } else {
+        &f.hr_in_a
+    };
+    json!({"user_id": grantee.id, "object_kind": "opening",
+        "object_id": f.objects.published_opening_a, "permission": "opening_read"})
+}
+
+fn login_as_panelist_in_a(f: &Fixture, _: Caller) -> Value {
     json!({"email": f.panelist_in_a.email, "password": TEST_PASSWORD})
 }
 
 /// Well-formed, so it reaches the handler: the unknown token is 422, never 401.
-fn unknown_activation_token(_: &Fixture) -> Value {
+fn unknown_activation_token(_: &Fixture, _: Caller) -> Value {
     json!({"token": "no-such-activation-token", "password": TEST_PASSWORD})
 }
 
-fn new_panelist_in_a(f: &Fixture) -> Value {
+fn new_panelist_in_a(f: &Fixture, _: Caller) -> Value {
     let email = format!("panelist.{}@test.go.id", uuid::Uuid::new_v4().simple());
     json!({"email": email, "full_name": "Dewi Lestari", "role": "panelist", "agency_id": f.agency_a})
 }
 
-fn rename_user(_: &Fixture) -> Value {
+fn rename_user(_: &Fixture, _: Caller) -> Value {
     json!({"full_name": "Renamed Person"})
 }
 
-fn new_agency(_: &Fixture) -> Value {
+fn new_agency(_: &Fixture, _: Caller) -> Value {
     let code = format!(
         "NEW-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8].to_uppercase()
@@ -385,7 +438,7 @@ fn new_agency(_: &Fixture) -> Value {
     json!({"code": code, "name": "Instansi Baru", "level": "regional", "time_zone": "WITA"})
 }
 
-fn rename_agency(_: &Fixture) -> Value {
+fn rename_agency(_: &Fixture, _: Caller) -> Value {
     json!({"name": "Instansi A (renamed)"})
 }
 
@@ -396,57 +449,57 @@ fn fresh_code(prefix: &str) -> String {
     )
 }
 
-fn new_competency(_: &Fixture) -> Value {
+fn new_competency(_: &Fixture, _: Caller) -> Value {
     world::competency_body(&fresh_code("K"), "technical")
 }
 
-fn rename(_: &Fixture) -> Value {
+fn rename(_: &Fixture, _: Caller) -> Value {
     json!({"name": "Nama baru"})
 }
 
-fn new_position(_: &Fixture) -> Value {
+fn new_position(_: &Fixture, _: Caller) -> Value {
     json!({"code": fresh_code("P"), "title": "Analis Kepegawaian", "kind": "functional", "grade": 9, "standard": []})
 }
 
-fn retitle_position(_: &Fixture) -> Value {
+fn retitle_position(_: &Fixture, _: Caller) -> Value {
     json!({"title": "Analis SDM Aparatur"})
 }
 
-fn nothing_assessed(_: &Fixture) -> Value {
+fn nothing_assessed(_: &Fixture, _: Caller) -> Value {
     json!({"assessed": []})
 }
 
-fn new_rule_set(_: &Fixture) -> Value {
+fn new_rule_set(_: &Fixture, _: Caller) -> Value {
     let mut seed = world::casn_2024_seed();
     seed["code"] = json!(fresh_code("casn").to_lowercase());
     seed
 }
 
-fn new_round(f: &Fixture) -> Value {
+fn new_round(f: &Fixture, _: Caller) -> Value {
     json!({"name": "Seleksi PPPK 2024", "year": 2024, "kind": "pppk", "rule_set_id": f.objects.rule_set})
 }
 
-fn new_opening(f: &Fixture) -> Value {
+fn new_opening(f: &Fixture, _: Caller) -> Value {
     world::opening_body(&f.objects.round, &f.objects.position_a, &fresh_code("O"))
 }
 
-fn new_applicant(_: &Fixture) -> Value {
+fn new_applicant(_: &Fixture, _: Caller) -> Value {
     world::applicant(2 + (uuid::Uuid::new_v4().as_u128() % 9000) as u32)
 }
 
-fn screening_decision(_: &Fixture) -> Value {
+fn screening_decision(_: &Fixture, _: Caller) -> Value {
     json!({"outcome": "ineligible", "reason_code": "documents_incomplete", "note": "Ijazah belum dilegalisasi."})
 }
 
-fn withdrawal(_: &Fixture) -> Value {
+fn withdrawal(_: &Fixture, _: Caller) -> Value {
     json!({"reason": "Pelamar mengundurkan diri atas permintaan sendiri."})
 }
 
-fn move_unit(_: &Fixture) -> Value {
+fn move_unit(_: &Fixture, _: Caller) -> Value {
     json!({"unit": "Biro Perencanaan"})
 }
 
-fn move_unit_justified(_: &Fixture) -> Value {
+fn move_unit_justified(_: &Fixture, _: Caller) -> Value {
     json!({"unit": "Biro Perencanaan", "justification": JUSTIFICATION})
 }
 
@@ -460,108 +513,114 @@ fn move_unit_justified(_: &Fixture) -> Value {
 fn cases() -> Vec<Case> {
     use Method as M;
     vec![
-        //                                                                anon adm  naud hrA  panA ppkA audA hrB
+        //                                                                anon adm  naud hrA  panA ppkA audA hrB  grB
         // Public: they must not ask for a token.
-        case(M::GET,    "/api/v1/openapi.json",                          [200, 200, 200, 200, 200, 200, 200, 200]),
-        case(M::POST,   "/api/v1/auth/login",                            [200, 200, 200, 200, 200, 200, 200, 200]).body(login_as_panelist_in_a),
-        case(M::POST,   "/api/v1/auth/activate",                         [422, 422, 422, 422, 422, 422, 422, 422]).body(unknown_activation_token),
+        case(M::GET,    "/api/v1/openapi.json",                          [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::POST,   "/api/v1/auth/login",                            [200, 200, 200, 200, 200, 200, 200, 200, 200]).body(login_as_panelist_in_a),
+        case(M::POST,   "/api/v1/auth/activate",                         [422, 422, 422, 422, 422, 422, 422, 422, 422]).body(unknown_activation_token),
         // The caller's own session and account.
-        case(M::POST,   "/api/v1/auth/logout",                           [401, 204, 204, 204, 204, 204, 204, 204]),
-        case(M::GET,    "/api/v1/me",                                    [401, 200, 200, 200, 200, 200, 200, 200]),
-        case(M::GET,    "/api/v1/users/{me}",                            [401, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::POST,   "/api/v1/auth/logout",                           [401, 204, 204, 204, 204, 204, 204, 204, 204]),
+        case(M::GET,    "/api/v1/me",                                    [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::GET,    "/api/v1/users/{me}",                            [401, 200, 200, 200, 200, 200, 200, 200, 200]),
         // Accounts.
-        case(M::GET,    "/api/v1/users",                                 [401, 200, 200, 200, 403, 403, 200, 200]),
-        case(M::POST,   "/api/v1/users",                                 [401, 201, 403, 201, 403, 403, 403, 403]).body(new_panelist_in_a),
+        case(M::GET,    "/api/v1/users",                                 [401, 200, 200, 200, 403, 403, 200, 200, 403]),
+        case(M::POST,   "/api/v1/users",                                 [401, 201, 403, 201, 403, 403, 403, 403, 403]).body(new_panelist_in_a),
         // Reading another account is "not found" for a role that reads only itself.
-        case(M::GET,    "/api/v1/users/{panelist_in_a}",                 [401, 200, 200, 200, 404, 404, 200, 404]),
-        case(M::PATCH,  "/api/v1/users/{panelist_in_a}",                 [401, 200, 403, 200, 403, 403, 403, 404]).body(rename_user),
-        case(M::PATCH,  "/api/v1/users/{hr_in_a}",                       [401, 200, 403, 403, 403, 403, 403, 404]).body(rename_user),
-        case(M::POST,   "/api/v1/users/{panelist_in_a}/reset-password",  [401, 200, 403, 200, 403, 403, 403, 404]),
-        case(M::POST,   "/api/v1/users/{hr_in_a}/reset-password",        [401, 200, 403, 403, 403, 403, 403, 404]),
+        case(M::GET,    "/api/v1/users/{panelist_in_a}",                 [401, 200, 200, 200, 404, 404, 200, 404, 404]),
+        case(M::PATCH,  "/api/v1/users/{panelist_in_a}",                 [401, 200, 403, 200, 403, 403, 403, 404, 403]).body(rename_user),
+        case(M::PATCH,  "/api/v1/users/{hr_in_a}",                       [401, 200, 403, 403, 403, 403, 403, 404, 403]).body(rename_user),
+        case(M::POST,   "/api/v1/users/{panelist_in_a}/reset-password",  [401, 200, 403, 200, 403, 403, 403, 404, 403]),
+        case(M::POST,   "/api/v1/users/{hr_in_a}/reset-password",        [401, 200, 403, 403, 403, 403, 403, 404, 403]),
         // Agencies.
-        case(M::GET,    "/api/v1/agencies",                              [401, 200, 200, 200, 200, 200, 200, 200]),
-        case(M::POST,   "/api/v1/agencies",                              [401, 201, 403, 403, 403, 403, 403, 403]).body(new_agency),
-        case(M::GET,    "/api/v1/agencies/{agency_a}",                   [401, 200, 200, 200, 200, 200, 200, 404]),
-        case(M::PATCH,  "/api/v1/agencies/{agency_a}",                   [401, 200, 403, 403, 403, 403, 403, 403]).body(rename_agency),
+        case(M::GET,    "/api/v1/agencies",                              [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::POST,   "/api/v1/agencies",                              [401, 201, 403, 403, 403, 403, 403, 403, 403]).body(new_agency),
+        case(M::GET,    "/api/v1/agencies/{agency_a}",                   [401, 200, 200, 200, 200, 200, 200, 404, 404]),
+        case(M::PATCH,  "/api/v1/agencies/{agency_a}",                   [401, 200, 403, 403, 403, 403, 403, 403, 403]).body(rename_agency),
         // Agency A has users, so even the admin may not delete it.
-        case(M::DELETE, "/api/v1/agencies/{agency_a}",                   [401, 409, 403, 403, 403, 403, 403, 403]),
-        case(M::DELETE, "/api/v1/agencies/{empty_agency}",               [401, 204, 403, 403, 403, 403, 403, 403]),
+        case(M::DELETE, "/api/v1/agencies/{agency_a}",                   [401, 409, 403, 403, 403, 403, 403, 403, 403]),
+        case(M::DELETE, "/api/v1/agencies/{empty_agency}",               [401, 204, 403, 403, 403, 403, 403, 403, 403]),
         // The audit chain.
-        case(M::GET,    "/api/v1/audit/events",                          [401, 200, 200, 403, 403, 403, 200, 403]),
-        case(M::GET,    "/api/v1/audit/verify",                          [401, 200, 200, 403, 403, 403, 200, 403]),
-        case(M::GET,    "/api/v1/audit/checkpoints",                     [401, 200, 200, 403, 403, 403, 200, 403]),
-        case(M::POST,   "/api/v1/audit/checkpoints",                     [401, 201, 200, 403, 403, 403, 200, 403]),
+        case(M::GET,    "/api/v1/audit/events",                          [401, 200, 200, 403, 403, 403, 200, 403, 403]),
+        case(M::GET,    "/api/v1/audit/verify",                          [401, 200, 200, 403, 403, 403, 200, 403, 403]),
+        case(M::GET,    "/api/v1/audit/checkpoints",                     [401, 200, 200, 403, 403, 403, 200, 403, 403]),
+        case(M::POST,   "/api/v1/audit/checkpoints",                     [401, 201, 200, 403, 403, 403, 200, 403, 403]),
         // Competencies: the national catalogue is the admin's; an agency's own is its HR's.
-        case(M::GET,    "/api/v1/competencies",                          [401, 200, 200, 200, 200, 200, 200, 200]),
-        case(M::POST,   "/api/v1/competencies",                          [401, 201, 403, 201, 403, 403, 403, 201]).body(new_competency),
-        case(M::GET,    "/api/v1/competencies/{competency_national}",    [401, 200, 200, 200, 200, 200, 200, 200]),
-        case(M::GET,    "/api/v1/competencies/{competency_a}",           [401, 200, 200, 200, 200, 200, 200, 404]),
-        case(M::PATCH,  "/api/v1/competencies/{competency_national}",    [401, 200, 403, 403, 403, 403, 403, 403]).body(rename),
-        case(M::PATCH,  "/api/v1/competencies/{competency_a}",           [401, 200, 403, 200, 403, 403, 403, 404]).body(rename),
+        case(M::GET,    "/api/v1/competencies",                          [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::POST,   "/api/v1/competencies",                          [401, 201, 403, 201, 403, 403, 403, 201, 403]).body(new_competency),
+        case(M::GET,    "/api/v1/competencies/{competency_national}",    [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::GET,    "/api/v1/competencies/{competency_a}",           [401, 200, 200, 200, 200, 200, 200, 404, 404]),
+        case(M::PATCH,  "/api/v1/competencies/{competency_national}",    [401, 200, 403, 403, 403, 403, 403, 403, 403]).body(rename),
+        case(M::PATCH,  "/api/v1/competencies/{competency_a}",           [401, 200, 403, 200, 403, 403, 403, 404, 403]).body(rename),
         // Positions: HR officers manage their agency's; panelists see none.
-        case(M::GET,    "/api/v1/positions",                             [401, 200, 200, 200, 403, 200, 200, 200]),
-        case(M::POST,   "/api/v1/positions",                             [401, 403, 403, 201, 403, 403, 403, 201]).body(new_position),
-        case(M::GET,    "/api/v1/positions/{position_a}",                [401, 200, 200, 200, 403, 200, 200, 404]),
-        case(M::PATCH,  "/api/v1/positions/{position_a}",                [401, 403, 403, 200, 403, 403, 403, 404]).body(retitle_position),
-        case(M::POST,   "/api/v1/positions/{position_a}/job-match",      [401, 200, 200, 200, 403, 200, 200, 404]).body(nothing_assessed),
+        case(M::GET,    "/api/v1/positions",                             [401, 200, 200, 200, 403, 200, 200, 200, 403]),
+        case(M::POST,   "/api/v1/positions",                             [401, 403, 403, 201, 403, 403, 403, 201, 403]).body(new_position),
+        case(M::GET,    "/api/v1/positions/{position_a}",                [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        case(M::PATCH,  "/api/v1/positions/{position_a}",                [401, 403, 403, 200, 403, 403, 403, 404, 403]).body(retitle_position),
+        case(M::POST,   "/api/v1/positions/{position_a}/job-match",      [401, 200, 200, 200, 403, 200, 200, 404, 403]).body(nothing_assessed),
         // Rule sets and rounds: national, the admin's; everyone reads them.
-        case(M::GET,    "/api/v1/rule-sets",                             [401, 200, 200, 200, 200, 200, 200, 200]),
-        case(M::POST,   "/api/v1/rule-sets",                             [401, 201, 403, 403, 403, 403, 403, 403]).body(new_rule_set),
-        case(M::GET,    "/api/v1/rule-sets/{rule_set}",                  [401, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::GET,    "/api/v1/rule-sets",                             [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::POST,   "/api/v1/rule-sets",                             [401, 201, 403, 403, 403, 403, 403, 403, 403]).body(new_rule_set),
+        case(M::GET,    "/api/v1/rule-sets/{rule_set}",                  [401, 200, 200, 200, 200, 200, 200, 200, 200]),
         // In use by a published opening: frozen even for the admin.
-        case(M::PATCH,  "/api/v1/rule-sets/{rule_set}",                  [401, 409, 403, 403, 403, 403, 403, 403]).body(rename),
-        case(M::PATCH,  "/api/v1/rule-sets/{spare_rule_set}",            [401, 200, 403, 403, 403, 403, 403, 403]).body(rename),
-        case(M::GET,    "/api/v1/selection-rounds",                      [401, 200, 200, 200, 200, 200, 200, 200]),
-        case(M::POST,   "/api/v1/selection-rounds",                      [401, 201, 403, 403, 403, 403, 403, 403]).body(new_round),
-        case(M::GET,    "/api/v1/selection-rounds/{round}",              [401, 200, 200, 200, 200, 200, 200, 200]),
-        case(M::PATCH,  "/api/v1/selection-rounds/{round}",              [401, 200, 403, 403, 403, 403, 403, 403]).body(rename),
+        case(M::PATCH,  "/api/v1/rule-sets/{rule_set}",                  [401, 409, 403, 403, 403, 403, 403, 403, 403]).body(rename),
+        case(M::PATCH,  "/api/v1/rule-sets/{spare_rule_set}",            [401, 200, 403, 403, 403, 403, 403, 403, 403]).body(rename),
+        case(M::GET,    "/api/v1/selection-rounds",                      [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::POST,   "/api/v1/selection-rounds",                      [401, 201, 403, 403, 403, 403, 403, 403, 403]).body(new_round),
+        case(M::GET,    "/api/v1/selection-rounds/{round}",              [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::PATCH,  "/api/v1/selection-rounds/{round}",              [401, 200, 403, 403, 403, 403, 403, 403, 403]).body(rename),
         // Openings: HR runs its agency's; after publish only the PPK changes them (a deviation).
         // B's HR officer has no such position: the position is "not in this agency" (422).
-        case(M::GET,    "/api/v1/openings",                              [401, 200, 200, 200, 403, 200, 200, 200]),
-        case(M::POST,   "/api/v1/openings",                              [401, 403, 403, 201, 403, 403, 403, 422]).body(new_opening),
-        case(M::GET,    "/api/v1/openings/{draft_opening_a}",            [401, 200, 200, 200, 403, 200, 200, 404]),
-        case(M::PATCH,  "/api/v1/openings/{draft_opening_a}",            [401, 403, 403, 200, 403, 403, 403, 404]).body(move_unit),
-        case(M::PATCH,  "/api/v1/openings/{published_opening_a}",        [401, 403, 403, 403, 403, 200, 403, 404]).body(move_unit_justified),
-        case(M::POST,   "/api/v1/openings/{draft_opening_a}/publish",    [401, 403, 403, 200, 403, 403, 403, 404]),
+        case(M::GET,    "/api/v1/openings",                              [401, 200, 200, 200, 403, 200, 200, 200, 403]),
+        case(M::POST,   "/api/v1/openings",                              [401, 403, 403, 201, 403, 403, 403, 422, 403]).body(new_opening),
+        case(M::GET,    "/api/v1/openings/{draft_opening_a}",            [401, 200, 200, 200, 403, 200, 200, 404, 404]),
+        case(M::GET,    "/api/v1/openings/{published_opening_a}",        [401, 200, 200, 200, 403, 200, 200, 404, 200]),
+        case(M::PATCH,  "/api/v1/openings/{draft_opening_a}",            [401, 403, 403, 200, 403, 403, 403, 404, 403]).body(move_unit),
+        case(M::PATCH,  "/api/v1/openings/{published_opening_a}",        [401, 403, 403, 403, 403, 200, 403, 404, 403]).body(move_unit_justified),
+        case(M::POST,   "/api/v1/openings/{draft_opening_a}/publish",    [401, 403, 403, 200, 403, 403, 403, 404, 403]),
         // The window is still open, or the state is wrong: 409 for the HR officer who may act.
-        case(M::POST,   "/api/v1/openings/{published_opening_a}/close",  [401, 403, 403, 409, 403, 403, 403, 404]),
-        case(M::POST,   "/api/v1/openings/{draft_opening_a}/start-screening", [401, 403, 403, 409, 403, 403, 403, 404]),
-        case(M::POST,   "/api/v1/openings/{draft_opening_a}/start-stage", [401, 403, 403, 409, 403, 403, 403, 404]),
-        case(M::POST,   "/api/v1/openings/{draft_opening_a}/lock-stage", [401, 403, 403, 409, 403, 403, 403, 404]),
+        case(M::POST,   "/api/v1/openings/{published_opening_a}/close",  [401, 403, 403, 409, 403, 403, 403, 404, 403]),
+        case(M::POST,   "/api/v1/openings/{draft_opening_a}/start-screening", [401, 403, 403, 409, 403, 403, 403, 404, 403]),
+        case(M::POST,   "/api/v1/openings/{draft_opening_a}/start-stage", [401, 403, 403, 409, 403, 403, 403, 404, 403]),
+        case(M::POST,   "/api/v1/openings/{draft_opening_a}/lock-stage", [401, 403, 403, 409, 403, 403, 403, 404, 403]),
         // Applications: HR records and withdraws; readers in scope see them (identity: HR only).
-        case(M::POST,   "/api/v1/openings/{published_opening_a}/applications", [401, 403, 403, 201, 403, 403, 403, 404]).body(new_applicant),
-        case(M::GET,    "/api/v1/openings/{published_opening_a}/applications", [401, 200, 200, 200, 403, 200, 200, 404]),
-        case(M::GET,    "/api/v1/applications/{application_a}",          [401, 200, 200, 200, 403, 200, 200, 404]),
-        case(M::POST,   "/api/v1/applications/{application_a}/withdraw", [401, 403, 403, 200, 403, 403, 403, 404]).body(withdrawal),
+        case(M::POST,   "/api/v1/openings/{published_opening_a}/applications", [401, 403, 403, 201, 403, 403, 403, 404, 403]).body(new_applicant),
+        case(M::GET,    "/api/v1/openings/{published_opening_a}/applications", [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        case(M::GET,    "/api/v1/applications/{application_a}",          [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        case(M::POST,   "/api/v1/applications/{application_a}/withdraw", [401, 403, 403, 200, 403, 403, 403, 404, 403]).body(withdrawal),
         // Imports: HR (its agency's openings) and the admin (a whole round) upload; a JSON body is
         // the wrong media type, which only callers allowed to import get to hear.
-        case(M::POST,   "/api/v1/selection-rounds/{round}/application-imports", [401, 415, 403, 415, 403, 403, 403, 415]),
-        case(M::GET,    "/api/v1/application-imports/{import_a}",        [401, 200, 200, 200, 403, 200, 200, 404]),
-        case(M::GET,    "/api/v1/application-imports/{import_a}/errors", [401, 200, 200, 200, 403, 200, 200, 404]),
+        case(M::POST,   "/api/v1/selection-rounds/{round}/application-imports", [401, 415, 403, 415, 403, 403, 403, 415, 403]),
+        case(M::GET,    "/api/v1/application-imports/{import_a}",        [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        case(M::GET,    "/api/v1/application-imports/{import_a}/errors", [401, 200, 200, 200, 403, 200, 200, 404, 403]),
         // Screening: HR runs it (409 here: the opening is still published); readers in scope follow.
-        case(M::POST,   "/api/v1/openings/{published_opening_a}/screening/run", [401, 403, 403, 409, 403, 403, 403, 404]),
-        case(M::GET,    "/api/v1/openings/{published_opening_a}/screening", [401, 200, 200, 200, 403, 200, 200, 404]),
-        case(M::POST,   "/api/v1/applications/{application_a}/screening-decision", [401, 403, 403, 409, 403, 403, 403, 404]).body(screening_decision),
+        case(M::POST,   "/api/v1/openings/{published_opening_a}/screening/run", [401, 403, 403, 409, 403, 403, 403, 404, 403]),
+        case(M::GET,    "/api/v1/openings/{published_opening_a}/screening", [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        case(M::POST,   "/api/v1/applications/{application_a}/screening-decision", [401, 403, 403, 409, 403, 403, 403, 404, 403]).body(screening_decision),
         // Publication and appeals (sanggah): HR records and decides; readers read; the public sees results.
-        case(M::POST,   "/api/v1/openings/{published_opening_a}/screening/publish", [401, 403, 403, 409, 403, 403, 403, 404]),
-        case(M::POST,   "/api/v1/openings/{screened_opening_a}/screening/publish", [401, 403, 403, 409, 403, 403, 403, 404]),
-        case(M::GET,    "/api/v1/public/openings/{screened_opening_a}/screening-results", [200, 200, 200, 200, 200, 200, 200, 200]),
-        case(M::POST,   "/api/v1/applications/{appealable_a}/appeals",   [401, 403, 403, 201, 403, 403, 403, 404]).body(appeal_body),
-        case(M::POST,   "/api/v1/applications/{application_a}/appeals",  [401, 403, 403, 409, 403, 403, 403, 404]).body(appeal_body),
-        case(M::GET,    "/api/v1/openings/{screened_opening_a}/appeals", [401, 200, 200, 200, 403, 200, 200, 404]),
-        case(M::GET,    "/api/v1/appeals/{appeal_a}",                    [401, 200, 200, 200, 403, 200, 200, 404]),
-        case(M::POST,   "/api/v1/appeals/{appeal_a}/decision",           [401, 403, 403, 200, 403, 403, 403, 404]).body(appeal_decision),
+        case(M::POST,   "/api/v1/openings/{published_opening_a}/screening/publish", [401, 403, 403, 409, 403, 403, 403, 404, 403]),
+        case(M::POST,   "/api/v1/openings/{screened_opening_a}/screening/publish", [401, 403, 403, 409, 403, 403, 403, 404, 403]),
+        case(M::GET,    "/api/v1/public/openings/{screened_opening_a}/screening-results", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::POST,   "/api/v1/applications/{appealable_a}/appeals",   [401, 403, 403, 201, 403, 403, 403, 404, 403]).body(appeal_body),
+        case(M::POST,   "/api/v1/applications/{application_a}/appeals",  [401, 403, 403, 409, 403, 403, 403, 404, 403]).body(appeal_body),
+        case(M::GET,    "/api/v1/openings/{screened_opening_a}/appeals", [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        case(M::GET,    "/api/v1/appeals/{appeal_a}",                    [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        case(M::POST,   "/api/v1/appeals/{appeal_a}/decision",           [401, 403, 403, 200, 403, 403, 403, 404, 403]).body(appeal_decision),
         // SKD scores: imported like applications; results read in scope.
-        case(M::POST,   "/api/v1/selection-rounds/{round}/scores?stage=SKD", [401, 415, 403, 415, 403, 403, 403, 415]),
+        case(M::POST,   "/api/v1/selection-rounds/{round}/scores?stage=SKD", [401, 415, 403, 415, 403, 403, 403, 415, 403]),
         // Locked scores change only as a deviation by the PPK; this opening has no stage under way.
-        case(M::POST,   "/api/v1/applications/{application_a}/score-corrections", [401, 403, 403, 403, 403, 409, 403, 403]).body(score_correction),
-        case(M::GET,    "/api/v1/openings/{published_opening_a}/stages/{skd}/results", [401, 200, 200, 200, 403, 200, 200, 404]),
+        case(M::POST,   "/api/v1/applications/{application_a}/score-corrections", [401, 403, 403, 403, 403, 409, 403, 403, 403]).body(score_correction),
+        case(M::GET,    "/api/v1/openings/{published_opening_a}/stages/{skd}/results", [401, 200, 200, 200, 403, 200, 200, 404, 403]),
         // Deviations: read in scope by everyone but panelists.
-        case(M::GET,    "/api/v1/deviations",                            [401, 200, 200, 200, 403, 200, 200, 200]),
-        case(M::GET,    "/api/v1/deviations/{deviation_a}",              [401, 200, 200, 200, 403, 200, 200, 404]),
+        case(M::GET,    "/api/v1/deviations",                            [401, 200, 200, 200, 403, 200, 200, 200, 403]),
+        case(M::GET,    "/api/v1/deviations/{deviation_a}",              [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        // Object grants (the admin, and HR for their agency's objects, give and revoke them).
+        case(M::POST,   "/api/v1/grants",                                [401, 201, 403, 201, 403, 403, 403, 404, 403]).body(grant_opening_read),
+        case(M::GET,    "/api/v1/grants",                                [401, 200, 200, 200, 403, 403, 200, 200, 403]),
+        case(M::GET,    "/api/v1/grants/{grant_a}",                      [401, 200, 200, 200, 403, 403, 200, 404, 403]),
+        case(M::POST,   "/api/v1/grants/{revocable_grant}/revoke",       [401, 200, 403, 200, 403, 403, 403, 404, 403]),
         // Public transparency: no token needed, any token accepted.
-        case(M::GET,    "/api/v1/public/openings",                       [200, 200, 200, 200, 200, 200, 200, 200]),
-        case(M::GET,    "/api/v1/public/openings/{published_opening_a}", [200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::GET,    "/api/v1/public/openings",                       [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        case(M::GET,    "/api/v1/public/openings/{published_opening_a}", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     ]
 }
 
@@ -805,10 +864,19 @@ async fn foreign_agency_hr_never_lists_agency_a_users_or_agency() {
         .json()
         .await
         .unwrap();
+    let mut seen: Vec<&str> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    seen.sort();
+    let (hr_b_id, panelist_b_id) = (hr_b.id.to_string(), f.granted_panelist_b.id.to_string());
+    let mut accounts_in_b = vec![hr_b_id.as_str(), panelist_b_id.as_str()];
+    accounts_in_b.sort();
     assert_eq!(
-        mine["items"].as_array().unwrap().len(),
-        1,
-        "HR of B sees exactly the one account in B: {mine}"
+        seen, accounts_in_b,
+        "HR of B sees exactly the two accounts in B: {mine}"
     );
 
     let agencies: Value = app

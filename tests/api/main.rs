@@ -10,6 +10,7 @@ mod applications;
 mod audit;
 mod authz_matrix;
 mod errors;
+mod grants;
 mod imports;
 mod openings;
 mod ops;

@@ -10,14 +10,13 @@ use crate::applications::appeals::store::{
     PublicScreeningResult, Publication,
 };
 use crate::applications::model::ApplicationId;
-use crate::applications::routes::load_application;
-use crate::auth::policy::{self, ObjectRef, Permission, Principal};
+use crate::applications::store as applications;
+use crate::auth::policy::{self, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
 use crate::http::middleware::RequestId;
 use crate::http::pagination::{PageQuery, split_page};
 use crate::openings::model::{OpeningId, OpeningStatus};
-use crate::openings::routes::load_opening;
 use crate::openings::store as openings;
 
 /// Publish an opening's screening results by registration number (HR officer). Every submitted
@@ -35,18 +34,16 @@ pub async fn publish_screening(
     request_id: RequestId,
     id: web::Path<OpeningId>,
 ) -> Result<web::Json<Publication>, AppError> {
-    let opening = load_opening(
-        &state,
-        &principal,
-        id.into_inner(),
-        Permission::ApplicationManage,
-    )
-    .await?;
+    let id = id.into_inner();
     let ctx = principal.audit_context(Some(request_id.0));
-    let publisher = principal.user_id;
     let publication = state
         .db
-        .write(move |conn| appeals::publish(conn, &ctx, publisher, opening.id))
+        .write(move |conn| {
+            policy::load(conn, &principal, Permission::ApplicationManage, |c| {
+                openings::find_for_update(c, id)
+            })?;
+            appeals::publish(conn, &ctx, principal.user_id, id)
+        })
         .await?;
     Ok(web::Json(publication))
 }
@@ -110,13 +107,16 @@ pub async fn create_appeal(
     body: JsonBody<AppealRequest>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    load_application(&state, &principal, id, Permission::ApplicationManage).await?;
     let ctx = principal.audit_context(Some(request_id.0));
-    let recorder = principal.user_id;
     let request = body.value;
     let appeal = state
         .db
-        .write(move |conn| appeals::record(conn, &ctx, recorder, id, &request))
+        .write(move |conn| {
+            policy::load(conn, &principal, Permission::ApplicationManage, |c| {
+                applications::find_for_update(c, id)
+            })?;
+            appeals::record(conn, &ctx, principal.user_id, id, &request)
+        })
         .await?;
     Ok(HttpResponse::Created().json(appeal))
 }
@@ -147,48 +147,21 @@ pub async fn list_appeals(
     page: web::Query<PageQuery>,
     query: web::Query<AppealListQuery>,
 ) -> Result<web::Json<AppealPage>, AppError> {
-    let opening = load_opening(
-        &state,
-        &principal,
-        id.into_inner(),
-        Permission::ApplicationRead,
-    )
-    .await?;
+    let id = id.into_inner();
     let limit = page.limit()?;
     let after = page.cursor::<AppealId>()?;
     let status = query.status;
     let rows = state
         .db
-        .run(move |conn| appeals::list(conn, &opening, status, after, limit + 1))
+        .run(move |conn| {
+            let opening = policy::load(conn, &principal, Permission::ApplicationRead, |c| {
+                openings::find_by_id(c, id)
+            })?;
+            appeals::list(conn, &opening, status, after, limit + 1)
+        })
         .await?;
     let (items, next_cursor) = split_page(rows, limit, |a| a.id);
     Ok(web::Json(AppealPage { items, next_cursor }))
-}
-
-async fn load_appeal(
-    state: &AppState,
-    principal: &Principal,
-    id: AppealId,
-    permission: Permission,
-) -> Result<AppealView, AppError> {
-    policy::authorize(principal, permission)?;
-    let (appeal, agency) = state
-        .db
-        .run(move |conn| {
-            let appeal = appeals::find(conn, id)?.ok_or_else(AppError::not_found)?;
-            let agency = openings::find_by_id(conn, appeal.opening_id)?
-                .ok_or_else(AppError::not_found)?
-                .agency_id;
-            Ok((appeal, agency))
-        })
-        .await?;
-    let object = ObjectRef {
-        kind: "appeal",
-        id: id.to_string(),
-        agency: Some(agency),
-    };
-    policy::authorize_object(principal, permission, &object)?;
-    Ok(appeal)
 }
 
 /// One appeal.
@@ -202,13 +175,16 @@ pub async fn get_appeal(
     principal: Principal,
     id: web::Path<AppealId>,
 ) -> Result<web::Json<AppealView>, AppError> {
-    let appeal = load_appeal(
-        &state,
-        &principal,
-        id.into_inner(),
-        Permission::ApplicationRead,
-    )
-    .await?;
+    let id = id.into_inner();
+    let appeal = state
+        .db
+        .run(move |conn| {
+            let appeal = policy::load(conn, &principal, Permission::ApplicationRead, |c| {
+                appeals::find_row(c, id)
+            })?;
+            appeals::view_of(conn, appeal)
+        })
+        .await?;
     Ok(web::Json(appeal))
 }
 
@@ -228,13 +204,16 @@ pub async fn decide_appeal(
     body: JsonBody<AppealDecisionRequest>,
 ) -> Result<web::Json<AppealView>, AppError> {
     let id = id.into_inner();
-    load_appeal(&state, &principal, id, Permission::ApplicationManage).await?;
     let ctx = principal.audit_context(Some(request_id.0));
-    let decider = principal.user_id;
     let request = body.value;
     let appeal = state
         .db
-        .write(move |conn| appeals::decide(conn, &ctx, decider, id, &request))
+        .write(move |conn| {
+            policy::load(conn, &principal, Permission::ApplicationManage, |c| {
+                appeals::find_row(c, id)
+            })?;
+            appeals::decide(conn, &ctx, principal.user_id, id, &request)
+        })
         .await?;
     Ok(web::Json(appeal))
 }

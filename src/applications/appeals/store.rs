@@ -266,6 +266,8 @@ pub struct Appeal {
     pub decided_at: Option<Timestamp>,
 }
 
+crate::guarded!(Appeal, Appeal, |a| Some(a.agency_id));
+
 /// An appeal as HR and auditors see it: the application by id and registration number only.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AppealView {
@@ -528,18 +530,19 @@ fn agency_zone(conn: &mut Conn, agency: AgencyId) -> Result<TimeZone, AppError> 
     Ok(TimeZone::parse(&agency.time_zone))
 }
 
-pub fn find(conn: &mut Conn, id: AppealId) -> Result<Option<AppealView>, AppError> {
-    let Some(appeal) = appeals::table
+pub fn find_row(conn: &mut Conn, id: AppealId) -> Result<Option<Appeal>, AppError> {
+    Ok(appeals::table
         .find(id)
         .select(Appeal::as_select())
         .first(conn)
-        .optional()?
-    else {
-        return Ok(None);
-    };
+        .optional()?)
+}
+
+/// The appeal as shown: with the registration number and local times in the agency's zone.
+pub fn view_of(conn: &mut Conn, appeal: Appeal) -> Result<AppealView, AppError> {
     let number = registration_number(conn, appeal.application_id)?;
     let zone = agency_zone(conn, appeal.agency_id)?;
-    Ok(Some(view(appeal, number, zone)))
+    Ok(view(appeal, number, zone))
 }
 
 pub fn list(

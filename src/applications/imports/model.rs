@@ -12,6 +12,7 @@ use crate::applications::model::ImportId;
 use crate::auth::model::UserId;
 use crate::db::schema::{application_imports, import_errors};
 use crate::db::types::Timestamp;
+use crate::error::AppError;
 use crate::openings::rounds::model::RoundId;
 
 /// What happens to a file with bad rows.
@@ -29,6 +30,21 @@ pub enum ImportMode {
 pub enum ImportFormat {
     Csv,
     Jsonl,
+}
+
+impl ImportFormat {
+    /// The format a file was sent as (`text/csv`, or JSON Lines under its usual media types).
+    pub fn from_media_type(media_type: &str) -> Result<Self, AppError> {
+        match media_type {
+            "text/csv" => Ok(ImportFormat::Csv),
+            "application/x-ndjson" | "application/jsonl" | "application/x-jsonlines" => {
+                Ok(ImportFormat::Jsonl)
+            }
+            _ => Err(AppError::UnsupportedMediaType {
+                detail: "send the file as text/csv or application/x-ndjson (JSON Lines)".into(),
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -77,6 +93,8 @@ pub struct ApplicationImport {
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
 }
+
+crate::guarded!(ApplicationImport, ApplicationImport, |i| i.agency_id);
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
 #[diesel(table_name = import_errors)]

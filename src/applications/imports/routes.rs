@@ -1,13 +1,10 @@
 //! HTTP surface of bulk imports: upload (spooled to disk, 202), status, and the error report.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
@@ -15,10 +12,10 @@ use crate::applications::imports::job::{self as import_job, JobSpec};
 use crate::applications::imports::model::*;
 use crate::applications::intake::rows::RowError;
 use crate::applications::model::ImportId;
-use crate::auth::model::Role;
-use crate::auth::policy::{self, ObjectRef, Permission, Principal};
+use crate::auth::policy::{self, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::middleware::RequestId;
+use crate::http::upload;
 use crate::openings::rounds::model::RoundId;
 use crate::openings::rounds::store as rounds;
 
@@ -44,96 +41,6 @@ pub struct ImportErrorPage {
     pub next_cursor: Option<i64>,
 }
 
-pub(crate) fn format_of(req: &HttpRequest) -> Result<ImportFormat, AppError> {
-    let essence = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    match essence.as_str() {
-        "text/csv" => Ok(ImportFormat::Csv),
-        "application/x-ndjson" | "application/jsonl" | "application/x-jsonlines" => {
-            Ok(ImportFormat::Jsonl)
-        }
-        _ => Err(AppError::UnsupportedMediaType {
-            detail: "send the file as text/csv or application/x-ndjson (JSON Lines)".into(),
-        }),
-    }
-}
-
-/// Writes the upload to `path` on a blocking thread while hashing it; refuses more than `limit`.
-pub(crate) async fn spool(
-    mut payload: web::Payload,
-    path: PathBuf,
-    limit: u64,
-) -> Result<(String, u64), AppError> {
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<web::Bytes>(16);
-    let target = path.clone();
-    let writer = actix_web::rt::task::spawn_blocking(move || -> Result<(String, u64), AppError> {
-        if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir).map_err(AppError::internal_from)?;
-            #[cfg(unix)]
-            std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-                .map_err(AppError::internal_from)?;
-        }
-        // The upload holds personal data in clear until the job has read it: owner-only.
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(&target).map_err(AppError::internal_from)?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        let (mut hasher, mut bytes) = (Sha256::new(), 0u64);
-        for chunk in receiver {
-            hasher.update(&chunk);
-            bytes += chunk.len() as u64;
-            out.write_all(&chunk).map_err(AppError::internal_from)?;
-        }
-        out.flush().map_err(AppError::internal_from)?;
-        Ok((hex::encode(hasher.finalize()), bytes))
-    });
-    let mut received = 0u64;
-    let mut failure = None;
-    while let Some(chunk) = payload.next().await {
-        match chunk {
-            Ok(chunk) => {
-                received += chunk.len() as u64;
-                if received > limit {
-                    failure = Some(AppError::PayloadTooLarge {
-                        limit: limit as usize,
-                    });
-                    break;
-                }
-                let sender = sender.clone();
-                // A full channel means the disk is slower than the network: wait off the worker.
-                let sent = actix_web::rt::task::spawn_blocking(move || sender.send(chunk)).await;
-                if !matches!(sent, Ok(Ok(()))) {
-                    failure = Some(AppError::internal("the spool writer stopped"));
-                    break;
-                }
-            }
-            Err(_) => {
-                failure = Some(AppError::bad_request(
-                    "body_unreadable",
-                    "the upload could not be read",
-                ));
-                break;
-            }
-        }
-    }
-    drop(sender);
-    let written = writer
-        .await
-        .map_err(|_| AppError::internal("the spool writer panicked"))?;
-    if let Some(error) = failure {
-        let _ = std::fs::remove_file(&path);
-        return Err(error);
-    }
-    written
-}
-
 /// Upload a CSV or JSON Lines file of applications for a round; each row names its opening by
 /// code. The file is spooled to disk and imported by a job: 202 with the import, whose status and
 /// error report are at `/api/v1/application-imports/{id}`. HR officers import for their agency's
@@ -155,21 +62,19 @@ pub async fn create_import(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::ApplicationImport)?;
-    let agency = if principal.role == Role::Admin {
-        None
-    } else {
-        principal.agency
-    };
+    // The admin imports a whole round (rows of every agency), an HR officer for their agency.
+    let agency = policy::target_agency(&principal, None)?;
     let round_id = id.into_inner();
     state
         .db
         .run(move |conn| rounds::find_round(conn, round_id))
         .await?
         .ok_or_else(AppError::not_found)?;
-    let format = format_of(&req)?;
+    let format = ImportFormat::from_media_type(&upload::media_type(&req))?;
     let import_id = ImportId::generate();
     let path = state.config.import_dir.join(format!("{import_id}.upload"));
-    let (sha256, bytes) = spool(payload, path.clone(), state.config.max_import_bytes).await?;
+    let (sha256, bytes) =
+        upload::spool(payload, path.clone(), state.config.max_import_bytes).await?;
     let import = ApplicationImport {
         id: import_id,
         round_id,
@@ -253,24 +158,21 @@ fn start_job(
         .map_err(AppError::internal_from)
 }
 
+/// The import, if the caller may read it.
 async fn load_import(
     state: &AppState,
     principal: &Principal,
     id: ImportId,
 ) -> Result<ApplicationImport, AppError> {
-    policy::authorize(principal, Permission::ApplicationRead)?;
-    let import = state
+    let principal = principal.clone();
+    state
         .db
-        .run(move |conn| import_job::find(conn, id))
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let object = ObjectRef {
-        kind: "application_import",
-        id: id.to_string(),
-        agency: import.agency_id,
-    };
-    policy::authorize_object(principal, Permission::ApplicationRead, &object)?;
-    Ok(import)
+        .run(move |conn| {
+            policy::load(conn, &principal, Permission::ApplicationRead, |c| {
+                import_job::find(c, id)
+            })
+        })
+        .await
 }
 
 /// An import's status and row counts (live while it runs).

@@ -1,6 +1,7 @@
 //! One applicant row as imported (CSV or JSON Lines) or posted, and its validation. Pure: the
 //! checks that need the database (opening, person, duplicates) live in the store.
 
+use crate::error::{AppError, FieldError};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -381,6 +382,29 @@ pub fn validate_row(row: &RawRow, today: NaiveDate) -> Result<ValidRow, Vec<RowE
             "the row is incomplete",
         )]),
     }
+}
+
+/// Row codes that mean a conflict with recorded data (409) rather than a bad field (422).
+const CONFLICT_CODES: [&str; 4] = [
+    "nik_conflict",
+    "already_applied",
+    "one_opening_per_year",
+    "opening_not_accepting",
+];
+
+/// How a rejected single row answers: field problems 422, conflicts with recorded data 409.
+pub fn row_problem(errors: Vec<RowError>) -> AppError {
+    for e in &errors {
+        if let Some(code) = CONFLICT_CODES.iter().find(|c| **c == e.code) {
+            return AppError::conflict(code, e.message.clone());
+        }
+    }
+    AppError::validation(
+        errors
+            .into_iter()
+            .map(|e| FieldError::new(e.field, e.message))
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -85,6 +85,8 @@ pub struct Competency {
     pub updated_at: Timestamp,
 }
 
+crate::guarded!(Competency, Competency, |c| c.agency_id);
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CompetencyView {
     pub id: CompetencyId,
@@ -173,6 +175,8 @@ pub struct Position {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
+
+crate::guarded!(Position, Position, |p| Some(p.agency_id));
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
 #[diesel(table_name = position_competencies)]

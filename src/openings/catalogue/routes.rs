@@ -8,10 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::job_match::{JobMatch, job_match};
 use super::model::*;
 use super::store;
-use crate::agencies::model::AgencyId;
 use crate::app::AppState;
-use crate::auth::model::Role;
-use crate::auth::policy::{self, ObjectRef, Permission, Principal};
+use crate::auth::policy::{self, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, IdempotencyKey};
@@ -36,30 +34,6 @@ pub struct CompetencyListQuery {
     pub kind: Option<CompetencyKind>,
 }
 
-/// The agency a new agency-owned object goes to: the HR officer's own, or the one an admin names.
-/// Naming another agency is 403 (the caller may not create there), as for user accounts.
-pub fn target_agency(
-    principal: &Principal,
-    asked: Option<AgencyId>,
-) -> Result<Option<AgencyId>, AppError> {
-    match (principal.role, asked) {
-        (Role::Admin, asked) => Ok(asked),
-        (_, None) => Ok(principal.agency),
-        (_, Some(asked)) if Some(asked) == principal.agency => Ok(Some(asked)),
-        _ => Err(AppError::forbidden(
-            "you may create only in your own agency",
-        )),
-    }
-}
-
-fn position_object(p: &Position) -> ObjectRef {
-    ObjectRef {
-        kind: "position",
-        id: p.id.to_string(),
-        agency: Some(p.agency_id),
-    }
-}
-
 /// Create a competency: national (admin) or an agency's own (its HR officer).
 #[utoipa::path(post, path = "/api/v1/competencies", tag = "positions", request_body = CreateCompetencyRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body within 24 h")),
@@ -75,7 +49,7 @@ pub async fn create_competency(
     body: JsonBody<CreateCompetencyRequest>,
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::CompetencyManage)?;
-    let agency = target_agency(&principal, body.value.agency_id)?;
+    let agency = policy::target_agency(&principal, body.value.agency_id)?;
     let ctx = principal.audit_context(Some(request_id.0));
     let once = key.bind(
         principal.user_id,
@@ -122,36 +96,6 @@ pub async fn list_competencies(
     }))
 }
 
-/// Loads a competency the caller may see: national ones are visible to all, agency ones in scope.
-async fn visible_competency(
-    state: &AppState,
-    principal: &Principal,
-    id: CompetencyId,
-    permission: Permission,
-) -> Result<Competency, AppError> {
-    policy::authorize(principal, permission)?;
-    let competency = state
-        .db
-        .run(move |conn| store::find_competency(conn, id))
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    match competency.agency_id {
-        None if permission == Permission::CompetencyManage && principal.role != Role::Admin => Err(
-            AppError::forbidden("only an admin changes the national catalogue"),
-        ),
-        None => Ok(competency),
-        Some(agency) => {
-            let object = ObjectRef {
-                kind: "competency",
-                id: id.to_string(),
-                agency: Some(agency),
-            };
-            policy::authorize_object(principal, permission, &object)?;
-            Ok(competency)
-        }
-    }
-}
-
 /// One competency with its level descriptions.
 #[utoipa::path(get, path = "/api/v1/competencies/{id}", tag = "positions", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = CompetencyView), (status = 401, body = Problem), (status = 404, body = Problem)),
@@ -162,13 +106,15 @@ pub async fn get_competency(
     principal: Principal,
     id: web::Path<CompetencyId>,
 ) -> Result<web::Json<CompetencyView>, AppError> {
-    let competency = visible_competency(
-        &state,
-        &principal,
-        id.into_inner(),
-        Permission::CompetencyRead,
-    )
-    .await?;
+    let id = id.into_inner();
+    let competency = state
+        .db
+        .run(move |conn| {
+            policy::load(conn, &principal, Permission::CompetencyRead, |c| {
+                store::find_competency(c, id)
+            })
+        })
+        .await?;
     Ok(web::Json(competency.into()))
 }
 
@@ -187,14 +133,14 @@ pub async fn update_competency(
     body: JsonBody<UpdateCompetencyRequest>,
 ) -> Result<web::Json<CompetencyView>, AppError> {
     let id = id.into_inner();
-    visible_competency(&state, &principal, id, Permission::CompetencyManage).await?;
     let ctx = principal.audit_context(Some(request_id.0));
     let request = body.value;
     let competency = state
         .db
         .write(move |conn| {
-            let before =
-                crate::find_for_update!(conn, competencies, id)?.ok_or_else(AppError::not_found)?;
+            let before = policy::load(conn, &principal, Permission::CompetencyManage, |c| {
+                Ok(crate::find_for_update!(c, competencies, id)?)
+            })?;
             store::update_competency(conn, &ctx, &before, &request)
         })
         .await?;
@@ -216,7 +162,7 @@ pub async fn create_position(
     body: JsonBody<CreatePositionRequest>,
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::PositionManage)?;
-    let agency = target_agency(&principal, body.value.agency_id)?
+    let agency = policy::target_agency(&principal, body.value.agency_id)?
         .ok_or_else(|| AppError::field("agency_id", "is required"))?;
     let ctx = principal.audit_context(Some(request_id.0));
     let once = key.bind(
@@ -267,22 +213,6 @@ pub async fn list_positions(
     Ok(web::Json(PositionPage { items, next_cursor }))
 }
 
-async fn load_position(
-    state: &AppState,
-    principal: &Principal,
-    id: PositionId,
-    permission: Permission,
-) -> Result<Position, AppError> {
-    policy::authorize(principal, permission)?;
-    let position = state
-        .db
-        .run(move |conn| store::find_position(conn, id))
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    policy::authorize_object(principal, permission, &position_object(&position))?;
-    Ok(position)
-}
-
 /// One position with its competency standard.
 #[utoipa::path(get, path = "/api/v1/positions/{id}", tag = "positions", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = PositionView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
@@ -293,16 +223,15 @@ pub async fn get_position(
     principal: Principal,
     id: web::Path<PositionId>,
 ) -> Result<web::Json<PositionView>, AppError> {
-    let position = load_position(
-        &state,
-        &principal,
-        id.into_inner(),
-        Permission::PositionRead,
-    )
-    .await?;
+    let id = id.into_inner();
     let view = state
         .db
-        .run(move |conn| store::position_view(conn, position))
+        .run(move |conn| {
+            let position = policy::load(conn, &principal, Permission::PositionRead, |c| {
+                store::find_position(c, id)
+            })?;
+            store::position_view(conn, position)
+        })
         .await?;
     Ok(web::Json(view))
 }
@@ -322,12 +251,14 @@ pub async fn update_position(
     body: JsonBody<UpdatePositionRequest>,
 ) -> Result<web::Json<PositionView>, AppError> {
     let id = id.into_inner();
-    load_position(&state, &principal, id, Permission::PositionManage).await?;
     let ctx = principal.audit_context(Some(request_id.0));
     let request = body.value;
     let view = state
         .db
         .write(move |conn| {
+            policy::load::<Position>(conn, &principal, Permission::PositionManage, |c| {
+                Ok(crate::find_for_update!(c, positions, id)?)
+            })?;
             let position = store::update_position(conn, &ctx, id, &request)?;
             store::position_view(conn, position)
         })
@@ -348,16 +279,15 @@ pub async fn match_position(
     id: web::Path<PositionId>,
     body: JsonBody<JobMatchRequest>,
 ) -> Result<web::Json<JobMatch>, AppError> {
-    let position = load_position(
-        &state,
-        &principal,
-        id.into_inner(),
-        Permission::PositionRead,
-    )
-    .await?;
+    let id = id.into_inner();
     let standard = state
         .db
-        .run(move |conn| store::standard_of(conn, position.id))
+        .run(move |conn| {
+            let position = policy::load(conn, &principal, Permission::PositionRead, |c| {
+                store::find_position(c, id)
+            })?;
+            store::standard_of(conn, position.id)
+        })
         .await?;
     let assessed: Vec<_> = body
         .value

@@ -21,6 +21,8 @@ pub struct RuleSet {
     pub updated_at: Timestamp,
 }
 
+crate::guarded!(RuleSet, RuleSet, |_r| None);
+
 impl RuleSet {
     pub fn parsed_rules(&self) -> Result<RuleSetRules, crate::error::AppError> {
         serde_json::from_str(&self.rules).map_err(crate::error::AppError::internal_from)
@@ -116,6 +118,8 @@ pub struct SelectionRound {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
+
+crate::guarded!(SelectionRound, SelectionRound, |_r| None);
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RoundView {
