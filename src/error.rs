@@ -4,6 +4,11 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use crate::db::DbTrouble;
+
+/// A boxed cause kept inside an internal error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -70,8 +75,14 @@ pub enum AppError {
     },
     #[error("{detail}")]
     Unavailable { code: &'static str, detail: String },
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A fault of ours, never of the caller's input: logged with its cause chain and the request
+    /// id, answered as a bare 500 without the detail.
+    #[error("internal error: {detail}")]
+    Internal {
+        detail: String,
+        #[source]
+        source: Option<BoxError>,
+    },
 }
 
 impl AppError {
@@ -135,11 +146,19 @@ impl AppError {
         }
     }
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self::Internal(detail.into())
+        Self::Internal {
+            detail: detail.into(),
+            source: None,
+        }
     }
-    /// An error that cannot come from the caller's input (e.g. serialising our own value).
-    pub fn internal_from(error: impl std::fmt::Display) -> Self {
-        Self::Internal(error.to_string())
+    /// An error that cannot come from the caller's input (e.g. serialising our own value); it
+    /// is kept as the source, so the log shows its whole chain.
+    pub fn internal_from(error: impl Into<BoxError>) -> Self {
+        let source = error.into();
+        Self::Internal {
+            detail: source.to_string(),
+            source: Some(source),
+        }
     }
 
     pub fn code(&self) -> &'static str {
@@ -155,7 +174,7 @@ impl AppError {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
-            Self::Internal(_) => "internal_error",
+            Self::Internal { .. } => "internal_error",
         }
     }
 
@@ -163,7 +182,7 @@ impl AppError {
         let status = self.status_code();
         let detail = match self {
             // Internal details go to the log, never to the client.
-            Self::Internal(_) => "an unexpected error occurred; it has been logged".to_string(),
+            Self::Internal { .. } => "an unexpected error occurred; it has been logged".to_string(),
             Self::PayloadTooLarge { limit } => format!("the request body exceeds {limit} bytes"),
             Self::TooManyRequests {
                 retry_after_secs, ..
@@ -204,13 +223,13 @@ impl ResponseError for AppError {
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Internal(detail) = self {
-            tracing::error!(error = %detail, "internal error");
+        if let Self::Internal { detail, source } = self {
+            tracing::error!(error = %detail, causes = %cause_chain(source.as_deref()), "internal error");
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((
@@ -253,41 +272,41 @@ impl From<DieselError> for AppError {
                     code: "write_conflict",
                     detail: "a concurrent change interfered; retry".into(),
                 },
-                _ if is_text_rejected(info.message()) => Self::invalid(
-                    "invalid_text",
-                    "a text value contains a character the database does not accept",
-                ),
-                _ if is_lock_timeout(info.message()) => Self::Unavailable {
-                    code: "database_busy",
-                    detail: "the database is busy; retry shortly".into(),
+                _ => match crate::db::trouble_of(info.message()) {
+                    Some(DbTrouble::TextRejected) => Self::invalid(
+                        "invalid_text",
+                        "a text value contains a character the database does not accept",
+                    ),
+                    Some(DbTrouble::Busy) => Self::Unavailable {
+                        code: "database_busy",
+                        detail: "the database is busy; retry shortly".into(),
+                    },
+                    Some(DbTrouble::ConnectionGone) => {
+                        Self::unavailable("the database connection was lost")
+                    }
+                    None => Self::Internal {
+                        detail: format!("database error: {}", info.message()),
+                        source: None,
+                    },
                 },
-                _ if is_connection_gone(info.message()) => {
-                    Self::unavailable("the database connection was lost")
-                }
-                _ => Self::Internal(format!("database error: {}", info.message())),
             },
-            other => Self::Internal(format!("database error: {other}")),
+            other => Self::Internal {
+                detail: "database error".into(),
+                source: Some(Box::new(other)),
+            },
         }
     }
 }
 
-/// PostgreSQL refuses NUL characters (and invalid UTF-8) in text, e.g. from a query parameter.
-fn is_text_rejected(message: &str) -> bool {
-    message.contains("invalid byte sequence") || message.contains("0x00")
-}
-
-fn is_lock_timeout(message: &str) -> bool {
-    message.contains("database is locked") || message.contains("database is busy")
-}
-
-fn is_connection_gone(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    m.contains("server closed the connection")
-        || m.contains("connection refused")
-        || m.contains("no connection to the server")
-        || m.contains("terminating connection")
-        || m.contains("could not receive data")
-        || m.contains("ssl syscall")
+/// `error: cause: cause ...` for the log.
+fn cause_chain(source: Option<&(dyn std::error::Error + Send + Sync + 'static)>) -> String {
+    let mut chain = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = source.map(|e| e as _);
+    while let Some(error) = next {
+        chain.push(error.to_string());
+        next = error.source();
+    }
+    chain.join(": ")
 }
 
 impl From<diesel::ConnectionError> for AppError {

@@ -86,10 +86,8 @@ pub fn update(
     id: AgencyId,
     req: &UpdateAgencyRequest,
 ) -> Result<Agency, AppError> {
-    let before: Agency = match conn {
-        crate::db::AnyConnection::Postgresql(c) => agencies::table.find(id).for_update().first(c),
-        crate::db::AnyConnection::Sqlite(c) => agencies::table.find(id).first(c),
-    }?;
+    let before: Agency =
+        crate::find_for_update!(conn, agencies, id)?.ok_or_else(AppError::not_found)?;
     let mut after = before.clone();
     if let Some(name) = &req.name {
         after.name = name.trim().to_string();

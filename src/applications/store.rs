@@ -13,9 +13,9 @@ use crate::applications::intake::rows::{RowError, ValidRow};
 use crate::applications::model::*;
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
+use crate::db::Conn;
 use crate::db::schema::{applications, openings, persons, selection_rounds};
 use crate::db::types::Timestamp;
-use crate::db::{AnyConnection, Conn};
 use crate::error::AppError;
 use crate::openings::model::{OpeningId, OpeningStatus};
 use crate::openings::rounds::model::{RoundId, SelectionRound};
@@ -458,54 +458,11 @@ pub fn apply_batch(
             },
         ));
     }
-    insert_persons(conn, &new_persons)?;
+    crate::bulk_insert!(&mut *conn, persons, &new_persons)?;
     let apps: Vec<Application> = new_applications.iter().map(|(_, a)| a.clone()).collect();
-    insert_applications(conn, &apps)?;
+    crate::bulk_insert!(&mut *conn, applications, &apps)?;
     outcome.accepted = new_applications;
     Ok(outcome)
-}
-
-/// Rows per multi-row INSERT on SQLite, under its limit on bound parameters.
-const INSERT_CHUNK: usize = 1000;
-
-/// PostgreSQL: one binary `COPY FROM STDIN` per batch; SQLite: multi-row INSERTs.
-fn insert_persons(conn: &mut Conn, rows: &[Person]) -> Result<(), AppError> {
-    match conn {
-        _ if rows.is_empty() => {}
-        AnyConnection::Postgresql(c) => {
-            diesel::copy_from(persons::table)
-                .from_insertable(rows)
-                .execute(c)?;
-        }
-        AnyConnection::Sqlite(c) => {
-            for chunk in rows.chunks(INSERT_CHUNK) {
-                diesel::insert_into(persons::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// PostgreSQL: one binary `COPY FROM STDIN` per batch; SQLite: multi-row INSERTs.
-fn insert_applications(conn: &mut Conn, rows: &[Application]) -> Result<(), AppError> {
-    match conn {
-        _ if rows.is_empty() => {}
-        AnyConnection::Postgresql(c) => {
-            diesel::copy_from(applications::table)
-                .from_insertable(rows)
-                .execute(c)?;
-        }
-        AnyConnection::Sqlite(c) => {
-            for chunk in rows.chunks(INSERT_CHUNK) {
-                diesel::insert_into(applications::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The audit payload of one new application: ids and keyed digests only.

@@ -21,15 +21,7 @@ pub fn find_by_id(conn: &mut Conn, id: UserId) -> Result<Option<User>, AppError>
 /// The user row, locked until the transaction ends (PostgreSQL `FOR UPDATE`; on SQLite the
 /// write transaction already holds the database's write lock).
 pub fn find_for_update(conn: &mut Conn, id: UserId) -> Result<Option<User>, AppError> {
-    let found = match conn {
-        crate::db::AnyConnection::Postgresql(c) => users::table
-            .find(id)
-            .for_update()
-            .first::<User>(c)
-            .optional(),
-        crate::db::AnyConnection::Sqlite(c) => users::table.find(id).first::<User>(c).optional(),
-    };
-    Ok(found?)
+    Ok(crate::find_for_update!(conn, users, id)?)
 }
 
 pub fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>, AppError> {

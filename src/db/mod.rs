@@ -59,6 +59,72 @@ macro_rules! find_for_update {
     }};
 }
 
+/// Rows per multi-row INSERT on SQLite, under its limit on bound parameters.
+pub const INSERT_CHUNK: usize = 1000;
+
+/// Writes many new rows of `table` at once: PostgreSQL takes them in one binary
+/// `COPY FROM STDIN`, SQLite in multi-row INSERTs of [`INSERT_CHUNK`] rows. `$rows` is a slice
+/// of an `Insertable` struct covering every column. Evaluates to `QueryResult<usize>`.
+#[macro_export]
+macro_rules! bulk_insert {
+    ($conn:expr, $table:ident, $rows:expr) => {{
+        use diesel::prelude::*;
+        let rows = $rows;
+        match $conn {
+            _ if rows.is_empty() => Ok(0),
+            $crate::db::AnyConnection::Postgresql(c) => {
+                diesel::copy_from($crate::db::schema::$table::table)
+                    .from_insertable(rows)
+                    .execute(c)
+            }
+            $crate::db::AnyConnection::Sqlite(c) => {
+                rows.chunks($crate::db::INSERT_CHUNK)
+                    .try_fold(0, |written, chunk| {
+                        diesel::insert_into($crate::db::schema::$table::table)
+                            .values(chunk)
+                            .execute(c)
+                            .map(|n| written + n)
+                    })
+            }
+        }
+    }};
+}
+
+/// What a database error message means when its kind alone does not say (the dialects word
+/// these differently).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbTrouble {
+    /// PostgreSQL refuses NUL characters (and invalid UTF-8) in text.
+    TextRejected,
+    /// SQLite's lock wait ran out.
+    Busy,
+    /// The server went away under the connection.
+    ConnectionGone,
+}
+
+pub fn trouble_of(message: &str) -> Option<DbTrouble> {
+    let m = message.to_ascii_lowercase();
+    if m.contains("invalid byte sequence") || m.contains("0x00") {
+        Some(DbTrouble::TextRejected)
+    } else if m.contains("database is locked") || m.contains("database is busy") {
+        Some(DbTrouble::Busy)
+    } else if [
+        "server closed the connection",
+        "connection refused",
+        "no connection to the server",
+        "terminating connection",
+        "could not receive data",
+        "ssl syscall",
+    ]
+    .iter()
+    .any(|gone| m.contains(gone))
+    {
+        Some(DbTrouble::ConnectionGone)
+    } else {
+        None
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Postgres,
@@ -252,6 +318,49 @@ where
         }
         f(conn)
     })
+}
+
+/// How a transaction that may refuse its own work ends: committed with a value, or rolled back
+/// with a report of why (an all-or-nothing import with bad rows records nothing).
+#[derive(Debug)]
+pub enum Outcome<T, R> {
+    Commit(T),
+    RollBack(R),
+}
+
+/// [`write_transaction`] whose body decides between commit and roll-back without an error.
+pub fn write_transaction_with_outcome<F, T, R>(
+    conn: &mut AnyConnection,
+    f: F,
+) -> Result<Outcome<T, R>, AppError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<Outcome<T, R>, AppError>,
+{
+    /// Carries the roll-back report out of diesel's transaction, which rolls back on `Err`.
+    enum Abort<R> {
+        RollBack(R),
+        Failed(AppError),
+    }
+    impl<R> From<diesel::result::Error> for Abort<R> {
+        fn from(e: diesel::result::Error) -> Self {
+            Abort::Failed(e.into())
+        }
+    }
+    let result = conn.transaction::<T, Abort<R>, _>(|conn| {
+        if let AnyConnection::Sqlite(c) = conn {
+            c.batch_execute("UPDATE write_lock SET touched = touched + 1 WHERE id = 1")?;
+        }
+        match f(conn) {
+            Ok(Outcome::Commit(value)) => Ok(value),
+            Ok(Outcome::RollBack(report)) => Err(Abort::RollBack(report)),
+            Err(e) => Err(Abort::Failed(e)),
+        }
+    });
+    match result {
+        Ok(value) => Ok(Outcome::Commit(value)),
+        Err(Abort::RollBack(report)) => Ok(Outcome::RollBack(report)),
+        Err(Abort::Failed(e)) => Err(e),
+    }
 }
 
 /// Serialises audit-chain appends. PostgreSQL: a transaction-scoped advisory lock; SQLite: the

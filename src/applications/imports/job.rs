@@ -20,6 +20,7 @@ use crate::applications::store::{self, BatchOutcome, Intake};
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::clock::{Clock, SharedClock};
+use crate::db::Outcome;
 use crate::db::schema::{application_imports, import_errors};
 use crate::db::types::Timestamp;
 use crate::db::{self, Conn};
@@ -162,11 +163,7 @@ fn insert_errors(conn: &mut Conn, id: ImportId, errors: &[RowError]) -> Result<(
             message: e.message.clone(),
         })
         .collect();
-    for chunk in rows.chunks(1000) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(import_errors::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    crate::bulk_insert!(&mut *conn, import_errors, &rows[..])?;
     Ok(())
 }
 
@@ -394,9 +391,6 @@ fn batch_event(import: &ApplicationImport, batch: u32, outcome: &BatchOutcome) -
             "rows_rejected_by_checks": outcome.errors.len(), "applications_sha256": outcome.digest()}))
 }
 
-/// Marker error: the file had bad rows, so the transaction must roll back.
-const REJECTED: &str = "all_or_nothing: rows rejected";
-
 #[allow(clippy::too_many_arguments)]
 fn all_or_nothing(
     conn: &mut Conn,
@@ -415,7 +409,7 @@ fn all_or_nothing(
     let mut spill = BufWriter::new(File::create(&spill_path).map_err(AppError::internal_from)?);
     let mut digests = Vec::new();
     let mut batch_number = 0u32;
-    let outcome = db::write_transaction(conn, |conn| {
+    let outcome = db::write_transaction_with_outcome(conn, |conn| {
         for_each_batch(
             source,
             default_code,
@@ -437,7 +431,8 @@ fn all_or_nothing(
             },
         )?;
         if import.rows_rejected > 0 {
-            return Err(AppError::internal(REJECTED));
+            // The file had bad rows: nothing of it is recorded.
+            return Ok(Outcome::RollBack(()));
         }
         import.committed_batches = batch_number as i32;
         let mut event = NewAuditEvent::new(
@@ -450,13 +445,14 @@ fn all_or_nothing(
             "rows_unchanged": import.rows_unchanged, "batch_sha256": digests});
         let ctx = &ctx.at_time(clock.now());
         audit::append(conn, ctx, event)?;
-        finish(conn, ctx, import, ImportStatus::Completed, None)
+        finish(conn, ctx, import, ImportStatus::Completed, None)?;
+        Ok(Outcome::Commit(()))
     });
     spill.flush().map_err(AppError::internal_from)?;
     drop(spill);
     let status = match outcome {
-        Ok(()) => ImportStatus::Completed,
-        Err(AppError::Internal(reason)) if reason == REJECTED => {
+        Ok(Outcome::Commit(())) => ImportStatus::Completed,
+        Ok(Outcome::RollBack(())) => {
             // Nothing was recorded: the counts say what was found, the report says why.
             import.rows_accepted = 0;
             import.committed_batches = 0;

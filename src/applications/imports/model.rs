@@ -97,7 +97,7 @@ pub struct ApplicationImport {
 crate::guarded!(ApplicationImport, ApplicationImport, |i| i.agency_id);
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
-#[diesel(table_name = import_errors)]
+#[diesel(table_name = import_errors, treat_none_as_default_value = false)]
 pub struct ImportErrorRow {
     pub import_id: ImportId,
     pub row_number: i64,

@@ -409,7 +409,7 @@ pub fn import(
             });
             match outcome {
                 Ok(()) => {}
-                Err(AppError::Internal(reason)) if reason == REJECTED => {
+                Err(AppError::Internal { detail, .. }) if detail == REJECTED => {
                     report.rows_accepted = 0;
                     return Ok(report);
                 }
