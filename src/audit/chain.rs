@@ -1,13 +1,14 @@
 //! The hash chain as pure functions: how an event's hash is computed and how a sequence of events
-//! (from the database or from an export) is verified, optionally against a signed checkpoint.
+//! (from the database or from an export) is verified, optionally against a signed checkpoint and
+//! the key the verifier trusts.
 
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::checkpoint;
-use super::model::{AuditEvent, Checkpoint, PendingEvent};
+use super::checkpoint::{self, PinnedCheckpoint};
+use super::model::{AuditEvent, PendingEvent};
 
 /// The `prev_hash` of the first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -63,13 +64,14 @@ pub struct VerifyReport {
 pub struct ChainVerifier {
     expected_seq: i64,
     prev_hash: String,
-    checkpoint: Option<Checkpoint>,
+    checkpoint: Option<PinnedCheckpoint>,
     checkpoint_seen: bool,
     failure: Option<(i64, String)>,
 }
 
 impl ChainVerifier {
-    pub fn new(checkpoint: Option<Checkpoint>) -> Self {
+    /// With a checkpoint, its signature is checked with the pinned trusted key only.
+    pub fn new(checkpoint: Option<PinnedCheckpoint>) -> Self {
         Self {
             expected_seq: 1,
             prev_hash: GENESIS_HASH.to_string(),
@@ -92,7 +94,7 @@ impl ChainVerifier {
             self.failure = Some((self.expected_seq, reason));
             return;
         }
-        if let Some(cp) = &self.checkpoint
+        if let Some(PinnedCheckpoint { checkpoint: cp, .. }) = &self.checkpoint
             && cp.seq == event.seq
         {
             if cp.head_hash != event.hash {
@@ -131,11 +133,12 @@ impl ChainVerifier {
     pub fn finish(self) -> VerifyReport {
         let events_checked = self.expected_seq - 1;
         let mut failure = self.failure;
-        let checkpoint_verified = self.checkpoint.as_ref().map(|cp| {
+        let checkpoint_verified = self.checkpoint.as_ref().map(|pinned| {
+            let cp = &pinned.checkpoint;
             if failure.is_some() {
                 return false;
             }
-            if let Err(reason) = checkpoint::verify_signature(cp) {
+            if let Err(reason) = checkpoint::verify(cp, &pinned.trusted_key) {
                 failure = Some((cp.seq, reason));
                 return false;
             }
@@ -265,13 +268,13 @@ mod tests {
     #[test]
     fn a_checkpoint_beyond_the_end_reports_removed_events() {
         let events = chain(4);
-        let checkpoint =
-            super::super::checkpoint::CheckpointSigner::from_seed([7; 32]).sign(4, &events[3].hash);
-        let mut whole = ChainVerifier::new(Some(checkpoint.clone()));
+        let signer = checkpoint::CheckpointSigner::from_seed([7; 32]);
+        let pinned = PinnedCheckpoint::new(signer.sign(4, &events[3].hash), signer.verifying_key());
+        let mut whole = ChainVerifier::new(Some(pinned.clone()));
         events.iter().for_each(|e| whole.push(e));
         assert_eq!(whole.finish().checkpoint_verified, Some(true));
 
-        let mut truncated = ChainVerifier::new(Some(checkpoint));
+        let mut truncated = ChainVerifier::new(Some(pinned));
         events[..3].iter().for_each(|e| truncated.push(e));
         let report = truncated.finish();
         assert!(!report.ok);
@@ -282,6 +285,28 @@ mod tests {
                 .reason
                 .unwrap_or_default()
                 .contains("newest events were removed")
+        );
+    }
+
+    #[test]
+    fn a_chain_does_not_verify_against_a_checkpoint_signed_by_another_key() {
+        let events = chain(4);
+        let installation = checkpoint::CheckpointSigner::from_seed([7; 32]);
+        let forged = checkpoint::CheckpointSigner::from_seed([9; 32]).sign(4, &events[3].hash);
+        let mut verifier = ChainVerifier::new(Some(PinnedCheckpoint::new(
+            forged,
+            installation.verifying_key(),
+        )));
+        events.iter().for_each(|e| verifier.push(e));
+        let report = verifier.finish();
+        assert!(!report.ok);
+        assert_eq!(report.checkpoint_verified, Some(false));
+        assert_eq!(report.broken_seq, Some(4));
+        assert!(
+            report
+                .reason
+                .unwrap_or_default()
+                .contains("not signed with the installation's key")
         );
     }
 }

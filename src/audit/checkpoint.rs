@@ -47,6 +47,22 @@ impl CheckpointSigner {
         }
     }
 
+    /// Loads an existing key file; unlike [`Self::load_or_create`], a missing file is an error,
+    /// since a key made up on the spot cannot vouch for any checkpoint.
+    pub fn load(path: &Path) -> Result<Self, AppError> {
+        if !path.exists() {
+            return Err(AppError::internal(format!(
+                "no checkpoint signing key at {} (set AUDIT_SIGNING_KEY_FILE, or give --public-key)",
+                path.display()
+            )));
+        }
+        Ok(Self::load_or_create(path)?.0)
+    }
+
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
     pub fn public_key_hex(&self) -> String {
         hex::encode(self.key.verifying_key().to_bytes())
     }
@@ -66,21 +82,111 @@ impl CheckpointSigner {
     }
 }
 
-/// Checks the checkpoint's signature against the public key it names.
-pub fn verify_signature(cp: &Checkpoint) -> Result<(), String> {
-    let key_bytes: [u8; 32] = hex::decode(&cp.public_key)
+/// A checkpoint an auditor kept, with the key it must be signed by. The key comes from the verifier
+/// (the server's own signer, the installation's key file, `--public-key`), never from the checkpoint:
+/// whoever forges a checkpoint can put their own key in it.
+#[derive(Debug, Clone)]
+pub struct PinnedCheckpoint {
+    pub checkpoint: Checkpoint,
+    pub trusted_key: VerifyingKey,
+}
+
+impl PinnedCheckpoint {
+    pub fn new(checkpoint: Checkpoint, trusted_key: VerifyingKey) -> Self {
+        Self {
+            checkpoint,
+            trusted_key,
+        }
+    }
+}
+
+/// Parses a hex Ed25519 public key, as `GET /api/v1/audit/checkpoints` publishes it.
+pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
+    let bytes: [u8; 32] = hex::decode(text.trim())
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or("the checkpoint's public key is not 32 hex bytes")?;
-    let key = VerifyingKey::from_bytes(&key_bytes)
-        .map_err(|_| "the checkpoint's public key is invalid")?;
+        .ok_or("a public key is 64 hex characters (32 bytes)")?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| "not a valid Ed25519 public key".to_string())
+}
+
+/// Checks the checkpoint's signature with the trusted key only. The `public_key` the checkpoint
+/// carries is informational; one naming any other key is refused rather than ignored, so that a
+/// checkpoint from another installation (or a forger) is reported as such.
+pub fn verify(cp: &Checkpoint, trusted_key: &VerifyingKey) -> Result<(), String> {
+    let trusted_hex = hex::encode(trusted_key.to_bytes());
+    if !cp.public_key.trim().eq_ignore_ascii_case(&trusted_hex) {
+        return Err(format!(
+            "the checkpoint names public key {} but the trusted key is {trusted_hex}: it is not signed with the installation's key",
+            cp.public_key
+        ));
+    }
     let sig_bytes: [u8; 64] = hex::decode(&cp.signature)
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or("the checkpoint's signature is not 64 hex bytes")?;
-    key.verify(
-        signed_message(cp.seq, &cp.head_hash, &cp.signed_at).as_bytes(),
-        &Signature::from_bytes(&sig_bytes),
-    )
-    .map_err(|_| "the checkpoint's signature does not verify".to_string())
+    trusted_key
+        .verify(
+            signed_message(cp.seq, &cp.head_hash, &cp.signed_at).as_bytes(),
+            &Signature::from_bytes(&sig_bytes),
+        )
+        .map_err(|_| "the checkpoint's signature does not verify with the trusted key".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "5f2c0a9e6b1d4c3f8a7e2d1c0b9a8f7e6d5c4b3a291807f6e5d4c3b2a1908f7e";
+
+    fn installation() -> CheckpointSigner {
+        CheckpointSigner::from_seed([7; 32])
+    }
+
+    #[test]
+    fn a_checkpoint_signed_by_the_installation_verifies() {
+        let signer = installation();
+        assert_eq!(
+            verify(&signer.sign(12, HEAD), &signer.verifying_key()),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_checkpoint_signed_by_another_key_that_names_that_key_is_refused() {
+        // Self-consistent: signed by the forger and carrying the forger's key.
+        let forged = CheckpointSigner::from_seed([9; 32]).sign(12, HEAD);
+        let reason = verify(&forged, &installation().verifying_key()).unwrap_err();
+        assert!(
+            reason.contains("not signed with the installation's key"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_checkpoint_signed_by_another_key_that_names_the_installation_key_is_refused() {
+        let installation = installation();
+        let mut forged = CheckpointSigner::from_seed([9; 32]).sign(12, HEAD);
+        forged.public_key = installation.public_key_hex();
+        let reason = verify(&forged, &installation.verifying_key()).unwrap_err();
+        assert!(reason.contains("signature does not verify"), "{reason}");
+    }
+
+    #[test]
+    fn an_altered_checkpoint_is_refused() {
+        let signer = installation();
+        let mut moved = signer.sign(12, HEAD);
+        moved.seq = 13;
+        assert!(verify(&moved, &signer.verifying_key()).is_err());
+    }
+
+    #[test]
+    fn public_keys_parse_from_hex_only() {
+        let signer = installation();
+        assert_eq!(
+            parse_public_key(&signer.public_key_hex().to_uppercase()),
+            Ok(signer.verifying_key())
+        );
+        assert!(parse_public_key("ab").is_err());
+        assert!(parse_public_key(&"zz".repeat(32)).is_err());
+    }
 }

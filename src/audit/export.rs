@@ -3,7 +3,8 @@
 use std::io::{BufRead, Write};
 
 use super::chain::{ChainVerifier, VerifyReport};
-use super::model::{AuditEvent, Checkpoint};
+use super::checkpoint::PinnedCheckpoint;
+use super::model::AuditEvent;
 use super::store;
 use crate::db::Conn;
 use crate::error::AppError;
@@ -36,7 +37,8 @@ pub fn export(conn: &mut Conn, out: &mut impl Write) -> Result<i64, AppError> {
 }
 
 /// Verifies an export read line by line. A line that is not a valid event breaks the chain there.
-pub fn verify_export(input: impl BufRead, checkpoint: Option<Checkpoint>) -> VerifyReport {
+/// A checkpoint is checked with its pinned key, never with the key the checkpoint file names.
+pub fn verify_export(input: impl BufRead, checkpoint: Option<PinnedCheckpoint>) -> VerifyReport {
     let mut verifier = ChainVerifier::new(checkpoint);
     for (index, line) in input.lines().enumerate() {
         let parsed = line

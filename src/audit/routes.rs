@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::chain::VerifyReport;
+use super::checkpoint::PinnedCheckpoint;
 use super::model::{AuditEvent, Checkpoint};
 use super::store::{self, EventFilter};
 use crate::app::AppState;
@@ -106,12 +107,17 @@ pub struct VerifyQuery {
     pub checkpoint_head_hash: Option<String>,
     /// ... `signed_at` ...
     pub checkpoint_signed_at: Option<String>,
-    /// ... and `signature`. The server's own public key is assumed.
+    /// ... and `signature`. It is checked with the server's own public key only (the `public_key` of
+    /// `GET /api/v1/audit/checkpoints`); a checkpoint signed with any other key does not verify.
     pub checkpoint_signature: Option<String>,
 }
 
 impl VerifyQuery {
-    fn checkpoint(self, public_key: String) -> Result<Option<Checkpoint>, AppError> {
+    /// The checkpoint, pinned to the key this server signs with.
+    fn checkpoint(
+        self,
+        trusted_key: ed25519_dalek::VerifyingKey,
+    ) -> Result<Option<PinnedCheckpoint>, AppError> {
         match (
             self.checkpoint_seq,
             self.checkpoint_head_hash,
@@ -120,15 +126,16 @@ impl VerifyQuery {
         ) {
             (None, None, None, None) => Ok(None),
             (Some(seq), Some(head_hash), Some(signed_at), Some(signature)) => {
-                Ok(Some(Checkpoint {
+                let checkpoint = Checkpoint {
                     seq,
                     head_hash,
                     signed_at: Timestamp::parse(&signed_at).ok_or_else(|| {
                         AppError::field("checkpoint_signed_at", "must be an RFC 3339 time")
                     })?,
-                    public_key,
+                    public_key: hex::encode(trusted_key.to_bytes()),
                     signature,
-                }))
+                };
+                Ok(Some(PinnedCheckpoint::new(checkpoint, trusted_key)))
             }
             _ => Err(AppError::field(
                 "checkpoint_seq",
@@ -153,7 +160,7 @@ pub async fn verify_chain(
     super::sealer::seal_now(&state.db).await?;
     let checkpoint = query
         .into_inner()
-        .checkpoint(state.signer.public_key_hex())?;
+        .checkpoint(state.signer.verifying_key())?;
     let report = state
         .db
         .run(move |conn| store::verify(conn, checkpoint))

@@ -184,8 +184,11 @@ pub fn for_each_event(
     }
 }
 
-/// Verifies the whole stored chain, and the checkpoint if one is given.
-pub fn verify(conn: &mut Conn, checkpoint: Option<Checkpoint>) -> Result<VerifyReport, AppError> {
+/// Verifies the whole stored chain, and the checkpoint (with its pinned trusted key) if one is given.
+pub fn verify(
+    conn: &mut Conn,
+    checkpoint: Option<super::checkpoint::PinnedCheckpoint>,
+) -> Result<VerifyReport, AppError> {
     let mut verifier = ChainVerifier::new(checkpoint);
     for_each_event(conn, |event| {
         verifier.push(event);

@@ -1,10 +1,15 @@
 //! `audit verify | export | checkpoint`: the chain in the database or an export, offline.
 
 use std::io::BufReader;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
 
-use super::{AuditCommand, seal_all};
+use clap::CommandFactory;
+use clap::error::ErrorKind;
+use ed25519_dalek::VerifyingKey;
+
+use super::{AuditCommand, Cli, seal_all};
+use crate::audit::checkpoint::{CheckpointSigner, PinnedCheckpoint};
 use crate::audit::model::Checkpoint;
 use crate::audit::{export, store as audit};
 use crate::build_state;
@@ -12,47 +17,56 @@ use crate::config::Config;
 use crate::db;
 use crate::error::AppError;
 
-fn read_checkpoint(path: &Option<PathBuf>) -> Result<Option<Checkpoint>, AppError> {
-    path.as_ref()
-        .map(|p| {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| AppError::internal(format!("cannot read {}: {e}", p.display())))?;
-            serde_json::from_str(&text).map_err(|e| {
-                AppError::internal(format!("{} is not a checkpoint: {e}", p.display()))
-            })
-        })
-        .transpose()
+/// `--public-key`, parsed once (boxed: a parsed key is large beside the other commands).
+pub fn parse_public_key_arg(text: &str) -> Result<Box<VerifyingKey>, String> {
+    crate::audit::checkpoint::parse_public_key(text).map(Box::new)
 }
 
-/// Reads the checkpoint; with a pinned key, one signed by any other key is refused.
-fn pinned_checkpoint(
-    path: &Option<PathBuf>,
-    pinned: Option<&str>,
-) -> Result<Option<Checkpoint>, AppError> {
-    let checkpoint = read_checkpoint(path)?;
-    match (&checkpoint, pinned) {
-        (Some(cp), Some(key)) if !cp.public_key.eq_ignore_ascii_case(key.trim()) => {
-            Err(AppError::invalid(
-                "checkpoint_key_mismatch",
-                "the checkpoint is not signed with the installation's key",
-            ))
-        }
-        (Some(_), None) => {
-            eprintln!(
-                "note: no --public-key given; the checkpoint is checked against the key it names"
-            );
-            Ok(checkpoint)
-        }
-        _ => Ok(checkpoint),
-    }
+fn read_checkpoint(path: &Path) -> Result<Checkpoint, AppError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| AppError::internal(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| AppError::internal(format!("{} is not a checkpoint: {e}", path.display())))
 }
 
+/// `--checkpoint` with `--file` and no `--public-key`: refused the way clap refuses a missing
+/// argument (exit 2). Offline there is no installation key, and the key inside the checkpoint file
+/// vouches for nothing. Clap's `requires` cannot say "only together with --file", as verifying
+/// against the database falls back to the installation's key.
+pub fn offline_checkpoint_needs_public_key() -> ExitCode {
+    let mut cli = Cli::command();
+    cli.build();
+    let message = "the following required arguments were not provided:\n  --public-key <HEX>\n\n\
+         offline, a checkpoint is checked only with the public key given by --public-key, \
+         never with the key inside the checkpoint file";
+    let error = match cli
+        .find_subcommand_mut("audit")
+        .and_then(|audit| audit.find_subcommand_mut("verify"))
+    {
+        Some(verify) => verify.error(ErrorKind::MissingRequiredArgument, message),
+        None => cli.error(ErrorKind::MissingRequiredArgument, message),
+    };
+    // Printing to a closed stderr is not worth another error.
+    let _ = error.print();
+    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
+}
+
+/// Verifies an export offline; a checkpoint is checked with `public_key` only.
 pub fn verify_export_file(
-    file: &PathBuf,
-    checkpoint: &Option<PathBuf>,
-    public_key: Option<&str>,
+    file: &Path,
+    checkpoint: Option<&Path>,
+    public_key: Option<&VerifyingKey>,
 ) -> Result<ExitCode, AppError> {
-    let checkpoint = pinned_checkpoint(checkpoint, public_key)?;
+    let checkpoint = match (checkpoint, public_key) {
+        (None, _) => None,
+        (Some(path), Some(key)) => Some(PinnedCheckpoint::new(read_checkpoint(path)?, *key)),
+        (Some(_), None) => {
+            return Err(AppError::invalid(
+                "public_key_required",
+                "an offline checkpoint needs --public-key",
+            ));
+        }
+    };
     let f = std::fs::File::open(file)
         .map_err(|e| AppError::internal(format!("cannot open {}: {e}", file.display())))?;
     print_report(&export::verify_export(BufReader::new(f), checkpoint))
@@ -76,21 +90,26 @@ pub fn run(config: Config, command: AuditCommand) -> Result<ExitCode, AppError> 
             file: Some(file),
             checkpoint,
             public_key,
-        } => verify_export_file(&file, &checkpoint, public_key.as_deref()),
+        } => verify_export_file(&file, checkpoint.as_deref(), public_key.as_deref()),
         AuditCommand::Verify {
             file: None,
             checkpoint,
             public_key,
         } => {
-            let own_key = match public_key {
-                Some(key) => key,
-                None => crate::audit::checkpoint::CheckpointSigner::load_or_create(
-                    &config.audit_signing_key_file,
-                )?
-                .0
-                .public_key_hex(),
+            // The checkpoint is checked with --public-key if given, else with the installation's
+            // own key; never with the key the checkpoint file names.
+            let checkpoint = match checkpoint {
+                None => None,
+                Some(path) => {
+                    let trusted_key = match public_key {
+                        Some(key) => *key,
+                        None => {
+                            CheckpointSigner::load(&config.audit_signing_key_file)?.verifying_key()
+                        }
+                    };
+                    Some(PinnedCheckpoint::new(read_checkpoint(&path)?, trusted_key))
+                }
             };
-            let checkpoint = pinned_checkpoint(&checkpoint, Some(&own_key))?;
             let mut conn = db::establish(&config.database_url)?;
             seal_all(&mut conn)?;
             print_report(&audit::verify(&mut conn, checkpoint)?)

@@ -126,13 +126,15 @@ pub enum AuditCommand {
         #[arg(long)]
         file: Option<PathBuf>,
         /// A checkpoint (JSON, as listed by GET /api/v1/audit/checkpoints) the chain must still contain.
+        /// With --file it needs --public-key.
         #[arg(long)]
         checkpoint: Option<PathBuf>,
-        /// The installation's checkpoint public key (hex) the checkpoint must be signed with. Offline,
-        /// without it only the key inside the checkpoint file vouches for it; with a database the
-        /// installation's own key is used.
-        #[arg(long)]
-        public_key: Option<String>,
+        /// The installation's checkpoint public key (hex, the `public_key` of GET
+        /// /api/v1/audit/checkpoints, kept by the auditor); the checkpoint must be signed with it. The
+        /// key named inside a checkpoint file is never trusted. Without it, verifying against the
+        /// database uses the installation's key (AUDIT_SIGNING_KEY_FILE).
+        #[arg(long, value_name = "HEX", value_parser = audit::parse_public_key_arg)]
+        public_key: Option<Box<ed25519_dalek::VerifyingKey>>,
     },
     /// Write the chain as JSON Lines.
     Export {
@@ -155,7 +157,10 @@ pub fn run(cli: Cli) -> ExitCode {
             },
     }) = &cli.command
     {
-        return match audit::verify_export_file(file, checkpoint, public_key.as_deref()) {
+        if checkpoint.is_some() && public_key.is_none() {
+            return audit::offline_checkpoint_needs_public_key();
+        }
+        return match audit::verify_export_file(file, checkpoint.as_deref(), public_key.as_deref()) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser, assert_problem, cli};
 use asn_merit::audit::chain::event_hash;
+use asn_merit::audit::checkpoint::CheckpointSigner;
 use asn_merit::audit::model::AuditEvent;
 use asn_merit::auth::model::Role;
 use asn_merit::db::AnyConnection;
@@ -547,7 +548,62 @@ async fn a_checkpoint_with_a_forged_signature_is_refused() {
     );
 }
 
-fn offline_verify(app: &TestApp, lines: &[String], checkpoint: Option<&Value>) -> (i32, Value) {
+/// A checkpoint over the real head, signed with a fresh Ed25519 key and naming `public_key`
+/// (by default the forger's own).
+fn forged_checkpoint(seq: i64, head_hash: &str, public_key: Option<&str>) -> Value {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).unwrap();
+    let mut forged =
+        serde_json::to_value(CheckpointSigner::from_seed(seed).sign(seq, head_hash)).unwrap();
+    if let Some(key) = public_key {
+        forged["public_key"] = json!(key);
+    }
+    forged
+}
+
+/// The key this installation signs with, as an auditor would have kept it.
+async fn installation_key(app: &TestApp, auditor: &TestUser) -> String {
+    let listed: Value = app
+        .get("/api/v1/audit/checkpoints", auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    listed["public_key"].as_str().unwrap().to_string()
+}
+
+#[actix_web::test]
+async fn a_checkpoint_signed_with_another_key_over_the_real_head_is_refused() {
+    let (app, auditor) = app_with_chain().await;
+    let head = verify(&app, &auditor, "").await;
+    let seq = head["events_checked"].as_i64().unwrap();
+    let forged = forged_checkpoint(seq, head["head_hash"].as_str().unwrap(), None);
+    let report = verify(&app, &auditor, &checkpoint_query(&forged)).await;
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["checkpoint_verified"], false);
+    assert_eq!(report["broken_seq"], seq);
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not verify with the trusted key"),
+        "{report}"
+    );
+    // The installation's own checkpoint of the same head verifies.
+    let real = sign_checkpoint(&app, &auditor).await;
+    assert_eq!(real["head_hash"], head["head_hash"]);
+    let report = verify(&app, &auditor, &checkpoint_query(&real)).await;
+    assert_eq!(report["checkpoint_verified"], true, "{report}");
+}
+
+/// Verifies an export offline; a checkpoint is given with the public key to check it with.
+fn offline_verify(
+    app: &TestApp,
+    lines: &[String],
+    checkpoint: Option<(&Value, &str)>,
+) -> (i32, Value) {
     let dir = app.db.dir.path();
     let file = dir.join(format!("tampered-{}.jsonl", uuid::Uuid::new_v4()));
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
@@ -557,12 +613,14 @@ fn offline_verify(app: &TestApp, lines: &[String], checkpoint: Option<&Value>) -
         "--file".into(),
         file.to_string_lossy().into_owned(),
     ];
-    if let Some(cp) = checkpoint {
-        let cp_file = dir.join("checkpoint.json");
+    if let Some((cp, public_key)) = checkpoint {
+        let cp_file = dir.join(format!("checkpoint-{}.json", uuid::Uuid::new_v4()));
         std::fs::write(&cp_file, cp.to_string()).unwrap();
         args.extend([
             "--checkpoint".into(),
             cp_file.to_string_lossy().into_owned(),
+            "--public-key".into(),
+            public_key.into(),
         ]);
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -592,20 +650,13 @@ async fn cli_export_verifies_offline_and_names_the_first_broken_seq_of_a_tampere
         .collect();
     assert_eq!(lines.len() as i64, checkpoint["seq"].as_i64().unwrap());
 
-    let (code, report) = offline_verify(&app, &lines, Some(&checkpoint));
+    let own_key = installation_key(&app, &auditor).await;
+    let kept = Some((&checkpoint, own_key.as_str()));
+    let (code, report) = offline_verify(&app, &lines, kept);
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["checkpoint_verified"], true);
 
     // Pinning the installation's key: the right key passes, any other key is refused.
-    let listed: Value = app
-        .get("/api/v1/audit/checkpoints", &auditor)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let own_key = listed["public_key"].as_str().unwrap().to_string();
     let cp_file = app.db.dir.path().join("pinned-checkpoint.json");
     std::fs::write(&cp_file, checkpoint.to_string()).unwrap();
     let export_path = export.to_str().unwrap();
@@ -624,7 +675,8 @@ async fn cli_export_verifies_offline_and_names_the_first_broken_seq_of_a_tampere
         ],
     );
     assert_eq!(pinned.0, 0, "{pinned:?}");
-    let other_key = "ab".repeat(32);
+    // Another installation's key (a valid Ed25519 key, so that the parser accepts it).
+    let other_key = CheckpointSigner::from_seed([3; 32]).public_key_hex();
     let refused = cli(
         &app,
         &[
@@ -638,9 +690,15 @@ async fn cli_export_verifies_offline_and_names_the_first_broken_seq_of_a_tampere
             &other_key,
         ],
     );
-    assert_ne!(refused.0, 0, "{refused:?}");
+    assert_eq!(refused.0, 1, "{refused:?}");
+    let report: Value = serde_json::from_str(&refused.1).unwrap();
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["checkpoint_verified"], false);
     assert!(
-        refused.2.contains("not signed with the installation's key"),
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not signed with the installation's key"),
         "{refused:?}"
     );
 
@@ -674,7 +732,7 @@ async fn cli_export_verifies_offline_and_names_the_first_broken_seq_of_a_tampere
     // Newest events dropped: fine alone, caught by the checkpoint.
     let truncated = lines[..lines.len() - 2].to_vec();
     assert_eq!(offline_verify(&app, &truncated, None).0, 0);
-    let (code, report) = offline_verify(&app, &truncated, Some(&checkpoint));
+    let (code, report) = offline_verify(&app, &truncated, kept);
     assert_eq!(code, 1);
     assert_eq!(report["checkpoint_verified"], false);
     // Whole chain rewritten with fresh hashes from event 2 on: caught by the checkpoint.
@@ -692,9 +750,121 @@ async fn cli_export_verifies_offline_and_names_the_first_broken_seq_of_a_tampere
         .map(|e| serde_json::to_string(e).unwrap())
         .collect();
     assert_eq!(offline_verify(&app, &rewritten, None).0, 0);
-    let (code, report) = offline_verify(&app, &rewritten, Some(&checkpoint));
+    let (code, report) = offline_verify(&app, &rewritten, kept);
     assert_eq!(code, 1, "{report}");
     assert_eq!(report["broken_seq"], checkpoint["seq"]);
+}
+
+#[actix_web::test]
+async fn cli_checks_checkpoints_with_the_trusted_key_never_the_one_they_name() {
+    let (app, auditor) = app_with_chain().await;
+    let own_key = installation_key(&app, &auditor).await;
+    let head = verify(&app, &auditor, "").await;
+    let (seq, head_hash) = (
+        head["events_checked"].as_i64().unwrap(),
+        head["head_hash"].as_str().unwrap(),
+    );
+    let export = app.db.dir.path().join("chain.jsonl");
+    let (code, _, stderr) = cli(
+        &app,
+        &["audit", "export", "--out", export.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<String> = std::fs::read_to_string(&export)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+
+    // Signed with another key and naming it: consistent in itself, refused for its key.
+    let self_consistent = forged_checkpoint(seq, head_hash, None);
+    let (code, report) = offline_verify(&app, &lines, Some((&self_consistent, &own_key)));
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["checkpoint_verified"], false);
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not signed with the installation's key"),
+        "{report}"
+    );
+    // Signed with another key but naming the installation's: the signature fails.
+    let posing = forged_checkpoint(seq, head_hash, Some(&own_key));
+    let (code, report) = offline_verify(&app, &lines, Some((&posing, &own_key)));
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not verify with the trusted key"),
+        "{report}"
+    );
+
+    // Offline, a checkpoint without --public-key is refused before anything is read.
+    let cp_file = app.db.dir.path().join("forged-checkpoint.json");
+    std::fs::write(&cp_file, self_consistent.to_string()).unwrap();
+    let cp_path = cp_file.to_str().unwrap();
+    let (code, stdout, stderr) = cli(
+        &app,
+        &[
+            "audit",
+            "verify",
+            "--file",
+            export.to_str().unwrap(),
+            "--checkpoint",
+            cp_path,
+        ],
+    );
+    assert_eq!(code, 2, "{stdout} {stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("--public-key"), "{stderr}");
+    // A key that is not hex is refused by the argument parser.
+    let (code, _, stderr) = cli(
+        &app,
+        &[
+            "audit",
+            "verify",
+            "--file",
+            export.to_str().unwrap(),
+            "--checkpoint",
+            cp_path,
+            "--public-key",
+            "not-a-key",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+
+    // Against the database, without --public-key, the installation's own key is the trusted one.
+    let (code, stdout, stderr) = cli(&app, &["audit", "verify", "--checkpoint", cp_path]);
+    assert_eq!(code, 1, "{stdout} {stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["checkpoint_verified"], false, "{report}");
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not signed with the installation's key"),
+        "{report}"
+    );
+    let real = sign_checkpoint(&app, &auditor).await;
+    std::fs::write(&cp_file, real.to_string()).unwrap();
+    let (code, stdout, stderr) = cli(&app, &["audit", "verify", "--checkpoint", cp_path]);
+    assert_eq!(code, 0, "{stdout} {stderr}");
+    // ... and with --public-key, that key is: the real checkpoint fails against another key.
+    let other_key = CheckpointSigner::from_seed([3; 32]).public_key_hex();
+    let (code, stdout, stderr) = cli(
+        &app,
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            cp_path,
+            "--public-key",
+            &other_key,
+        ],
+    );
+    assert_eq!(code, 1, "{stdout} {stderr}");
 }
 
 #[actix_web::test]
