@@ -1,5 +1,7 @@
 //! HTTP surface of openings: HR officers create and run them; changes after publish are
-//! deviations by the appointing official; everyone in scope reads them.
+//! deviations by the appointing official; everyone in scope reads them. The stage actions
+//! (`start-stage`, `lock-stage`) live in `ranking::stages`, which knows what can be scored and
+//! when screening may lock.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -186,7 +188,7 @@ async fn run_action(
     let ctx = principal.audit_context(Some(request_id.0));
     let opening = state
         .db
-        .write(move |conn| store::transition(conn, &ctx, id, action))
+        .write(move |conn| store::transition(conn, &ctx, id, action, &store::no_guard))
         .await?;
     Ok(web::Json(opening.try_into()?))
 }
@@ -227,16 +229,4 @@ lifecycle_route!(
     Action::StartScreening,
     "/api/v1/openings/{id}/start-screening",
     "Start administrative screening (409 unless closed)."
-);
-lifecycle_route!(
-    start_stage,
-    Action::StartStage,
-    "/api/v1/openings/{id}/start-stage",
-    "Start the next scored stage of the plan (409 unless the previous step's results are locked)."
-);
-lifecycle_route!(
-    lock_stage,
-    Action::LockStage,
-    "/api/v1/openings/{id}/lock-stage",
-    "Lock the results of screening or of the current stage (409 if already locked or not under way)."
 );

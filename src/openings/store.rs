@@ -372,13 +372,35 @@ pub fn update(
     Ok(after)
 }
 
+/// One lifecycle step as a caller's guard sees it: the locked row before the action, its plan, and
+/// the position before and after.
+pub struct Transition<'a> {
+    pub opening: &'a Opening,
+    pub plan: &'a AssessmentPlan,
+    pub action: Action,
+    pub from: lifecycle::Position,
+    pub to: lifecycle::Position,
+}
+
+/// A precondition the caller adds to a lifecycle action (e.g. that screening's appeals are all
+/// decided, which only a later domain knows). It runs inside the action's transaction, on the
+/// locked row, after the state machine has allowed the step and before anything is written.
+pub type Guard<'a> = &'a dyn Fn(&mut Conn, &Transition) -> Result<(), AppError>;
+
+/// The guard of actions that need nothing beyond the opening's own rules.
+pub fn no_guard(_: &mut Conn, _: &Transition) -> Result<(), AppError> {
+    Ok(())
+}
+
 /// Runs one lifecycle action under a row lock; publishing validates and freezes the plan under the
-/// round's rule set, which is locked too so it cannot change in between.
+/// round's rule set, which is locked too so it cannot change in between. `guard` is the caller's
+/// extra precondition, checked in the same transaction.
 pub fn transition(
     conn: &mut Conn,
     ctx: &AuditContext,
     id: OpeningId,
     action: Action,
+    guard: Guard,
 ) -> Result<Opening, AppError> {
     let before: Opening =
         crate::find_for_update!(conn, openings, id)?.ok_or_else(AppError::not_found)?;
@@ -390,6 +412,16 @@ pub fn transition(
     };
     let to =
         lifecycle::apply(action, from, &plan).map_err(|r| AppError::conflict(r.code, r.detail))?;
+    guard(
+        conn,
+        &Transition {
+            opening: &before,
+            plan: &plan,
+            action,
+            from,
+            to,
+        },
+    )?;
     let now = Timestamp::now();
     let mut after = before.clone();
     let mut payload = json!({"action": action.as_str(), "from": from.status, "to": to.status,
@@ -424,9 +456,6 @@ pub fn transition(
             after.published_at = Some(now);
             payload["rule_set_id"] = json!(rule_set.id);
             payload["rule_set_code"] = json!(rule_set.code);
-        }
-        Action::LockStage if before.status() == OpeningStatus::Screening => {
-            crate::applications::appeals::store::check_screening_can_lock(conn, id)?;
         }
         Action::Close if now < before.application_closes_at => {
             return Err(AppError::conflict(
