@@ -37,6 +37,17 @@ pub enum StageKind {
     Composite,
 }
 
+impl StageKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StageKind::Administrative => "administrative",
+            StageKind::Objective => "objective",
+            StageKind::Panel => "panel",
+            StageKind::Composite => "composite",
+        }
+    }
+}
+
 /// One step of the plan (tahap seleksi).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -125,6 +136,9 @@ pub struct PlanContext<'a> {
 }
 
 const SKD: &str = "skd";
+
+/// What `lock-stage` calls administrative screening; no scored stage may take it as its code.
+pub const SCREENING: &str = "screening";
 
 impl Stage {
     /// The score range: the rule set's SKD total, or the stage's own.
@@ -215,6 +229,14 @@ fn validate_stage(
     }
     if stage.name.trim().is_empty() {
         err("name", "must not be blank".into());
+    }
+    if stage.code == SCREENING && stage.kind != StageKind::Administrative {
+        err(
+            "code",
+            format!(
+                "`{SCREENING}` names administrative screening; a scored stage needs another code"
+            ),
+        );
     }
     if !(0..=100).contains(&stage.weight_percent) {
         err("weight_percent", "must be between 0 and 100".into());

@@ -188,7 +188,7 @@ async fn run_action(
     let ctx = principal.audit_context(Some(request_id.0));
     let opening = state
         .db
-        .write(move |conn| store::transition(conn, &ctx, id, action, &store::no_guard))
+        .write(move |conn| store::transition(conn, &ctx, id, action, None, &store::no_guard))
         .await?;
     Ok(web::Json(opening.try_into()?))
 }

@@ -400,18 +400,20 @@ pub fn transition(
     ctx: &AuditContext,
     id: OpeningId,
     action: Action,
+    stage: Option<&str>,
     guard: Guard,
 ) -> Result<Opening, AppError> {
     let before: Opening =
         crate::find_for_update!(conn, openings, id)?.ok_or_else(AppError::not_found)?;
     let plan = before.parsed_plan()?;
-    let from = lifecycle::Position {
-        status: before.status(),
-        current_stage: before.current_stage,
-        stage_locked: before.stage_locked,
-    };
-    let to =
-        lifecycle::apply(action, from, &plan).map_err(|r| AppError::conflict(r.code, r.detail))?;
+    let from = before.position();
+    let refused = |r: lifecycle::Refusal| AppError::conflict(r.code, r.detail);
+    let to = lifecycle::apply(action, from, &plan).map_err(refused)?;
+    if action.is_stage_action() {
+        let named = stage
+            .ok_or_else(|| AppError::field("stage", "name the stage this action is meant for"))?;
+        lifecycle::check_named(action, to, &plan, named).map_err(refused)?;
+    }
     guard(
         conn,
         &Transition {
@@ -424,8 +426,10 @@ pub fn transition(
     )?;
     let now = Timestamp::now();
     let mut after = before.clone();
+    let stage_code = lifecycle::step_at(to, &plan).map(|step| step.code().to_string());
     let mut payload = json!({"action": action.as_str(), "from": from.status, "to": to.status,
-        "current_stage": to.current_stage, "stage_locked": to.stage_locked});
+        "current_stage": to.current_stage, "current_stage_code": stage_code,
+        "stage_locked": to.stage_locked});
     match action {
         Action::Publish => {
             let round =
