@@ -4,13 +4,13 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::catalogue::store as catalogue;
-use super::eligibility::Eligibility;
 use super::lifecycle::{self, Action};
 use super::model::*;
-use super::plan::{self, AssessmentPlan, PlanContext, SeatGroup};
+use super::plan::{AssessmentPlan, SeatGroup};
 use super::rounds::model::{RoundKind, RuleSetId};
-use super::rounds::rules::RuleSetRules;
+use super::rounds::rules::{self as round_rules, RuleSetRules};
 use super::rounds::store as rounds;
+use super::rules::{self, Content};
 use crate::agencies::model::{AgencyId, AgencyLevel};
 use crate::agencies::store as agencies;
 use crate::audit::model::{AuditContext, NewAuditEvent};
@@ -21,7 +21,7 @@ use crate::db::schema::openings;
 use crate::db::types::Timestamp;
 use crate::deviations::model::{DeviationKind, NewDeviation, check_justification};
 use crate::deviations::store as deviations;
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 
 pub fn find_by_id(conn: &mut Conn, id: OpeningId) -> Result<Option<Opening>, AppError> {
     Ok(openings::table.find(id).first(conn).optional()?)
@@ -65,38 +65,13 @@ fn agency_level(conn: &mut Conn, agency: AgencyId) -> Result<AgencyLevel, AppErr
     Ok(crate::agencies::model::AgencyView::from(agency).level)
 }
 
-/// Everything the opening's content must satisfy under `rules`; errors name their fields.
-struct Content<'a> {
-    kind: OpeningKind,
-    seat_groups: &'a [SeatGroup],
-    eligibility: &'a Eligibility,
-    plan: &'a AssessmentPlan,
-    opens: Timestamp,
-    closes: Timestamp,
-}
-
+/// The content's errors under `rules` as one 422.
 fn check_content(
     content: &Content,
     rules: &RuleSetRules,
     level: AgencyLevel,
 ) -> Result<(), AppError> {
-    let mut errors: Vec<FieldError> = Vec::new();
-    errors.extend(plan::validate_seat_groups(content.seat_groups, rules));
-    errors.extend(content.eligibility.validate(content.kind));
-    errors.extend(plan::validate_plan(
-        content.plan,
-        &PlanContext {
-            rules,
-            agency_level: level,
-            seat_groups: content.seat_groups,
-        },
-    ));
-    if content.closes <= content.opens {
-        errors.push(FieldError::new(
-            "application_closes_at",
-            "must be after application_opens_at",
-        ));
-    }
+    let errors = rules::check_content(content, rules, level);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -112,14 +87,6 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, AppError> {
     serde_json::to_string(value).map_err(AppError::internal_from)
 }
 
-fn round_allows(round: RoundKind, kind: OpeningKind) -> bool {
-    matches!(
-        (round, kind),
-        (RoundKind::Cpns | RoundKind::Pppk, OpeningKind::Recruitment)
-            | (RoundKind::Promotion, OpeningKind::Promotion)
-    )
-}
-
 pub fn create(
     conn: &mut Conn,
     ctx: &AuditContext,
@@ -132,16 +99,8 @@ pub fn create(
     let round = rounds::find_round(conn, req.round_id)?
         .ok_or_else(|| AppError::field("round_id", "no such selection round"))?;
     let round_kind = RoundKind::parse(&round.kind).unwrap_or(RoundKind::Cpns);
-    if !round_allows(round_kind, req.kind) {
-        return Err(AppError::field(
-            "kind",
-            format!(
-                "a {} round holds no {} openings",
-                round.kind,
-                req.kind.as_str()
-            ),
-        ));
-    }
+    round_rules::round_allows(round_kind, req.kind)
+        .map_err(|error| AppError::validation(vec![error]))?;
     let rule_set =
         rounds::find_rule_set(conn, round.rule_set_id)?.ok_or_else(AppError::not_found)?;
     let content = Content {
