@@ -56,10 +56,11 @@ def login(seen_generation):
             open(os.path.join(work, "hr_token"), "w").write(token["value"])
 
 
-def call(method, path, ok=(200,)):
+def call(method, path, ok=(200,), body=None):
+    request = body
     while True:
         generation, bearer = token["generation"], token["value"]
-        status, body = raw(method, path, None, bearer)
+        status, body = raw(method, path, request, bearer)
         if status == 401:
             login(generation)
             continue
@@ -84,8 +85,8 @@ if what == "screen":
     run(task)
 elif what == "stage":
     def task(o):
-        for step in ("lock-stage", "start-stage"):
-            call("POST", f"/api/v1/openings/{o}/{step}")
+        for step, stage in (("lock-stage", "screening"), ("start-stage", "SKD")):
+            call("POST", f"/api/v1/openings/{o}/{step}", body={"stage": stage})
     run(task)
 elif what == "results":
     out = open(os.path.join(work, "results.jsonl"), "wb")

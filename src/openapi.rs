@@ -29,7 +29,7 @@ use crate::{agencies, applications, audit, auth, deviations, error, http, openin
         rounds::routes::get_round, rounds::routes::update_round,
         openings::routes::create_opening, openings::routes::list_openings, openings::routes::get_opening,
         openings::routes::update_opening, openings::routes::publish_opening, openings::routes::close_opening,
-        openings::routes::start_screening, openings::routes::start_stage, openings::routes::lock_stage,
+        openings::routes::start_screening, ranking::stages::start_stage, ranking::stages::lock_stage,
         applications::routes::create_application, applications::routes::list_applications,
         applications::routes::get_application, applications::routes::withdraw_application,
         applications::imports::routes::create_import, applications::imports::routes::get_import,

@@ -139,8 +139,12 @@ fn opening_routes(cfg: &mut web::ServiceConfig) {
     .service(resource("/openings/{id}/publish").route(web::post().to(op::publish_opening)))
     .service(resource("/openings/{id}/close").route(web::post().to(op::close_opening)))
     .service(resource("/openings/{id}/start-screening").route(web::post().to(op::start_screening)))
-    .service(resource("/openings/{id}/start-stage").route(web::post().to(op::start_stage)))
-    .service(resource("/openings/{id}/lock-stage").route(web::post().to(op::lock_stage)))
+    .service(
+        resource("/openings/{id}/start-stage").route(web::post().to(ranking::stages::start_stage)),
+    )
+    .service(
+        resource("/openings/{id}/lock-stage").route(web::post().to(ranking::stages::lock_stage)),
+    )
     .service(
         resource("/openings/{id}/applications")
             .route(web::get().to(applications::routes::list_applications))

@@ -1,10 +1,11 @@
-//! The opening's state machine: each action checks the state it starts from. Pure: no database.
+//! The opening's state machine: each action checks the state it starts from, and a stage action
+//! checks that the caller named the step it acts on. Pure: no database.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::OpeningStatus;
-use super::plan::{AssessmentPlan, StageKind};
+use super::plan::{AssessmentPlan, SCREENING, Stage, StageKind};
 
 /// An explicit lifecycle action (`POST /api/v1/openings/{id}/{action}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -31,6 +32,10 @@ impl Action {
             Action::StartStage => "start-stage",
             Action::LockStage => "lock-stage",
         }
+    }
+    /// `start-stage` and `lock-stage`, which name the stage they mean.
+    pub fn is_stage_action(&self) -> bool {
+        matches!(self, Action::StartStage | Action::LockStage)
     }
     pub fn parse(s: &str) -> Option<Self> {
         [
@@ -140,6 +145,83 @@ pub fn apply(action: Action, from: Position, plan: &AssessmentPlan) -> Result<Po
     }
 }
 
+/// The step of the plan an opening stands at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step<'a> {
+    /// Administrative screening (seleksi administrasi).
+    Screening,
+    /// A scored stage: its index in `plan.stages` and the stage.
+    Stage { index: i32, stage: &'a Stage },
+}
+
+impl Step<'_> {
+    /// `screening`, or the stage's code.
+    pub fn code(&self) -> &str {
+        match self {
+            Step::Screening => SCREENING,
+            Step::Stage { stage, .. } => &stage.code,
+        }
+    }
+}
+
+/// The step at `at`: screening, the stage under way (or the last one run, once ranked), or none
+/// before screening.
+pub fn step_at(at: Position, plan: &AssessmentPlan) -> Option<Step<'_>> {
+    if at.status == OpeningStatus::Screening {
+        return Some(Step::Screening);
+    }
+    let index = at.current_stage?;
+    let stage = plan.stages.get(usize::try_from(index).ok()?)?;
+    Some(Step::Stage { index, stage })
+}
+
+/// Whether `named` names `step`: a stage by its code; screening by `screening` or by the code of
+/// an administrative stage of the plan (the step the plan calls e.g. `ADM`).
+fn names(step: Step, plan: &AssessmentPlan, named: &str) -> bool {
+    match step {
+        Step::Stage { stage, .. } => stage.code == named,
+        Step::Screening => {
+            named == SCREENING
+                || plan
+                    .stages
+                    .iter()
+                    .any(|s| s.kind == StageKind::Administrative && s.code == named)
+        }
+    }
+}
+
+/// A stage action acts on the step it leads to (`to`): `lock-stage` on the step under way,
+/// `start-stage` on the next scored stage. The caller must have named that step, so that a
+/// repeated click cannot lock or start the one after it.
+pub fn check_named(
+    action: Action,
+    to: Position,
+    plan: &AssessmentPlan,
+    named: &str,
+) -> Result<(), Refusal> {
+    let Some(step) = step_at(to, plan) else {
+        return Err(Refusal {
+            code: "stage_mismatch",
+            detail: format!("{} acts on no stage here", action.as_str()),
+        });
+    };
+    if names(step, plan, named) {
+        return Ok(());
+    }
+    let what = match action {
+        Action::StartStage => "the next stage to start",
+        _ => "the step under way",
+    };
+    Err(Refusal {
+        code: "stage_mismatch",
+        detail: format!(
+            "{what} is {}, not {named}; {} acts only on the stage it names",
+            step.code(),
+            action.as_str()
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +293,85 @@ mod tests {
         );
         let published = apply(Action::Publish, at(OpeningStatus::Published), &plan).unwrap_err();
         assert!(published.detail.contains("the opening is published"));
+    }
+
+    fn plan_2024() -> AssessmentPlan {
+        let mut stages = vec![
+            stage(StageKind::Administrative),
+            stage(StageKind::Objective),
+            stage(StageKind::Composite),
+        ];
+        for (stage, code) in stages.iter_mut().zip(["ADM", "SKD", "SKB"]) {
+            stage.code = code.into();
+        }
+        AssessmentPlan { stages }
+    }
+
+    #[test]
+    fn a_stage_action_must_name_the_step_it_acts_on() {
+        let plan = plan_2024();
+        let screening = at(OpeningStatus::Screening);
+        // Locking screening: `screening` or the administrative stage's code, nothing else.
+        let locked = apply(Action::LockStage, screening, &plan).unwrap();
+        for named in ["screening", "ADM"] {
+            assert_eq!(check_named(Action::LockStage, locked, &plan, named), Ok(()));
+        }
+        let refusal = check_named(Action::LockStage, locked, &plan, "SKD").unwrap_err();
+        assert_eq!(refusal.code, "stage_mismatch");
+        assert_eq!(
+            refusal.detail,
+            "the step under way is screening, not SKD; lock-stage acts only on the stage it names"
+        );
+        // Starting: the next scored stage's code only.
+        let started = apply(Action::StartStage, locked, &plan).unwrap();
+        assert_eq!(
+            check_named(Action::StartStage, started, &plan, "SKD"),
+            Ok(())
+        );
+        for wrong in ["SKB", "screening", "ADM", "skd"] {
+            assert_eq!(
+                check_named(Action::StartStage, started, &plan, wrong)
+                    .unwrap_err()
+                    .detail,
+                format!(
+                    "the next stage to start is SKD, not {wrong}; start-stage acts only on the stage it names"
+                )
+            );
+        }
+        // A second lock meant for screening cannot lock SKD.
+        assert_eq!(
+            check_named(Action::LockStage, started, &plan, "screening")
+                .unwrap_err()
+                .code,
+            "stage_mismatch"
+        );
+        assert_eq!(
+            check_named(Action::LockStage, started, &plan, "SKD"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_step_code_is_screening_or_the_stage_under_way() {
+        let plan = plan_2024();
+        assert_eq!(step_at(at(OpeningStatus::Closed), &plan), None);
+        assert_eq!(
+            step_at(at(OpeningStatus::Screening), &plan).map(|s| s.code().to_string()),
+            Some("screening".into())
+        );
+        let assessing = Position {
+            status: OpeningStatus::Assessing,
+            current_stage: Some(2),
+            stage_locked: true,
+        };
+        assert_eq!(
+            step_at(assessing, &plan).map(|s| s.code().to_string()),
+            Some("SKB".into())
+        );
+        let out_of_plan = Position {
+            current_stage: Some(7),
+            ..assessing
+        };
+        assert_eq!(step_at(out_of_plan, &plan), None);
     }
 }

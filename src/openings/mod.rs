@@ -9,4 +9,5 @@ pub mod plan;
 pub mod public;
 pub mod rounds;
 pub mod routes;
+pub mod rules;
 pub mod store;

@@ -6,6 +6,7 @@ use validator::Validate;
 
 use super::catalogue::model::PositionId;
 use super::eligibility::Eligibility;
+use super::lifecycle;
 use super::plan::{AssessmentPlan, SeatGroup};
 use super::rounds::model::{RoundId, RuleSetId};
 use crate::agencies::model::AgencyId;
@@ -111,6 +112,14 @@ impl Opening {
     pub fn kind(&self) -> OpeningKind {
         OpeningKind::parse(&self.kind)
     }
+    /// Where the opening stands in its lifecycle.
+    pub fn position(&self) -> lifecycle::Position {
+        lifecycle::Position {
+            status: self.status(),
+            current_stage: self.current_stage,
+            stage_locked: self.stage_locked,
+        }
+    }
     pub fn parsed_plan(&self) -> Result<AssessmentPlan, crate::error::AppError> {
         serde_json::from_str(&self.plan).map_err(crate::error::AppError::internal_from)
     }
@@ -146,6 +155,9 @@ pub struct OpeningView {
     pub application_closes_at: Timestamp,
     /// Index into `plan.stages` of the stage under way, once assessing.
     pub current_stage: Option<i32>,
+    /// The code of the step under way, as `lock-stage` and `start-stage` name it: `screening`
+    /// while screening, then the code of `plan.stages[current_stage]` (e.g. `SKD`).
+    pub current_stage_code: Option<String>,
     /// Whether the current step's results (screening or the current stage) are locked.
     pub stage_locked: bool,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -157,10 +169,14 @@ pub struct OpeningView {
 impl TryFrom<Opening> for OpeningView {
     type Error = crate::error::AppError;
     fn try_from(o: Opening) -> Result<Self, Self::Error> {
+        let plan = o.parsed_plan()?;
+        let current_stage_code =
+            lifecycle::step_at(o.position(), &plan).map(|step| step.code().to_string());
         Ok(Self {
             seat_groups: o.parsed_seat_groups()?,
             eligibility: o.parsed_eligibility()?,
-            plan: o.parsed_plan()?,
+            plan,
+            current_stage_code,
             kind: o.kind(),
             status: o.status(),
             id: o.id,
@@ -240,4 +256,19 @@ pub struct UpdateOpeningRequest {
     /// Required after publish: why the published rules must change (at least a full sentence).
     #[validate(length(max = 4000))]
     pub justification: Option<String>,
+}
+
+/// The body of `start-stage` and `lock-stage`: the stage the caller means, so that a repeated
+/// click cannot start or lock the one after it (409 `stage_mismatch`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct StageActionRequest {
+    /// `lock-stage`: `screening` (or the code of the plan's administrative stage, e.g. `ADM`)
+    /// while screening, then the code of the stage under way; `start-stage`: the code of the
+    /// next scored stage, e.g. `SKD`.
+    #[validate(
+        length(min = 1, max = 60),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    pub stage: String,
 }

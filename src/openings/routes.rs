@@ -1,5 +1,7 @@
 //! HTTP surface of openings: HR officers create and run them; changes after publish are
-//! deviations by the appointing official; everyone in scope reads them.
+//! deviations by the appointing official; everyone in scope reads them. The stage actions
+//! (`start-stage`, `lock-stage`) live in `ranking::stages`, which knows what can be scored and
+//! when screening may lock.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -123,8 +125,15 @@ pub async fn get_opening(
     principal: Principal,
     id: web::Path<OpeningId>,
 ) -> Result<web::Json<OpeningView>, AppError> {
-    let opening =
-        load_opening(&state, &principal, id.into_inner(), Permission::OpeningRead).await?;
+    let id = id.into_inner();
+    let opening = state
+        .db
+        .run(move |conn| {
+            policy::load(conn, &principal, Permission::OpeningRead, |c| {
+                store::find_by_id(c, id)
+            })
+        })
+        .await?;
     Ok(web::Json(opening.try_into()?))
 }
 
@@ -153,12 +162,16 @@ pub async fn update_opening(
         return Err(AppError::forbidden("your role may not change openings"));
     }
     let id = id.into_inner();
-    load_opening(&state, &principal, id, Permission::OpeningRead).await?;
     let ctx = principal.audit_context(Some(request_id.0));
     let request = body.value;
     let opening = state
         .db
-        .write(move |conn| store::update(conn, &ctx, &changer, id, &request))
+        .write(move |conn| {
+            policy::load(conn, &principal, Permission::OpeningRead, |c| {
+                store::find_for_update(c, id)
+            })?;
+            store::update(conn, &ctx, &changer, id, &request)
+        })
         .await?;
     Ok(web::Json(opening.try_into()?))
 }
@@ -170,11 +183,15 @@ async fn run_action(
     id: OpeningId,
     action: Action,
 ) -> Result<web::Json<OpeningView>, AppError> {
-    load_opening(&state, &principal, id, Permission::OpeningManage).await?;
     let ctx = principal.audit_context(Some(request_id.0));
     let opening = state
         .db
-        .write(move |conn| store::transition(conn, &ctx, id, action))
+        .write(move |conn| {
+            policy::load(conn, &principal, Permission::OpeningManage, |c| {
+                store::find_for_update(c, id)
+            })?;
+            store::transition(conn, &ctx, id, action, None, &store::no_guard)
+        })
         .await?;
     Ok(web::Json(opening.try_into()?))
 }
@@ -215,16 +232,4 @@ lifecycle_route!(
     Action::StartScreening,
     "/api/v1/openings/{id}/start-screening",
     "Start administrative screening (409 unless closed)."
-);
-lifecycle_route!(
-    start_stage,
-    Action::StartStage,
-    "/api/v1/openings/{id}/start-stage",
-    "Start the next scored stage of the plan (409 unless the previous step's results are locked)."
-);
-lifecycle_route!(
-    lock_stage,
-    Action::LockStage,
-    "/api/v1/openings/{id}/lock-stage",
-    "Lock the results of screening or of the current stage (409 if already locked or not under way)."
 );

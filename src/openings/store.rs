@@ -4,13 +4,13 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::catalogue::store as catalogue;
-use super::eligibility::Eligibility;
 use super::lifecycle::{self, Action};
 use super::model::*;
-use super::plan::{self, AssessmentPlan, PlanContext, SeatGroup};
+use super::plan::{AssessmentPlan, SeatGroup};
 use super::rounds::model::{RoundKind, RuleSetId};
-use super::rounds::rules::RuleSetRules;
+use super::rounds::rules::{self as round_rules, RuleSetRules};
 use super::rounds::store as rounds;
+use super::rules::{self, Content};
 use crate::agencies::model::{AgencyId, AgencyLevel};
 use crate::agencies::store as agencies;
 use crate::audit::model::{AuditContext, NewAuditEvent};
@@ -21,7 +21,7 @@ use crate::db::schema::openings;
 use crate::db::types::Timestamp;
 use crate::deviations::model::{DeviationKind, NewDeviation, check_justification};
 use crate::deviations::store as deviations;
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 
 pub fn find_by_id(conn: &mut Conn, id: OpeningId) -> Result<Option<Opening>, AppError> {
     Ok(openings::table.find(id).first(conn).optional()?)
@@ -70,38 +70,13 @@ fn agency_level(conn: &mut Conn, agency: AgencyId) -> Result<AgencyLevel, AppErr
     Ok(crate::agencies::model::AgencyView::from(agency).level)
 }
 
-/// Everything the opening's content must satisfy under `rules`; errors name their fields.
-struct Content<'a> {
-    kind: OpeningKind,
-    seat_groups: &'a [SeatGroup],
-    eligibility: &'a Eligibility,
-    plan: &'a AssessmentPlan,
-    opens: Timestamp,
-    closes: Timestamp,
-}
-
+/// The content's errors under `rules` as one 422.
 fn check_content(
     content: &Content,
     rules: &RuleSetRules,
     level: AgencyLevel,
 ) -> Result<(), AppError> {
-    let mut errors: Vec<FieldError> = Vec::new();
-    errors.extend(plan::validate_seat_groups(content.seat_groups, rules));
-    errors.extend(content.eligibility.validate(content.kind));
-    errors.extend(plan::validate_plan(
-        content.plan,
-        &PlanContext {
-            rules,
-            agency_level: level,
-            seat_groups: content.seat_groups,
-        },
-    ));
-    if content.closes <= content.opens {
-        errors.push(FieldError::new(
-            "application_closes_at",
-            "must be after application_opens_at",
-        ));
-    }
+    let errors = rules::check_content(content, rules, level);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -117,14 +92,6 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, AppError> {
     serde_json::to_string(value).map_err(AppError::internal_from)
 }
 
-fn round_allows(round: RoundKind, kind: OpeningKind) -> bool {
-    matches!(
-        (round, kind),
-        (RoundKind::Cpns | RoundKind::Pppk, OpeningKind::Recruitment)
-            | (RoundKind::Promotion, OpeningKind::Promotion)
-    )
-}
-
 pub fn create(
     conn: &mut Conn,
     ctx: &AuditContext,
@@ -137,16 +104,8 @@ pub fn create(
     let round = rounds::find_round(conn, req.round_id)?
         .ok_or_else(|| AppError::field("round_id", "no such selection round"))?;
     let round_kind = RoundKind::parse(&round.kind).unwrap_or(RoundKind::Cpns);
-    if !round_allows(round_kind, req.kind) {
-        return Err(AppError::field(
-            "kind",
-            format!(
-                "a {} round holds no {} openings",
-                round.kind,
-                req.kind.as_str()
-            ),
-        ));
-    }
+    round_rules::round_allows(round_kind, req.kind)
+        .map_err(|error| AppError::validation(vec![error]))?;
     let rule_set =
         rounds::find_rule_set(conn, round.rule_set_id)?.ok_or_else(AppError::not_found)?;
     let content = Content {
@@ -377,28 +336,67 @@ pub fn update(
     Ok(after)
 }
 
+/// One lifecycle step as a caller's guard sees it: the locked row before the action, its plan, and
+/// the position before and after.
+pub struct Transition<'a> {
+    pub opening: &'a Opening,
+    pub plan: &'a AssessmentPlan,
+    pub action: Action,
+    pub from: lifecycle::Position,
+    pub to: lifecycle::Position,
+    /// When the action happens (the audit context's time).
+    pub at: Timestamp,
+}
+
+/// A precondition the caller adds to a lifecycle action (e.g. that screening's appeals are all
+/// decided, which only a later domain knows). It runs inside the action's transaction, on the
+/// locked row, after the state machine has allowed the step and before anything is written.
+pub type Guard<'a> = &'a dyn Fn(&mut Conn, &Transition) -> Result<(), AppError>;
+
+/// The guard of actions that need nothing beyond the opening's own rules.
+pub fn no_guard(_: &mut Conn, _: &Transition) -> Result<(), AppError> {
+    Ok(())
+}
+
 /// Runs one lifecycle action under a row lock; publishing validates and freezes the plan under the
-/// round's rule set, which is locked too so it cannot change in between.
+/// round's rule set, which is locked too so it cannot change in between. `guard` is the caller's
+/// extra precondition, checked in the same transaction.
 pub fn transition(
     conn: &mut Conn,
     ctx: &AuditContext,
     id: OpeningId,
     action: Action,
+    stage: Option<&str>,
+    guard: Guard,
 ) -> Result<Opening, AppError> {
     let before: Opening =
         crate::find_for_update!(conn, openings, id)?.ok_or_else(AppError::not_found)?;
     let plan = before.parsed_plan()?;
-    let from = lifecycle::Position {
-        status: before.status(),
-        current_stage: before.current_stage,
-        stage_locked: before.stage_locked,
-    };
-    let to =
-        lifecycle::apply(action, from, &plan).map_err(|r| AppError::conflict(r.code, r.detail))?;
+    let from = before.position();
+    let refused = |r: lifecycle::Refusal| AppError::conflict(r.code, r.detail);
+    let to = lifecycle::apply(action, from, &plan).map_err(refused)?;
+    if action.is_stage_action() {
+        let named = stage
+            .ok_or_else(|| AppError::field("stage", "name the stage this action is meant for"))?;
+        lifecycle::check_named(action, to, &plan, named).map_err(refused)?;
+    }
+    guard(
+        conn,
+        &Transition {
+            opening: &before,
+            plan: &plan,
+            action,
+            from,
+            to,
+            at: ctx.at,
+        },
+    )?;
     let now = ctx.at;
     let mut after = before.clone();
+    let stage_code = lifecycle::step_at(to, &plan).map(|step| step.code().to_string());
     let mut payload = json!({"action": action.as_str(), "from": from.status, "to": to.status,
-        "current_stage": to.current_stage, "stage_locked": to.stage_locked});
+        "current_stage": to.current_stage, "current_stage_code": stage_code,
+        "stage_locked": to.stage_locked});
     match action {
         Action::Publish => {
             let round =
@@ -429,9 +427,6 @@ pub fn transition(
             after.published_at = Some(now);
             payload["rule_set_id"] = json!(rule_set.id);
             payload["rule_set_code"] = json!(rule_set.code);
-        }
-        Action::LockStage if before.status() == OpeningStatus::Screening => {
-            crate::applications::appeals::store::check_screening_can_lock(conn, id, ctx.at)?;
         }
         Action::Close if now < before.application_closes_at => {
             return Err(AppError::conflict(

@@ -4,3 +4,4 @@
 pub mod engine;
 pub mod routes;
 pub mod scores;
+pub mod stages;

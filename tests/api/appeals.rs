@@ -356,7 +356,7 @@ async fn appeals_are_judged_by_submission_time_in_the_agencys_zone_and_a_granted
 
     // Screening cannot lock while appeals are undecided.
     assert_problem(
-        act(&app, &r.hr, &opening, "lock-stage").await,
+        stage_act(&app, &r.hr, &opening, "lock-stage", "screening").await,
         409,
         "appeals_pending",
     )
@@ -514,24 +514,14 @@ async fn appeals_are_judged_by_submission_time_in_the_agencys_zone_and_a_granted
     assert_eq!(decided["items"][0]["justification"], answer);
 
     // Locked now; the re-admitted applicant takes SKD, the rejected one cannot be scored.
-    post_ok(
-        &app,
-        &r.hr,
-        &format!("/api/v1/openings/{opening}/lock-stage"),
-    )
-    .await;
+    lock_stage(&app, &r.hr, &opening, "screening").await;
     assert_problem(
         appeal(&app, &r, diploma, json!({"reason": REASON})).await,
         409,
         "appeal_window_closed",
     )
     .await;
-    post_ok(
-        &app,
-        &r.hr,
-        &format!("/api/v1/openings/{opening}/start-stage"),
-    )
-    .await;
+    start_stage(&app, &r.hr, &opening, "SKD").await;
     let csv = format!(
         "registration_number,TWK,TIU,TKP\n{},100,120,200\n{},100,120,200\n{},100,120,200\n",
         people[0].1, people[1].1, people[2].1

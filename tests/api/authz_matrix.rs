@@ -412,6 +412,10 @@ fn grant_opening_read(f: &Fixture, caller: Caller) -> Value {
         "object_id": f.objects.published_opening_a, "permission": "opening_read"})
 }
 
+fn skd_stage(_: &Fixture, _: Caller) -> Value {
+    json!({"stage": "SKD"})
+}
+
 fn login_as_panelist_in_a(f: &Fixture, _: Caller) -> Value {
     json!({"email": f.panelist_in_a.email, "password": TEST_PASSWORD})
 }
@@ -580,8 +584,8 @@ fn cases() -> Vec<Case> {
         // The window is still open, or the state is wrong: 409 for the HR officer who may act.
         case(M::POST,   "/api/v1/openings/{published_opening_a}/close",  [401, 403, 403, 409, 403, 403, 403, 404, 403]),
         case(M::POST,   "/api/v1/openings/{draft_opening_a}/start-screening", [401, 403, 403, 409, 403, 403, 403, 404, 403]),
-        case(M::POST,   "/api/v1/openings/{draft_opening_a}/start-stage", [401, 403, 403, 409, 403, 403, 403, 404, 403]),
-        case(M::POST,   "/api/v1/openings/{draft_opening_a}/lock-stage", [401, 403, 403, 409, 403, 403, 403, 404, 403]),
+        case(M::POST,   "/api/v1/openings/{draft_opening_a}/start-stage", [401, 403, 403, 409, 403, 403, 403, 404, 403]).body(skd_stage),
+        case(M::POST,   "/api/v1/openings/{draft_opening_a}/lock-stage", [401, 403, 403, 409, 403, 403, 403, 404, 403]).body(skd_stage),
         // Applications: HR records and withdraws; readers in scope see them (identity: HR only).
         case(M::POST,   "/api/v1/openings/{published_opening_a}/applications", [401, 403, 403, 201, 403, 403, 403, 404, 403]).body(new_applicant),
         case(M::GET,    "/api/v1/openings/{published_opening_a}/applications", [401, 200, 200, 200, 403, 200, 200, 404, 403]),

@@ -241,6 +241,31 @@ async fn malformed_uuid_in_path_is_400_invalid_path_parameter() {
     assert_problem(patch, 400, "invalid_path_parameter").await;
 }
 
+/// A required query parameter left out is named in the project's words and in `errors`, not in
+/// the framework's ("Query deserialize error: missing field `stage`").
+#[actix_web::test]
+async fn a_missing_query_parameter_is_named() {
+    let app = TestApp::spawn().await;
+    let r = crate::world::Recruitment::setup(&app).await;
+    let response = app
+        .post(
+            &format!("/api/v1/selection-rounds/{}/scores", r.round),
+            &r.hr,
+        )
+        .header("content-type", "text/csv")
+        .body("registration_number,TWK,TIU,TKP\n")
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(response, 400, "invalid_query").await;
+    assert_eq!(problem["detail"], "the query parameter `stage` is missing");
+    assert_eq!(
+        problem["errors"],
+        json!([{"field": "stage", "message": "is required"}]),
+        "{problem}"
+    );
+}
+
 #[actix_web::test]
 async fn malformed_query_is_400_and_out_of_range_query_is_422() {
     let app = TestApp::spawn().await;

@@ -272,7 +272,7 @@ async fn each_lifecycle_action_checks_the_state_it_starts_from() {
         "cannot close: the opening is draft (close needs published)"
     );
     assert_problem(
-        act(&app, &r.hr, &opening, "start-stage").await,
+        stage_act(&app, &r.hr, &opening, "start-stage", "SKD").await,
         409,
         "opening_state_conflict",
     )
@@ -302,13 +302,12 @@ async fn each_lifecycle_action_checks_the_state_it_starts_from() {
     .await;
     app.advance(chrono::Duration::milliseconds(1600));
 
-    let mut last = Value::Null;
     for action in ["close", "start-screening"] {
         assert_eq!(act(&app, &r.hr, &opening, action).await.status(), 200);
     }
     // Screening locks only once its results are published and the appeal window has ended.
     assert_problem(
-        act(&app, &r.hr, &opening, "lock-stage").await,
+        stage_act(&app, &r.hr, &opening, "lock-stage", "screening").await,
         409,
         "screening_not_published",
     )
@@ -326,34 +325,56 @@ async fn each_lifecycle_action_checks_the_state_it_starts_from() {
     )
     .await;
     assert_problem(
-        act(&app, &r.hr, &opening, "lock-stage").await,
+        stage_act(&app, &r.hr, &opening, "lock-stage", "screening").await,
         409,
         "appeal_window_open",
     )
     .await;
     end_appeal_window(&app, &opening).await;
-    for (action, status, stage, locked) in [
-        ("lock-stage", "screening", Value::Null, true),
-        ("start-stage", "assessing", json!(1), false),
-        ("lock-stage", "assessing", json!(1), true),
-        ("start-stage", "assessing", json!(2), false),
-    ] {
-        let (code, view) = json_of(act(&app, &r.hr, &opening, action).await).await;
-        assert_eq!(code, 200, "{action}: {view}");
-        assert_eq!(
-            (
-                view["status"].as_str().unwrap(),
-                &view["current_stage"],
-                view["stage_locked"].as_bool().unwrap()
-            ),
-            (status, &stage, locked),
-            "{action}"
-        );
-        last = view;
-    }
-    assert_eq!(last["current_stage"], 2);
+    // Each stage action names the step it acts on; the response and the audit event carry the
+    // step's code next to its index. A repeated or stale click naming another step is refused.
+    let lock_screening = lock_stage(&app, &r.hr, &opening, "screening").await;
+    let screening_locked = (
+        lock_screening["status"].as_str(),
+        &lock_screening["current_stage"],
+        lock_screening["current_stage_code"].as_str(),
+        lock_screening["stage_locked"].as_bool(),
+    );
+    assert_eq!(
+        screening_locked,
+        (
+            Some("screening"),
+            &Value::Null,
+            Some("screening"),
+            Some(true)
+        ),
+        "{lock_screening}"
+    );
     let problem = assert_problem(
-        act(&app, &r.hr, &opening, "start-stage").await,
+        stage_act(&app, &r.hr, &opening, "start-stage", "SKB").await,
+        409,
+        "stage_mismatch",
+    )
+    .await;
+    assert_eq!(
+        problem["detail"],
+        "the next stage to start is SKD, not SKB; start-stage acts only on the stage it names"
+    );
+    let skd = start_stage(&app, &r.hr, &opening, "SKD").await;
+    let skd_started = (
+        skd["status"].as_str(),
+        &skd["current_stage"],
+        skd["current_stage_code"].as_str(),
+        skd["stage_locked"].as_bool(),
+    );
+    assert_eq!(
+        skd_started,
+        (Some("assessing"), &json!(1), Some("SKD"), Some(false)),
+        "{skd}"
+    );
+    // A double click on start-stage finds SKD under way, not locked.
+    let problem = assert_problem(
+        stage_act(&app, &r.hr, &opening, "start-stage", "SKD").await,
         409,
         "opening_state_conflict",
     )
@@ -362,8 +383,59 @@ async fn each_lifecycle_action_checks_the_state_it_starts_from() {
         problem["detail"]
             .as_str()
             .unwrap()
-            .contains("assessing at stage 2"),
+            .contains("assessing at stage 1"),
         "{problem}"
+    );
+    // A stale lock meant for screening cannot lock SKD.
+    let problem = assert_problem(
+        stage_act(&app, &r.hr, &opening, "lock-stage", "screening").await,
+        409,
+        "stage_mismatch",
+    )
+    .await;
+    assert_eq!(
+        problem["detail"],
+        "the step under way is SKD, not screening; lock-stage acts only on the stage it names"
+    );
+    let skd_locked = lock_stage(&app, &r.hr, &opening, "SKD").await;
+    assert_eq!(
+        (
+            &skd_locked["current_stage"],
+            skd_locked["stage_locked"].as_bool()
+        ),
+        (&json!(1), Some(true)),
+        "{skd_locked}"
+    );
+    // SKB (CAT SKB + interview) cannot be scored yet: starting it would strand the opening.
+    let problem = assert_problem(
+        stage_act(&app, &r.hr, &opening, "start-stage", "SKB").await,
+        409,
+        "stage_not_scorable",
+    )
+    .await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("stage SKB is a composite stage"),
+        "{problem}"
+    );
+    let unchanged: Value = app
+        .get(&format!("/api/v1/openings/{opening}"), &r.hr)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            &unchanged["current_stage"],
+            unchanged["current_stage_code"].as_str(),
+            unchanged["stage_locked"].as_bool()
+        ),
+        (&json!(1), Some("SKD"), Some(true)),
+        "{unchanged}"
     );
     assert_problem(
         act(&app, &r.hr, &opening, "start-screening").await,
@@ -371,15 +443,8 @@ async fn each_lifecycle_action_checks_the_state_it_starts_from() {
         "opening_state_conflict",
     )
     .await;
-    assert_eq!(act(&app, &r.hr, &opening, "lock-stage").await.status(), 200);
-    assert_problem(
-        act(&app, &r.hr, &opening, "start-stage").await,
-        409,
-        "no_next_stage",
-    )
-    .await;
 
-    // Every transition is in the audit chain, in order, with the actor.
+    // Every transition is in the audit chain, in order, with the actor; refusals leave nothing.
     let actions = actions_for(&app, &r.auditor, &opening).await;
     assert_eq!(
         actions,
@@ -393,10 +458,124 @@ async fn each_lifecycle_action_checks_the_state_it_starts_from() {
             "opening.stage_locked",
             "opening.stage_started",
             "opening.stage_locked",
-            "opening.stage_started",
-            "opening.stage_locked",
         ]
     );
+    let events: Value = app
+        .get(
+            &format!("/api/v1/audit/events?object_id={opening}&action=opening.stage_locked"),
+            &r.auditor,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let locked: Vec<(Value, Value)> = events["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{events}"))
+        .iter()
+        .map(|e| {
+            let payload: Value = serde_json::from_str(e["payload"].as_str().unwrap()).unwrap();
+            (
+                payload["current_stage"].clone(),
+                payload["current_stage_code"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        locked,
+        [(Value::Null, json!("screening")), (json!(1), json!("SKD"))],
+        "{events}"
+    );
+}
+
+/// A plan whose last stage is SKD (under a rule set that weighs SKD at 100 percent) runs to its
+/// end; the stage actions take their body, and nothing else.
+#[actix_web::test]
+async fn the_stage_actions_take_the_stage_they_mean_and_end_after_the_last_stage() {
+    let app = TestApp::spawn().await;
+    let r = Recruitment::setup(&app).await;
+    let mut seed = casn_2024_seed();
+    seed["code"] = json!("skd-only-2024");
+    seed["rules"]["final_weights"] = json!({"skd": 100, "skb": 0});
+    let created = app
+        .post("/api/v1/rule-sets", &r.admin)
+        .json(&seed)
+        .send()
+        .await
+        .unwrap();
+    let (status, rule_set) = json_of(created).await;
+    assert_eq!(status, 201, "{rule_set}");
+    let round = open_round(&app, &r.admin, &id_of(&rule_set)).await;
+    let mut body = opening_body(&round, &r.position, "SKD-ONLY");
+    body["plan"] = json!({"stages": [
+        {"code": "ADM", "name": "Seleksi administrasi", "kind": "administrative", "weight_percent": 0},
+        {"code": "SKD", "name": "Seleksi kompetensi dasar", "kind": "objective", "test": "skd", "weight_percent": 100}
+    ]});
+    let opening = id_of(&draft_opening(&app, &r.hr, &body).await);
+    publish(&app, &r.hr, &opening).await;
+    end_application_window(&app, &opening).await;
+    for action in ["close", "start-screening"] {
+        assert_eq!(
+            act(&app, &r.hr, &opening, action).await.status(),
+            200,
+            "{action}"
+        );
+    }
+    post_ok(
+        &app,
+        &r.hr,
+        &format!("/api/v1/openings/{opening}/screening/run"),
+    )
+    .await;
+    post_ok(
+        &app,
+        &r.hr,
+        &format!("/api/v1/openings/{opening}/screening/publish"),
+    )
+    .await;
+    end_appeal_window(&app, &opening).await;
+
+    // The body is required and holds only the stage.
+    assert_problem(
+        act(&app, &r.hr, &opening, "lock-stage").await,
+        415,
+        "unsupported_media_type",
+    )
+    .await;
+    for (bad, field) in [
+        (json!({}), "stage"),
+        (json!({"stage": "  "}), "stage"),
+        (json!({"stage": "ADM", "force": true}), "force"),
+    ] {
+        let response = app
+            .post(&format!("/api/v1/openings/{opening}/lock-stage"), &r.hr)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        let (status, problem) = json_of(response).await;
+        assert_eq!(status, 422, "{bad}: {problem}");
+        assert_eq!(fields(&problem), [field], "{bad}: {problem}");
+    }
+    // The administrative stage's own code names screening as well.
+    let locked = lock_stage(&app, &r.hr, &opening, "ADM").await;
+    assert_eq!(locked["current_stage_code"], "screening", "{locked}");
+    start_stage(&app, &r.hr, &opening, "SKD").await;
+    lock_stage(&app, &r.hr, &opening, "SKD").await;
+    assert_problem(
+        stage_act(&app, &r.hr, &opening, "start-stage", "SKD").await,
+        409,
+        "no_next_stage",
+    )
+    .await;
+    assert_problem(
+        stage_act(&app, &r.hr, &opening, "lock-stage", "SKD").await,
+        409,
+        "opening_state_conflict",
+    )
+    .await;
 }
 
 #[actix_web::test]

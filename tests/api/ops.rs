@@ -11,8 +11,7 @@ use serde_json::Value;
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::helpers::{TEST_PASSWORD, TestApp, TestDb, assert_problem, backend, postgres_url};
-use asn_merit::db::Backend;
+use crate::helpers::{TEST_PASSWORD, TestApp, TestDb, assert_problem, postgres_url};
 
 #[actix_web::test]
 async fn health_and_readiness_answer_when_the_database_is_up() {
@@ -190,15 +189,14 @@ async fn wait_for_ready(app: &TestApp, status: u16) -> bool {
     false
 }
 
-/// PostgreSQL only: SQLite is a file inside the process and cannot go away on its own.
-/// The SQLite pass prints that this check belongs to the PostgreSQL pass.
+/// PostgreSQL only: SQLite is a file inside the process and cannot go away on its own, so the
+/// SQLite pass has nothing to check here and only prints that this belongs to the PostgreSQL pass.
 #[actix_web::test]
 async fn the_server_recovers_when_postgres_goes_away_and_comes_back() {
     let Some(pg) = postgres_url() else {
         crate::helpers::announce(
             "NOTE: database outage recovery runs in the PostgreSQL pass only (TEST_DATABASE_URL)",
         );
-        assert_eq!(backend(), Backend::Sqlite);
         return;
     };
     let db = TestDb::fresh();
@@ -481,13 +479,12 @@ async fn sigterm_lets_in_flight_requests_finish() {
 
 /// The deployment runs the server as `asn_merit_app`, a role that owns nothing: the migration's
 /// grants block must leave it able to serve, but never to rewrite the audit chain or the
-/// migration bookkeeping. PostgreSQL only (SQLite has no roles).
+/// migration bookkeeping. SQLite has no roles: there the server's own connection is the one to
+/// check, and the append-only triggers must refuse every rewrite of the chain's rows.
 #[actix_web::test]
 async fn the_server_role_may_read_and_append_the_audit_chain_but_never_rewrite_it() {
     if postgres_url().is_none() {
-        crate::helpers::announce(
-            "NOTE: the restricted server role is tested in the PostgreSQL pass only",
-        );
+        sqlite_connection_may_append_the_audit_chain_but_never_rewrite_it().await;
         return;
     }
     let password = "asn-merit-test-app-role";
@@ -554,4 +551,56 @@ async fn the_server_role_may_read_and_append_the_audit_chain_but_never_rewrite_i
         "the server role was allowed: {refused:?}"
     );
     drop(app);
+}
+
+/// The SQLite side of the restricted role: any connection may append (the server serves and
+/// seals), none may change or delete an event or a checkpoint. (Whoever can drop the triggers
+/// controls the file; the signed checkpoints are what reveal that.)
+async fn sqlite_connection_may_append_the_audit_chain_but_never_rewrite_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.agency(&admin, "ROLE-TEST").await;
+    let auditor = app.user(asn_merit::auth::model::Role::Auditor, None).await;
+    let checkpoint = app
+        .post("/api/v1/audit/checkpoints", &auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(checkpoint.status(), 201);
+    let count = |conn: &mut asn_merit::db::AnyConnection| -> (i64, i64) {
+        use asn_merit::db::schema::{audit_checkpoints, audit_events};
+        use diesel::prelude::*;
+        (
+            audit_events::table.count().get_result(conn).unwrap(),
+            audit_checkpoints::table.count().get_result(conn).unwrap(),
+        )
+    };
+    let before = app.with_conn(count).await;
+    assert!(before.0 > 0 && before.1 > 0, "{before:?}");
+    let allowed = app
+        .with_conn(|conn| {
+            use diesel::connection::SimpleConnection;
+            [
+                "DELETE FROM audit_events",
+                "UPDATE audit_events SET action = 'forged'",
+                "DELETE FROM audit_checkpoints",
+                "UPDATE audit_checkpoints SET head_hash = 'forged'",
+            ]
+            .iter()
+            .filter(|sql| conn.batch_execute(sql).is_ok())
+            .map(|sql| sql.to_string())
+            .collect::<Vec<_>>()
+        })
+        .await;
+    assert!(allowed.is_empty(), "SQLite allowed: {allowed:?}");
+    assert_eq!(app.with_conn(count).await, before);
+    let verified: Value = app
+        .get("/api/v1/audit/verify", &auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verified["ok"], true, "{verified}");
 }

@@ -40,12 +40,7 @@ async fn opening_at_skd(
         );
     }
     pass_screening(app, &r.hr, &opening).await;
-    post_ok(
-        app,
-        &r.hr,
-        &format!("/api/v1/openings/{opening}/start-stage"),
-    )
-    .await;
+    start_stage(app, &r.hr, &opening, "SKD").await;
     (opening, numbers)
 }
 
@@ -275,7 +270,7 @@ async fn skd_results_apply_each_seat_groups_thresholds_and_let_ties_at_the_cut_o
     }
 
     // Once the stage is locked, scores change only as a deviation.
-    assert_eq!(act(&app, &r.hr, &opening, "lock-stage").await.status(), 200);
+    lock_stage(&app, &r.hr, &opening, "SKD").await;
     let relock = format!(
         "registration_number,TWK,TIU,TKP\n{},150,175,225\n",
         number(6)
@@ -472,7 +467,7 @@ async fn screening_checks_every_application_against_the_requirements_with_reason
     assert_problem(after_publication, 409, "screening_published").await;
     // Locked screening results no longer change.
     end_appeal_window(&app, &opening).await;
-    assert_eq!(act(&app, &r.hr, &opening, "lock-stage").await.status(), 200);
+    lock_stage(&app, &r.hr, &opening, "screening").await;
     let late = app
         .post(&format!("/api/v1/openings/{opening}/screening/run"), &r.hr)
         .send()
@@ -536,12 +531,7 @@ async fn a_locked_score_changes_only_as_a_deviation_by_the_appointing_official()
         "results_not_locked",
     )
     .await;
-    post_ok(
-        &app,
-        &r.hr,
-        &format!("/api/v1/openings/{opening}/lock-stage"),
-    )
-    .await;
+    lock_stage(&app, &r.hr, &opening, "SKD").await;
     let (_, refused) = import_scores(&app, &r, "valid_rows", csv).await;
     assert_eq!(refused["errors"][0]["code"], "results_locked", "{refused}");
 

@@ -135,11 +135,47 @@ pub async fn draft_opening(app: &TestApp, hr: &TestUser, body: &Value) -> Value 
     .await
 }
 
+/// A lifecycle action with no body: `publish`, `close`, `start-screening` (a stage action sent
+/// this way is refused for want of its body).
 pub async fn act(app: &TestApp, user: &TestUser, opening: &str, action: &str) -> reqwest::Response {
     app.post(&format!("/api/v1/openings/{opening}/{action}"), user)
         .send()
         .await
         .unwrap()
+}
+
+/// A stage action (`start-stage`, `lock-stage`) naming the stage it means: `screening` or a
+/// stage code such as `SKD`.
+pub async fn stage_act(
+    app: &TestApp,
+    user: &TestUser,
+    opening: &str,
+    action: &str,
+    stage: &str,
+) -> reqwest::Response {
+    app.post(&format!("/api/v1/openings/{opening}/{action}"), user)
+        .json(&json!({"stage": stage}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn stage_ok(app: &TestApp, hr: &TestUser, opening: &str, action: &str, stage: &str) -> Value {
+    let response = stage_act(app, hr, opening, action, stage).await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{action} {stage}: {body}");
+    body
+}
+
+/// Locks `stage` (`screening` or the code of the stage under way); asserts 200.
+pub async fn lock_stage(app: &TestApp, hr: &TestUser, opening: &str, stage: &str) -> Value {
+    stage_ok(app, hr, opening, "lock-stage", stage).await
+}
+
+/// Starts `stage`, the next scored stage; asserts 200.
+pub async fn start_stage(app: &TestApp, hr: &TestUser, opening: &str, stage: &str) -> Value {
+    stage_ok(app, hr, opening, "start-stage", stage).await
 }
 
 pub async fn publish(app: &TestApp, hr: &TestUser, opening: &str) -> Value {
@@ -344,5 +380,5 @@ pub async fn pass_screening(app: &TestApp, hr: &TestUser, opening: &str) {
     )
     .await;
     end_appeal_window(app, opening).await;
-    post_ok(app, hr, &format!("/api/v1/openings/{opening}/lock-stage")).await;
+    lock_stage(app, hr, opening, "screening").await;
 }

@@ -1,4 +1,5 @@
-//! A selection year's national rules (e.g. "CASN 2024") as data, and their validation.
+//! A selection year's national rules (e.g. "CASN 2024") as data, and their validation; which
+//! openings a round holds.
 //! The figures change every year, so nothing here is a constant: a new year is a new rule set.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -6,8 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::model::RoundKind;
 use crate::agencies::model::AgencyLevel;
 use crate::error::FieldError;
+use crate::openings::model::OpeningKind;
 
 /// The rules of one selection year.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -120,6 +123,27 @@ pub struct PartBound {
     /// At most this many parts of the kind (regional agencies: one extra test).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_count: Option<i32>,
+}
+
+/// Which openings a round holds: CPNS and PPPK rounds recruit, a promotion round promotes.
+pub fn round_allows(round: RoundKind, kind: OpeningKind) -> Result<(), FieldError> {
+    let allowed = matches!(
+        (round, kind),
+        (RoundKind::Cpns | RoundKind::Pppk, OpeningKind::Recruitment)
+            | (RoundKind::Promotion, OpeningKind::Promotion)
+    );
+    if allowed {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "kind",
+            format!(
+                "a {} round holds no {} openings",
+                round.as_str(),
+                kind.as_str()
+            ),
+        ))
+    }
 }
 
 /// Keys the final tie-break chain may name besides subtest codes.
@@ -348,6 +372,32 @@ mod tests {
                 "rules.final_weights",
                 "rules.final_tie_break[6]",
             ]
+        );
+    }
+
+    #[test]
+    fn recruitment_rounds_hold_recruitment_and_promotion_rounds_promotion() {
+        use OpeningKind::*;
+        for (round, kind, allowed) in [
+            (RoundKind::Cpns, Recruitment, true),
+            (RoundKind::Pppk, Recruitment, true),
+            (RoundKind::Promotion, Promotion, true),
+            (RoundKind::Cpns, Promotion, false),
+            (RoundKind::Pppk, Promotion, false),
+            (RoundKind::Promotion, Recruitment, false),
+        ] {
+            assert_eq!(
+                round_allows(round, kind).is_ok(),
+                allowed,
+                "{round:?} {kind:?}"
+            );
+        }
+        assert_eq!(
+            round_allows(RoundKind::Promotion, Recruitment),
+            Err(FieldError::new(
+                "kind",
+                "a promotion round holds no recruitment openings"
+            ))
         );
     }
 }
