@@ -8,9 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::applications::identity::mask;
+use crate::applications::intake::batch;
 use crate::applications::intake::rows::{self};
 use crate::applications::model::*;
-use crate::applications::store::{self};
+use crate::applications::store;
 use crate::auth::policy::{self, Permission, Principal};
 use crate::db::Conn;
 use crate::error::{AppError, Problem};
@@ -113,7 +114,7 @@ pub async fn create_application(
         move |conn, opening| {
             let row = rows::validate_row(&request.to_row(&opening.code), today)
                 .map_err(rows::row_problem)?;
-            let application = store::apply_one(conn, &ctx, &app_state.identities, &opening, row)?;
+            let application = batch::apply_one(conn, &ctx, &app_state.identities, &opening, row)?;
             view(&app_state, conn, application, true)
         },
     )

@@ -179,7 +179,7 @@ pub struct Progress {
 
 impl Progress {
     /// Adds one applied batch's counts.
-    pub fn add(&self, outcome: &crate::applications::store::BatchOutcome, rejected: usize) {
+    pub fn add(&self, outcome: &crate::applications::intake::batch::BatchOutcome, rejected: usize) {
         self.accepted
             .fetch_add(outcome.accepted.len() as u64, Ordering::Relaxed);
         self.unchanged

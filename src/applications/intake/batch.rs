@@ -1,0 +1,372 @@
+//! The batch engine that both the single `POST` and bulk imports go through: one validation,
+//! one set of database checks (same NIK, one opening per year), registration numbers, and the
+//! writes of new persons and applications.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::rows::{RowError, ValidRow};
+use crate::agencies::model::AgencyId;
+use crate::applications::identity::{IdNumber, IdentityVault};
+use crate::applications::model::*;
+use crate::audit::model::{AuditContext, NewAuditEvent};
+use crate::audit::store as audit;
+use crate::db::Conn;
+use crate::db::schema::openings;
+use crate::db::types::Timestamp;
+use crate::error::AppError;
+use crate::openings::model::{OpeningId, OpeningStatus};
+use crate::openings::rounds::model::{RoundId, SelectionRound};
+use crate::openings::rounds::store as rounds;
+
+use super::lookups::*;
+/// What a row may apply to: an opening of the round (and of the importer's agency).
+#[derive(Debug, Clone)]
+pub struct OpeningSlot {
+    pub id: OpeningId,
+    pub agency_id: AgencyId,
+    pub status: OpeningStatus,
+    pub seat_groups: Vec<String>,
+}
+
+/// The round-level facts every batch of one import shares.
+pub struct Intake {
+    pub round_id: RoundId,
+    pub round_year: i32,
+    /// Prefix of registration numbers, e.g. `2024C`.
+    pub number_prefix: String,
+    pub one_opening_per_year: bool,
+    /// Openings by code.
+    pub openings: HashMap<String, OpeningSlot>,
+    pub import_id: Option<ImportId>,
+}
+
+impl Intake {
+    /// Loads the round's openings (of one agency, and with one code, if given) and its rule on
+    /// one opening per year.
+    pub fn load(
+        conn: &mut Conn,
+        round: &SelectionRound,
+        agency: Option<AgencyId>,
+        only_code: Option<&str>,
+        import_id: Option<ImportId>,
+    ) -> Result<Self, AppError> {
+        let rule_set =
+            rounds::find_rule_set(conn, round.rule_set_id)?.ok_or_else(AppError::not_found)?;
+        let mut query = openings::table
+            .filter(openings::round_id.eq(round.id))
+            .into_boxed();
+        if let Some(agency) = agency {
+            query = query.filter(openings::agency_id.eq(agency));
+        }
+        if let Some(code) = only_code {
+            query = query.filter(openings::code.eq(code.to_string()));
+        }
+        let rows: Vec<crate::openings::model::Opening> = query.load(conn)?;
+        let mut slots = HashMap::with_capacity(rows.len());
+        for o in rows {
+            let seat_groups = o
+                .parsed_seat_groups()?
+                .into_iter()
+                .map(|g| g.group)
+                .collect();
+            slots.insert(
+                o.code.clone(),
+                OpeningSlot {
+                    id: o.id,
+                    agency_id: o.agency_id,
+                    status: o.status(),
+                    seat_groups,
+                },
+            );
+        }
+        let kind = round
+            .kind
+            .chars()
+            .next()
+            .unwrap_or('x')
+            .to_ascii_uppercase();
+        Ok(Intake {
+            round_id: round.id,
+            round_year: round.year,
+            number_prefix: format!("{}{kind}", round.year),
+            one_opening_per_year: rule_set.parsed_rules()?.one_opening_per_year,
+            openings: slots,
+            import_id,
+        })
+    }
+}
+
+/// What one batch did.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    pub accepted: Vec<(u64, Application)>,
+    pub unchanged: u64,
+    pub errors: Vec<RowError>,
+}
+
+impl BatchOutcome {
+    /// SHA-256 over the accepted applications (id, registration number, opening), in row order:
+    /// the batch's audit event carries it instead of one event per row.
+    pub fn digest(&self) -> String {
+        let mut hasher = Sha256::new();
+        for (_, a) in &self.accepted {
+            hasher.update(format!(
+                "{}|{}|{}\n",
+                a.id, a.registration_number, a.opening_id
+            ));
+        }
+        hex::encode(hasher.finalize())
+    }
+}
+
+/// A registration number: the round's prefix and 12 random Crockford base-32 characters
+/// (60 bits), unguessable and unrelated to the applicant.
+pub fn registration_number(prefix: &str) -> Result<String, AppError> {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
+    let tail: String = bytes
+        .iter()
+        .map(|b| ALPHABET[(b & 31) as usize] as char)
+        .collect();
+    Ok(format!("{prefix}-{tail}"))
+}
+
+/// Applies valid rows: checks each against the round's openings, the persons and applications
+/// already recorded (and earlier rows of the batch), then inserts what is new. Rows that repeat
+/// an application exactly are counted unchanged, so re-importing a file changes nothing.
+pub fn apply_batch(
+    conn: &mut Conn,
+    vault: &IdentityVault,
+    intake: &Intake,
+    rows: Vec<ValidRow>,
+    now: Timestamp,
+) -> Result<BatchOutcome, AppError> {
+    let mut outcome = BatchOutcome::default();
+    let hashes: Vec<String> = rows
+        .iter()
+        .map(|r| vault.hash(IdNumber::Nik, &r.nik))
+        .collect();
+    let mut unique: Vec<String> = hashes.clone();
+    unique.sort();
+    unique.dedup();
+    let mut people = existing_persons(conn, intake.round_id, &unique)?;
+    let mut applied = existing_applications(conn, intake.round_year, &unique)?;
+    let mut new_persons: Vec<Person> = Vec::new();
+    let mut new_applications: Vec<(u64, Application)> = Vec::new();
+
+    for (row, nik_hash) in rows.into_iter().zip(hashes) {
+        let n = row.number;
+        let Some(slot) = intake.openings.get(&row.opening_code) else {
+            outcome.errors.push(RowError::new(
+                n,
+                "opening_code",
+                "unknown_opening",
+                "no opening with this code in the round (and your scope)",
+            ));
+            continue;
+        };
+        if !matches!(
+            slot.status,
+            OpeningStatus::Published | OpeningStatus::Closed
+        ) {
+            outcome.errors.push(RowError::new(
+                n,
+                "opening_code",
+                "opening_not_accepting",
+                format!(
+                    "the opening is {}; applications are recorded while it is published or closed",
+                    slot.status.as_str()
+                ),
+            ));
+            continue;
+        }
+        if !slot.seat_groups.contains(&row.seat_group) {
+            outcome.errors.push(RowError::new(
+                n,
+                "seat_group",
+                "unknown_seat_group",
+                "the opening has no such seat group",
+            ));
+            continue;
+        }
+        let kk_hash = vault.hash(IdNumber::Kk, &row.kk);
+        let facts = PersonFacts {
+            id: PersonId::generate(),
+            round_id: intake.round_id,
+            full_name: row.full_name.clone(),
+            birth_date: row.birth_date.to_string(),
+            sex: row.sex.as_str().into(),
+            kk_hash: kk_hash.clone(),
+            region_of_origin: row.region_of_origin.clone(),
+        };
+        let person_id = match people.get(&nik_hash) {
+            Some(known)
+                if PersonFacts {
+                    id: known.id,
+                    ..facts.clone()
+                } != *known =>
+            {
+                outcome.errors.push(RowError::new(
+                    n,
+                    "nik",
+                    "nik_conflict",
+                    "this NIK is already recorded in the round with different personal data (name, birth date, sex, KK or region)",
+                ));
+                continue;
+            }
+            Some(known) => known.id,
+            None => facts.id,
+        };
+        let data = application_data(&row);
+        let earlier = applied.get(&nik_hash).cloned().unwrap_or_default();
+        if let Some(same) = earlier.iter().find(|a| a.opening_id == slot.id) {
+            if same.data == data {
+                outcome.unchanged += 1;
+            } else {
+                outcome.errors.push(RowError::new(
+                    n,
+                    "nik",
+                    "already_applied",
+                    "this NIK already applied to the opening with other data",
+                ));
+            }
+            continue;
+        }
+        if intake.one_opening_per_year && earlier.iter().any(|a| !a.withdrawn) {
+            outcome.errors.push(RowError::new(
+                n,
+                "nik",
+                "one_opening_per_year",
+                format!(
+                    "this NIK already applied to another opening of {}; the rule set allows one",
+                    intake.round_year
+                ),
+            ));
+            continue;
+        }
+        if !people.contains_key(&nik_hash) {
+            new_persons.push(Person {
+                id: person_id,
+                round_id: intake.round_id,
+                nik_hash: nik_hash.clone(),
+                nik_enc: vault.encrypt(&row.nik)?,
+                kk_hash,
+                kk_enc: vault.encrypt(&row.kk)?,
+                full_name: row.full_name.clone(),
+                birth_date: row.birth_date.to_string(),
+                sex: row.sex.as_str().into(),
+                region_of_origin: row.region_of_origin.clone(),
+                email: row.email.clone(),
+                phone: row.phone.clone(),
+                created_at: now,
+                updated_at: now,
+            });
+            people.insert(
+                nik_hash.clone(),
+                PersonFacts {
+                    id: person_id,
+                    ..facts
+                },
+            );
+        }
+        applied.entry(nik_hash).or_default().push(ApplicationFacts {
+            opening_id: slot.id,
+            withdrawn: false,
+            data: data.clone(),
+        });
+        new_applications.push((
+            n,
+            Application {
+                id: ApplicationId::generate(),
+                round_id: intake.round_id,
+                opening_id: slot.id,
+                agency_id: slot.agency_id,
+                person_id,
+                registration_number: registration_number(&intake.number_prefix)?,
+                seat_group: data.0,
+                education_level: data.1,
+                education_field: data.2,
+                gpa_x100: data.3,
+                certificates: data.4,
+                current_grade: row.current_grade,
+                years_in_grade: row.years_in_grade,
+                last_rating: row
+                    .last_rating
+                    .and_then(|r| serde_json::to_value(r).ok())
+                    .and_then(|v| v.as_str().map(str::to_string)),
+                status: ApplicationStatus::Submitted.as_str().into(),
+                import_id: intake.import_id,
+                withdrawn_at: None,
+                withdrawal_reason: None,
+                created_at: now,
+                updated_at: now,
+            },
+        ));
+    }
+    crate::bulk_insert!(&mut *conn, persons, &new_persons)?;
+    let apps: Vec<Application> = new_applications.iter().map(|(_, a)| a.clone()).collect();
+    crate::bulk_insert!(&mut *conn, applications, &apps)?;
+    outcome.accepted = new_applications;
+    Ok(outcome)
+}
+
+/// The audit payload of one new application: ids and keyed digests only.
+pub fn created_event(
+    vault: &IdentityVault,
+    application: &Application,
+    row: &ValidRow,
+) -> NewAuditEvent {
+    let digest = |v: &str| vault.digester().digest(v);
+    NewAuditEvent::new("application.created", "application", application.id)
+        .agency(Some(application.agency_id))
+        .payload(json!({
+            "opening_id": application.opening_id,
+            "person_id": application.person_id,
+            "registration_number": application.registration_number,
+            "seat_group": application.seat_group,
+            "nik": vault.hash(IdNumber::Nik, &row.nik),
+            "full_name": digest(&row.full_name),
+            "birth_date": digest(&row.birth_date.to_string()),
+        }))
+}
+
+/// Records one application to `opening` through the same batch engine as an import, with its
+/// audit event: a repeat of a recorded application is 409 `already_applied`.
+pub fn apply_one(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    vault: &IdentityVault,
+    opening: &crate::openings::model::Opening,
+    row: ValidRow,
+) -> Result<Application, AppError> {
+    let round = rounds::find_round(conn, opening.round_id)?.ok_or_else(AppError::not_found)?;
+    let intake = Intake::load(
+        conn,
+        &round,
+        Some(opening.agency_id),
+        Some(&opening.code),
+        None,
+    )?;
+    let outcome = apply_batch(conn, vault, &intake, vec![row.clone()], ctx.at)?;
+    if outcome.unchanged > 0 {
+        return Err(AppError::conflict(
+            "already_applied",
+            "this NIK already applied to the opening",
+        ));
+    }
+    if !outcome.errors.is_empty() {
+        return Err(super::rows::row_problem(outcome.errors));
+    }
+    let (_, application) = outcome
+        .accepted
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::internal("no application recorded"))?;
+    audit::append(conn, ctx, created_event(vault, &application, &row))?;
+    Ok(application)
+}
