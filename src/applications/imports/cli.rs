@@ -73,30 +73,18 @@ pub fn import_file(
     let mut conn = db::establish(url)?;
     let (round_id, agency_id, only) = resolve(&mut conn, &target)?;
     let (sha256, bytes) = sha256_of(file)?;
-    let import = ApplicationImport {
-        id: ImportId::generate(),
-        round_id,
-        agency_id,
-        importer_id: None,
-        importer_label: match &ctx.actor {
-            crate::audit::model::Actor::Cli { operator } => Some(operator.clone()),
-            _ => None,
+    let import = ApplicationImport::queued(
+        NewImport {
+            id: ImportId::generate(),
+            round_id,
+            agency_id,
+            mode,
+            format,
+            file_sha256: sha256,
+            file_bytes: bytes,
         },
-        mode: mode.as_str().into(),
-        format: format.as_str().into(),
-        file_sha256: sha256,
-        file_bytes: bytes as i64,
-        status: ImportStatus::Queued.as_str().into(),
-        rows_read: 0,
-        rows_accepted: 0,
-        rows_unchanged: 0,
-        rows_rejected: 0,
-        committed_batches: 0,
-        detail: None,
-        created_at: ctx.at,
-        started_at: None,
-        finished_at: None,
-    };
+        &ctx,
+    );
     db::write_transaction(&mut conn, |conn| import_job::create(conn, &ctx, &import))?;
     let progress = Arc::new(Progress::default());
     let bar = indicatif::ProgressBar::new(bytes);

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::agencies::model::AgencyId;
 use crate::applications::model::ImportId;
+use crate::audit::model::{Actor, AuditContext};
 use crate::auth::model::UserId;
 use crate::db::schema::{application_imports, import_errors};
 use crate::db::types::Timestamp;
@@ -92,6 +93,52 @@ pub struct ApplicationImport {
     pub created_at: Timestamp,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
+}
+
+/// What an import is started with; the rest of its row starts empty.
+#[derive(Debug, Clone)]
+pub struct NewImport {
+    pub id: ImportId,
+    pub round_id: RoundId,
+    /// `None`: a whole round (the admin, or an operator at the command line).
+    pub agency_id: Option<AgencyId>,
+    pub mode: ImportMode,
+    pub format: ImportFormat,
+    pub file_sha256: String,
+    pub file_bytes: u64,
+}
+
+impl ApplicationImport {
+    /// A queued import, by whoever the context names, at its time.
+    pub fn queued(new: NewImport, ctx: &AuditContext) -> Self {
+        let (importer_id, importer_label) = match &ctx.actor {
+            Actor::User { id, .. } => (Some(*id), None),
+            Actor::Cli { operator } => (None, Some(operator.clone())),
+            Actor::System { job } => (None, Some(job.clone())),
+            Actor::Anonymous => (None, None),
+        };
+        ApplicationImport {
+            id: new.id,
+            round_id: new.round_id,
+            agency_id: new.agency_id,
+            importer_id,
+            importer_label,
+            mode: new.mode.as_str().into(),
+            format: new.format.as_str().into(),
+            file_sha256: new.file_sha256,
+            file_bytes: new.file_bytes as i64,
+            status: ImportStatus::Queued.as_str().into(),
+            rows_read: 0,
+            rows_accepted: 0,
+            rows_unchanged: 0,
+            rows_rejected: 0,
+            committed_batches: 0,
+            detail: None,
+            created_at: ctx.at,
+            started_at: None,
+            finished_at: None,
+        }
+    }
 }
 
 crate::guarded!(ApplicationImport, ApplicationImport, |i| i.agency_id);

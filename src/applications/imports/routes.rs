@@ -75,32 +75,19 @@ pub async fn create_import(
     let path = state.config.import_dir.join(format!("{import_id}.upload"));
     let (sha256, bytes) =
         upload::spool(payload, path.clone(), state.config.max_import_bytes).await?;
-    let import = ApplicationImport {
-        id: import_id,
-        round_id,
-        agency_id: agency,
-        importer_id: Some(principal.user_id),
-        importer_label: None,
-        mode: query
-            .mode
-            .unwrap_or(ImportMode::AllOrNothing)
-            .as_str()
-            .into(),
-        format: format.as_str().into(),
-        file_sha256: sha256,
-        file_bytes: bytes as i64,
-        status: ImportStatus::Queued.as_str().into(),
-        rows_read: 0,
-        rows_accepted: 0,
-        rows_unchanged: 0,
-        rows_rejected: 0,
-        committed_batches: 0,
-        detail: None,
-        created_at: principal.at,
-        started_at: None,
-        finished_at: None,
-    };
     let ctx = principal.audit_context(Some(request_id.0));
+    let import = ApplicationImport::queued(
+        NewImport {
+            id: import_id,
+            round_id,
+            agency_id: agency,
+            mode: query.mode.unwrap_or(ImportMode::AllOrNothing),
+            format,
+            file_sha256: sha256,
+            file_bytes: bytes,
+        },
+        &ctx,
+    );
     let (record, job_ctx) = (import.clone(), ctx.clone());
     if let Err(e) = state
         .db
