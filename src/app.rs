@@ -30,4 +30,7 @@ pub struct AppState {
     pub signer: Arc<CheckpointSigner>,
     pub metrics: Metrics,
     pub sessions: Arc<SessionCache>,
+    /// Limits audit events of refused changes to locked results to one per actor, stage and
+    /// minute (in process: a restart starts a new minute).
+    pub refusals: Arc<crate::ranking::scores::refusals::RefusalLimiter>,
 }
