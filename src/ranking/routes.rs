@@ -89,7 +89,6 @@ pub async fn import_scores(
     let (sha256, _) = spool(payload, path.clone(), state.config.max_import_bytes).await?;
     let ctx = principal.audit_context(Some(request_id.0));
     let job_ctx = ctx.clone();
-    let stage = query.stage.clone();
     let spooled = path.clone();
     let result = state
         .db
@@ -112,32 +111,7 @@ pub async fn import_scores(
     let _ = std::fs::remove_file(&path);
     let outcome = result?;
     if outcome.rows_locked > 0 {
-        let key = RefusalKey {
-            actor: principal.user_id,
-            object: format!("selection_round:{round_id}"),
-            stage,
-        };
-        if let Some(attempts) = state.refusals.admit(key, chrono::Utc::now()) {
-            let (report, rows_locked) = (outcome.report.clone(), outcome.rows_locked);
-            let recorded = state
-                .db
-                .run(move |conn| {
-                    refusals::record_refused_import(
-                        conn,
-                        &ctx,
-                        round_id,
-                        scope,
-                        &report,
-                        rows_locked,
-                        attempts,
-                    )
-                })
-                .await;
-            // The import's own outcome stands (a valid_rows file may have committed rows).
-            if let Err(error) = recorded {
-                tracing::error!(%error, "the refused score import could not be audited");
-            }
-        }
+        audit_refused_import(&state, principal.user_id, ctx, round_id, scope, &outcome).await;
     }
     Ok(web::Json(outcome.report))
 }
@@ -328,6 +302,45 @@ pub async fn correct_score(
         .write(move |conn| score_corrections::correct(conn, &ctx, official, id, &request))
         .await?;
     Ok(web::Json(correction))
+}
+
+/// Audits an import whose rows for a locked stage were refused (at most one event per caller,
+/// stage and minute). The import's own outcome stands whatever happens here: a `valid_rows` file
+/// may have committed other rows.
+async fn audit_refused_import(
+    state: &AppState,
+    actor: crate::auth::model::UserId,
+    ctx: crate::audit::model::AuditContext,
+    round: RoundId,
+    scope: Option<crate::agencies::model::AgencyId>,
+    outcome: &scores::ImportOutcome,
+) {
+    let key = RefusalKey {
+        actor,
+        object: format!("selection_round:{round}"),
+        stage: outcome.report.stage_code.clone(),
+    };
+    let Some(attempts) = state.refusals.admit(key, chrono::Utc::now()) else {
+        return;
+    };
+    let (report, rows_locked) = (outcome.report.clone(), outcome.rows_locked);
+    let recorded = state
+        .db
+        .run(move |conn| {
+            refusals::record_refused_import(
+                conn,
+                &ctx,
+                round,
+                scope,
+                &report,
+                rows_locked,
+                attempts,
+            )
+        })
+        .await;
+    if let Err(error) = recorded {
+        tracing::error!(%error, "the refused score import could not be audited");
+    }
 }
 
 /// Audits a score correction refused to a caller who may not make one (at most one event per
