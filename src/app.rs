@@ -33,4 +33,7 @@ pub struct AppState {
     pub sessions: Arc<SessionCache>,
     /// The time the server acts at: the system clock, except in tests, which move it forward.
     pub clock: SharedClock,
+    /// Limits audit events of refused changes to locked results to one per actor, stage and
+    /// minute (in process: a restart starts a new minute).
+    pub refusals: Arc<crate::ranking::scores::refusals::RefusalLimiter>,
 }

@@ -57,6 +57,7 @@ pub fn build_state(config: Config) -> Result<AppState, AppError> {
     Ok(AppState {
         identities,
         imports: Default::default(),
+        refusals: Default::default(),
         started_at: db::types::Timestamp::now(),
         tokens: Arc::new(TokenService::from_config(&config)?),
         hasher: PasswordHasher::new(config.hash_threads)?,

@@ -34,20 +34,6 @@ pub struct OpeningListQuery {
     pub round_id: Option<RoundId>,
 }
 
-/// Loads an opening and checks the caller may do `permission` on it (403 role, 404 scope).
-pub async fn load_opening(
-    state: &AppState,
-    principal: &Principal,
-    id: OpeningId,
-    permission: Permission,
-) -> Result<Opening, AppError> {
-    let principal = principal.clone();
-    state
-        .db
-        .run(move |conn| policy::load(conn, &principal, permission, |c| store::find_by_id(c, id)))
-        .await
-}
-
 /// Create a draft opening with its seat groups, eligibility and assessment plan (HR officer).
 #[utoipa::path(post, path = "/api/v1/openings", tag = "openings", request_body = CreateOpeningRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for the same key and body within 24 h")),

@@ -7,7 +7,6 @@ use utoipa::IntoParams;
 use crate::app::AppState;
 use crate::applications::imports::model::ImportFormat;
 use crate::applications::imports::model::ImportMode;
-use crate::auth::model::Role;
 use crate::auth::policy::{self, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::middleware::RequestId;
@@ -15,13 +14,13 @@ use crate::http::upload;
 use crate::openings::model::OpeningId;
 use crate::openings::rounds::model::RoundId;
 use crate::openings::rounds::store as rounds;
-use crate::openings::routes::load_opening;
+use crate::openings::store as openings;
 use crate::ranking::scores::corrections::{
     self as score_corrections, ScoreCorrection, ScoreCorrectionRequest,
 };
-use crate::ranking::scores::import::{
-    self as scores, ScoreImport, ScoreImportReport, StageResults,
-};
+use crate::ranking::scores::import::{self as scores, ScoreImport, ScoreImportReport};
+use crate::ranking::scores::refusals::{self, RefusalKey};
+use crate::ranking::scores::results::{self, StageResults};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -34,9 +33,15 @@ pub struct ScoreImportQuery {
 
 /// Import SKD subtest scores (CSV: `registration_number` and one column per subtest of the rule
 /// set; or JSON Lines with the same keys). Each row's opening must have the stage under way and
-/// unlocked, and its application must have passed screening (`not_admitted` otherwise); each score must lie in its range and fit its point scheme (TWK and TIU in steps of
-/// 5). One audit event per batch with a digest of the rows it changed. HR officers import for
-/// their agency's applications, the admin for the whole round.
+/// unlocked, and its application must have passed screening (`not_admitted` otherwise); each
+/// score must lie in its range and fit its point scheme (TWK and TIU in steps of 5). One audit
+/// event per batch with a digest of the rows it changed. HR officers import for their agency's
+/// applications, the admin for the whole round. A whole-request mistake is one 422: a `stage`
+/// that names no objective SKD stage of the round's plans (codes are exact, case included;
+/// `errors[0].field` = `stage`), a CSV header that does not fit the stage (`invalid_file`), a
+/// file without data rows (`empty_file`). Rows refused because their stage is locked are
+/// recorded in the audit chain (`objective_scores.refused`, at most one event per caller,
+/// stage and minute).
 #[utoipa::path(post, path = "/api/v1/selection-rounds/{id}/scores", tag = "applications",
     params(("id" = String, Path, format = Uuid), ScoreImportQuery),
     request_body(content = String, content_type = "text/csv", description = "CSV with a header (or application/x-ndjson)"),
@@ -54,11 +59,8 @@ pub async fn import_scores(
     payload: web::Payload,
 ) -> Result<web::Json<ScoreImportReport>, AppError> {
     policy::authorize(&principal, Permission::ApplicationImport)?;
-    let scope = if principal.role == Role::Admin {
-        None
-    } else {
-        principal.agency
-    };
+    // The admin imports for a whole round, an HR officer for their agency's applications.
+    let scope = policy::target_agency(&principal, None)?;
     let round_id = id.into_inner();
     let round = state
         .db
@@ -66,13 +68,20 @@ pub async fn import_scores(
         .await?
         .ok_or_else(AppError::not_found)?;
     let format = ImportFormat::from_media_type(&upload::media_type(&req))?;
+    let query = query.into_inner();
+    // The stage names the whole request: a wrong one is refused before the file is read.
+    let stage = query.stage.clone();
+    state
+        .db
+        .run(move |conn| scores::check_import_stage(conn, round_id, scope, &stage))
+        .await?;
     let path = state
         .config
         .import_dir
         .join(format!("scores-{}.upload", uuid::Uuid::now_v7()));
     let (sha256, _) = upload::spool(payload, path.clone(), state.config.max_import_bytes).await?;
     let ctx = principal.audit_context(Some(request_id.0));
-    let query = query.into_inner();
+    let job_ctx = ctx.clone();
     let spooled = path.clone();
     let result = state
         .db
@@ -89,28 +98,26 @@ pub async fn import_scores(
                 format,
                 file_sha256: sha256,
             };
-            scores::import(conn, &ctx, &job, &spooled)
+            scores::import(conn, &job_ctx, &job, &spooled)
         })
         .await;
     let _ = std::fs::remove_file(&path);
-    let report = result?;
-    if let Some(header) = report.errors.first().filter(|e| e.row == 0) {
-        return Err(AppError::Invalid {
-            code: "invalid_file",
-            detail: header.message.clone(),
-            errors: vec![],
-        });
+    let outcome = result?;
+    if outcome.rows_locked > 0 {
+        audit_refused_import(&state, principal.user_id, ctx, round_id, scope, &outcome).await;
     }
-    Ok(web::Json(report))
+    Ok(web::Json(outcome.report))
 }
 
 /// The result of an SKD stage: pass/fail per the seat group's threshold set with the reason,
 /// rank among passers, and who goes on (multiplier × seats per seat group, ties at the cut-off
-/// included). Identified by registration number only.
+/// included). Identified by registration number only. 404 `stage_not_found` when the plan has
+/// no stage with this code; 409 `stage_results_unavailable` when the stage has no test results
+/// (an administrative, panel or composite stage, or an SKD stage not started yet).
 #[utoipa::path(get, path = "/api/v1/openings/{id}/stages/{code}/results", tag = "applications",
     params(("id" = String, Path, format = Uuid), ("code" = String, Path)),
     responses((status = 200, body = StageResults), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem)),
+        (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn get_stage_results(
@@ -119,18 +126,20 @@ pub async fn get_stage_results(
     path: web::Path<(OpeningId, String)>,
 ) -> Result<web::Json<StageResults>, AppError> {
     let (id, code) = path.into_inner();
-    let opening = load_opening(&state, &principal, id, Permission::ApplicationRead).await?;
     let results = state
         .db
         .run(move |conn| {
-            let (_, stage) = scores::skd_stage(&opening, &code)?;
+            let opening = policy::load(conn, &principal, Permission::ApplicationRead, |c| {
+                openings::find_by_id(c, id)
+            })?;
+            let stage = results::results_stage(&opening, &code)?;
             let rule_set_id = opening
                 .rule_set_id
-                .ok_or_else(|| AppError::field("stage", "the opening is not published"))?;
+                .ok_or_else(|| AppError::internal("an opening under assessment has no rule set"))?;
             let rules = rounds::find_rule_set(conn, rule_set_id)?
                 .ok_or_else(AppError::not_found)?
                 .parsed_rules()?;
-            scores::stage_results(conn, &opening, &stage, &rules)
+            results::stage_results(conn, &opening, &stage, &rules)
         })
         .await?;
     Ok(web::Json(results))
@@ -138,7 +147,9 @@ pub async fn get_stage_results(
 
 /// Change a score after its stage's results were locked (appointing official only): a deviation
 /// with a justification of at least a sentence, listed at `GET /api/v1/deviations` with the
-/// before and after. 409 `results_not_locked` while the stage is open (import instead).
+/// before and after. 409 `results_not_locked` while the stage is open (import instead). A caller
+/// who may not correct scores gets 403, and the attempt is recorded in the audit chain
+/// (`score_correction.refused`, at most one event per caller, stage and minute).
 #[utoipa::path(post, path = "/api/v1/applications/{id}/score-corrections", tag = "applications",
     request_body = ScoreCorrectionRequest, params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = ScoreCorrection), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -153,6 +164,11 @@ pub async fn correct_score(
     body: crate::http::extract::JsonBody<ScoreCorrectionRequest>,
 ) -> Result<web::Json<ScoreCorrection>, AppError> {
     let id = id.into_inner();
+    let ctx = principal.audit_context(Some(request_id.0));
+    if let Err(refused) = policy::authorize(&principal, Permission::OpeningDeviate) {
+        audit_refused_correction(&state, &principal, &ctx, id, &body.value.stage).await;
+        return Err(refused);
+    }
     let reader = principal.clone();
     state
         .db
@@ -162,7 +178,6 @@ pub async fn correct_score(
             })
         })
         .await?;
-    let ctx = principal.audit_context(Some(request_id.0));
     let official = principal.user_id;
     let request = body.value;
     let correction = state
@@ -170,4 +185,79 @@ pub async fn correct_score(
         .write(move |conn| score_corrections::correct(conn, &ctx, official, id, &request))
         .await?;
     Ok(web::Json(correction))
+}
+
+/// Audits an import whose rows for a locked stage were refused (at most one event per caller,
+/// stage and minute). The import's own outcome stands whatever happens here: a `valid_rows` file
+/// may have committed other rows.
+async fn audit_refused_import(
+    state: &AppState,
+    actor: crate::auth::model::UserId,
+    ctx: crate::audit::model::AuditContext,
+    round: RoundId,
+    scope: Option<crate::agencies::model::AgencyId>,
+    outcome: &scores::ImportOutcome,
+) {
+    let key = RefusalKey {
+        actor,
+        object: format!("selection_round:{round}"),
+        stage: outcome.report.stage_code.clone(),
+    };
+    let Some(attempts) = state.refusals.admit(key, ctx.at.as_datetime()) else {
+        return;
+    };
+    let (report, rows_locked) = (outcome.report.clone(), outcome.rows_locked);
+    let recorded = state
+        .db
+        .run(move |conn| {
+            refusals::record_refused_import(
+                conn,
+                &ctx,
+                round,
+                scope,
+                &report,
+                rows_locked,
+                attempts,
+            )
+        })
+        .await;
+    if let Err(error) = recorded {
+        tracing::error!(%error, "the refused score import could not be audited");
+    }
+}
+
+/// Audits a score correction refused to a caller who may not make one (at most one event per
+/// caller, stage and minute). The refusal is answered whatever happens here.
+async fn audit_refused_correction(
+    state: &AppState,
+    principal: &Principal,
+    ctx: &crate::audit::model::AuditContext,
+    application: crate::applications::model::ApplicationId,
+    stage_code: &str,
+) {
+    let (ctx, stage_code, actor) = (ctx.clone(), stage_code.to_string(), principal.user_id);
+    let limiter = state.refusals.clone();
+    let recorded = state
+        .db
+        .run(move |conn| {
+            let Some(refused) = refusals::refused_correction(conn, application, &stage_code)?
+            else {
+                return Ok(());
+            };
+            let key = RefusalKey {
+                actor,
+                object: format!("opening:{}", refused.opening),
+                stage: stage_code.clone(),
+            };
+            match limiter.admit(key, ctx.at.as_datetime()) {
+                Some(attempts) => {
+                    refusals::record_refused_correction(conn, &ctx, &refused, attempts)
+                }
+                None => Ok(()),
+            }
+        })
+        .await;
+    if let Err(error) = recorded {
+        tracing::error!(%error, "the refused score correction could not be audited");
+    }
 }

@@ -613,7 +613,8 @@ fn cases() -> Vec<Case> {
         case(M::POST,   "/api/v1/selection-rounds/{round}/scores?stage=SKD", [401, 415, 403, 415, 403, 403, 403, 415, 403]),
         // Locked scores change only as a deviation by the PPK; this opening has no stage under way.
         case(M::POST,   "/api/v1/applications/{application_a}/score-corrections", [401, 403, 403, 403, 403, 409, 403, 403, 403]).body(score_correction),
-        case(M::GET,    "/api/v1/openings/{published_opening_a}/stages/{skd}/results", [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        // The SKD stage of this opening has not started: 409 for readers in scope.
+        case(M::GET,    "/api/v1/openings/{published_opening_a}/stages/{skd}/results", [401, 409, 409, 409, 403, 409, 409, 404, 403]),
         // Deviations: read in scope by everyone but panelists.
         case(M::GET,    "/api/v1/deviations",                            [401, 200, 200, 200, 403, 200, 200, 200, 403]),
         case(M::GET,    "/api/v1/deviations/{deviation_a}",              [401, 200, 200, 200, 403, 200, 200, 404, 403]),

@@ -285,6 +285,8 @@ async fn skd_results_apply_each_seat_groups_thresholds_and_let_ties_at_the_cut_o
 async fn a_score_file_with_the_wrong_columns_is_refused_whole() {
     let app = TestApp::spawn().await;
     let r = Recruitment::setup(&app).await;
+    // An opening of the round has the SKD stage, so the request's stage is known.
+    let opening = id_of(&r.published_opening(&app, "X-1").await);
     let (status, problem) = import_scores(
         &app,
         &r,
@@ -300,7 +302,6 @@ async fn a_score_file_with_the_wrong_columns_is_refused_whole() {
             .unwrap()
             .contains("registration_number, TWK, TIU, TKP")
     );
-    let opening = id_of(&r.published_opening(&app, "X-1").await);
     let not_skd = app
         .get(
             &format!("/api/v1/openings/{opening}/stages/SKB/results"),
@@ -309,7 +310,7 @@ async fn a_score_file_with_the_wrong_columns_is_refused_whole() {
         .send()
         .await
         .unwrap();
-    assert_problem(not_skd, 422, "validation_failed").await;
+    assert_problem(not_skd, 409, "stage_results_unavailable").await;
 }
 
 #[actix_web::test]
@@ -600,4 +601,241 @@ async fn a_locked_score_changes_only_as_a_deviation_by_the_appointing_official()
     let results = skd_results(&app, &r, &opening).await;
     let row = item_for(&results, &numbers[1].1);
     assert_eq!(row["scores"]["TIU"], 125, "{row}");
+}
+
+/// Posts a score file for `stage` (as given, unescaped) in `valid_rows` mode.
+async fn import_for_stage(
+    app: &TestApp,
+    r: &Recruitment,
+    stage: &str,
+    content_type: &str,
+    file: &str,
+) -> reqwest::Response {
+    app.post(
+        &format!(
+            "/api/v1/selection-rounds/{}/scores?stage={stage}&mode=valid_rows",
+            r.round
+        ),
+        &r.hr,
+    )
+    .header("content-type", content_type)
+    .body(file.to_string())
+    .send()
+    .await
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn a_score_import_with_a_wrong_stage_or_no_rows_is_one_422_not_a_report() {
+    let app = TestApp::spawn().await;
+    let r = Recruitment::setup(&app).await;
+    r.published_opening(&app, "X-1").await;
+    let good = "registration_number,TWK,TIU,TKP\nNO-SUCH-NUMBER,100,120,200\n";
+    // Unknown, wrongly cased, or not an objective test: the stage parameter is named.
+    for (stage, says) in [
+        ("NOPE", "no opening of the round"),
+        ("skd", "stage codes are exact: SKD"),
+        ("SKB", "not an objective test"),
+        ("ADM", "not an objective test"),
+    ] {
+        let problem = assert_problem(
+            import_for_stage(&app, &r, stage, "text/csv", good).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(problem["errors"][0]["field"], "stage", "{stage}: {problem}");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(says),
+            "{stage}: {problem}"
+        );
+    }
+    // No data rows: empty, header only, blank JSON lines.
+    for (content_type, file) in [
+        ("text/csv", ""),
+        ("text/csv", "registration_number,TWK,TIU,TKP\n"),
+        ("application/x-ndjson", "\n\n"),
+    ] {
+        assert_problem(
+            import_for_stage(&app, &r, "SKD", content_type, file).await,
+            422,
+            "empty_file",
+        )
+        .await;
+    }
+    // Columns of another stage: the message names the stage the request is for.
+    let problem = assert_problem(
+        import_for_stage(
+            &app,
+            &r,
+            "SKD",
+            "text/csv",
+            "registration_number,CAT-SKB\nX,300\n",
+        )
+        .await,
+        422,
+        "invalid_file",
+    )
+    .await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("stage SKD expects the columns registration_number, TWK, TIU, TKP"),
+        "{problem}"
+    );
+    // A file whose every row is refused writes nothing, and says so.
+    let response = import_for_stage(&app, &r, "SKD", "text/csv", good).await;
+    assert_eq!(response.status(), 200);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(
+        (
+            report["rows_accepted"].as_i64(),
+            report["recorded"].as_bool()
+        ),
+        (Some(0), Some(false)),
+        "{report}"
+    );
+}
+
+#[actix_web::test]
+async fn stage_results_are_404_for_a_stage_not_in_the_plan_and_409_for_one_without_results() {
+    let app = TestApp::spawn().await;
+    let r = Recruitment::setup(&app).await;
+    let opening = id_of(&r.published_opening(&app, "X-1").await);
+    let results = |code: &'static str| {
+        let (app, opening, auditor) = (&app, opening.clone(), &r.auditor);
+        async move {
+            app.get(
+                &format!("/api/v1/openings/{opening}/stages/{code}/results"),
+                auditor,
+            )
+            .send()
+            .await
+            .unwrap()
+        }
+    };
+    assert_problem(results("NOPE").await, 404, "stage_not_found").await;
+    assert_problem(results("skd").await, 404, "stage_not_found").await;
+    // A composite and an administrative stage have no test results; SKD has not started.
+    for code in ["SKB", "ADM", "SKD"] {
+        let problem = assert_problem(results(code).await, 409, "stage_results_unavailable").await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains(code),
+            "{problem}"
+        );
+    }
+}
+
+/// Audit events with this action, as the round's auditor lists them.
+async fn events_of(app: &TestApp, r: &Recruitment, action: &str) -> Vec<Value> {
+    let page: Value = app
+        .get(&format!("/api/v1/audit/events?action={action}"), &r.auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["items"].as_array().unwrap().clone()
+}
+
+#[actix_web::test]
+async fn refused_changes_to_locked_results_are_audited_once_a_minute_with_their_counts() {
+    let app = TestApp::spawn().await;
+    let r = Recruitment::setup(&app).await;
+    let (opening, numbers) = opening_at_skd(&app, &r, &[(1, "general")]).await;
+    let csv = format!(
+        "registration_number,TWK,TIU,TKP\n{},100,120,200\n",
+        numbers[0].1
+    );
+    let (status, report) = import_scores(&app, &r, "all_or_nothing", csv.clone()).await;
+    assert_eq!(
+        (status, report["recorded"].as_bool()),
+        (200, Some(true)),
+        "{report}"
+    );
+    lock_stage(&app, &r.hr, &opening, "SKD").await;
+
+    // Two refused imports in a row: the change stays rolled back, one event stands for them.
+    let mut sha = Vec::new();
+    for mode in ["all_or_nothing", "valid_rows"] {
+        let (status, refused) = import_scores(&app, &r, mode, csv.clone()).await;
+        assert_eq!(status, 200, "{refused}");
+        assert_eq!(refused["errors"][0]["code"], "results_locked", "{refused}");
+        assert_eq!(refused["recorded"], false, "{refused}");
+        sha.push(refused["file_sha256"].as_str().unwrap().to_string());
+    }
+    let events = events_of(&app, &r, "objective_scores.refused").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = &events[0];
+    assert_eq!(event["actor_id"], r.hr.id.to_string(), "{event}");
+    assert_eq!(event["object_id"], r.round, "{event}");
+    let payload: Value = serde_json::from_str(event["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(payload["file_sha256"], sha[0].as_str(), "{payload}");
+    assert_eq!(
+        (
+            payload["rows_read"].as_i64(),
+            payload["rows_locked"].as_i64(),
+            payload["rows_accepted"].as_i64(),
+            payload["attempts"].as_i64(),
+            payload["stage_code"].as_str()
+        ),
+        (Some(1), Some(1), Some(0), Some(1), Some("SKD")),
+        "{payload}"
+    );
+
+    // A correction by someone who may not make one: 403, and one event for two attempts.
+    let page: Value = app
+        .get(&format!("/api/v1/openings/{opening}/applications"), &r.hr)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let application = page["items"][0]["id"].as_str().unwrap().to_string();
+    let body = json!({"stage": "SKD", "scores": {"TWK": 150, "TIU": 175, "TKP": 225},
+        "justification": "Saya ingin mengubah nilai ini tanpa berita acara apa pun."});
+    for _ in 0..2 {
+        let response = app
+            .post(
+                &format!("/api/v1/applications/{application}/score-corrections"),
+                &r.hr,
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, 403, "forbidden").await;
+    }
+    let events = events_of(&app, &r, "score_correction.refused").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["actor_id"], r.hr.id.to_string());
+    assert_eq!(events[0]["object_id"], application.as_str());
+    let payload: Value = serde_json::from_str(events[0]["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (
+            payload["stage_locked"].as_bool(),
+            payload["attempts"].as_i64()
+        ),
+        (Some(true), Some(1)),
+        "{payload}"
+    );
+
+    // Nothing changed, and the chain still verifies.
+    let results = skd_results(&app, &r, &opening).await;
+    assert_eq!(item_for(&results, &numbers[0].1)["total"], 420);
+    let verified: Value = app
+        .get("/api/v1/audit/verify", &r.auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verified["ok"], true, "{verified}");
 }

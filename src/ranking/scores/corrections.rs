@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::applications::model::{Application, ApplicationId, ApplicationStatus};
+use crate::applications::model::{Application, ApplicationId};
 use crate::audit::model::AuditContext;
 use crate::auth::model::UserId;
 use crate::db::Conn;
@@ -16,10 +16,11 @@ use crate::db::schema::{objective_scores, screening_results};
 use crate::deviations::model::{DeviationId, DeviationKind, NewDeviation, check_justification};
 use crate::deviations::store as deviations;
 use crate::error::{AppError, FieldError};
-use crate::openings::model::{Opening, OpeningStatus};
+use crate::openings::model::Opening;
 use crate::openings::rounds::store as rounds;
 use crate::ranking::engine;
-use crate::ranking::scores::import::{self as scores, ADMITTED, RecordedScore};
+use crate::ranking::scores::import::{self as scores, RecordedScore};
+use crate::ranking::scores::rules::{self, Refusal};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, validator::Validate)]
 #[serde(deny_unknown_fields)]
@@ -45,28 +46,8 @@ pub struct ScoreCorrection {
     pub deviation_id: DeviationId,
 }
 
-/// Is the stage at `index` locked (its own lock, or a later stage already under way)?
-fn stage_locked(opening: &Opening, index: usize) -> Result<bool, AppError> {
-    let index = index as i32;
-    let status = opening.status();
-    let past_it = matches!(status, OpeningStatus::Ranked | OpeningStatus::Finalized)
-        || (status == OpeningStatus::Assessing && opening.current_stage.is_some_and(|c| c > index));
-    let at_it_locked = status == OpeningStatus::Assessing
-        && opening.current_stage == Some(index)
-        && opening.stage_locked;
-    if past_it || at_it_locked {
-        return Ok(true);
-    }
-    if status == OpeningStatus::Assessing && opening.current_stage == Some(index) {
-        return Err(AppError::conflict(
-            "results_not_locked",
-            "the stage's results are not locked; import the score instead",
-        ));
-    }
-    Err(AppError::conflict(
-        "stage_not_under_way",
-        "the stage has not started for this opening",
-    ))
+fn conflict(refusal: Refusal) -> AppError {
+    AppError::conflict(refusal.code, refusal.message)
 }
 
 fn invalid_scores(problems: Vec<(String, String)>) -> AppError {
@@ -93,8 +74,8 @@ pub fn correct(
         .ok_or_else(AppError::not_found)?;
     let opening: Opening =
         crate::find_for_update!(conn, openings, app.opening_id)?.ok_or_else(AppError::not_found)?;
-    let (index, stage) = scores::skd_stage(&opening, &request.stage)?;
-    stage_locked(&opening, index)?;
+    let (index, stage) = rules::skd_stage(&opening, &request.stage)?;
+    rules::correction_allowed(&opening, index).map_err(conflict)?;
     let rule_set_id = opening
         .rule_set_id
         .ok_or_else(|| AppError::internal("an assessed opening has no rule set"))?;
@@ -105,23 +86,12 @@ pub fn correct(
     if !problems.is_empty() {
         return Err(invalid_scores(problems));
     }
-    if app.status == ApplicationStatus::Withdrawn.as_str() {
-        return Err(AppError::conflict(
-            "application_withdrawn",
-            "the application is withdrawn",
-        ));
-    }
-    let admitted: Option<String> = screening_results::table
+    let screening: Option<String> = screening_results::table
         .find(application)
         .select(screening_results::outcome)
         .first(conn)
         .optional()?;
-    if admitted.as_deref() != Some(ADMITTED) {
-        return Err(AppError::conflict(
-            "not_admitted",
-            "the application did not pass administrative screening",
-        ));
-    }
+    rules::application_takes_scores(&app.status, screening.as_deref()).map_err(conflict)?;
     let before: Option<String> = objective_scores::table
         .find((application, &stage.code))
         .select(objective_scores::scores)

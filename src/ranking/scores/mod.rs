@@ -2,3 +2,7 @@
 
 pub mod corrections;
 pub mod import;
+pub mod refusals;
+pub mod results;
+pub mod rules;
+pub mod source;
