@@ -6,7 +6,7 @@
 use actix_web::web;
 
 use crate::app::AppState;
-use crate::applications::appeals::store as appeals;
+use crate::applications::appeals::publication as appeals;
 use crate::auth::policy::{self, Permission, Principal};
 use crate::db::Conn;
 use crate::error::{AppError, Problem};

@@ -5,10 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
-use crate::applications::appeals::store::{
-    self as appeals, AppealDecisionRequest, AppealId, AppealRequest, AppealStatus, AppealView,
+use crate::applications::appeals::model::{
+    AppealDecisionRequest, AppealId, AppealRequest, AppealStatus, AppealView,
     PublicScreeningResult, Publication,
 };
+use crate::applications::appeals::publication;
+use crate::applications::appeals::store as appeals;
 use crate::applications::model::ApplicationId;
 use crate::applications::store as applications;
 use crate::auth::policy::{self, Permission, Principal};
@@ -42,7 +44,7 @@ pub async fn publish_screening(
             policy::load(conn, &principal, Permission::ApplicationManage, |c| {
                 openings::find_for_update(c, id)
             })?;
-            appeals::publish(conn, &ctx, principal.user_id, id)
+            publication::publish(conn, &ctx, principal.user_id, id)
         })
         .await?;
     Ok(web::Json(publication))
@@ -77,8 +79,8 @@ pub async fn list_public_screening_results(
                 .filter(|o| o.status() != OpeningStatus::Draft)
                 .ok_or_else(AppError::not_found)?;
             let publication =
-                appeals::find_publication(conn, opening.id)?.ok_or_else(AppError::not_found)?;
-            let rows = appeals::public_results(conn, opening.id, after, limit + 1)?;
+                publication::find_publication(conn, opening.id)?.ok_or_else(AppError::not_found)?;
+            let rows = publication::public_results(conn, opening.id, after, limit + 1)?;
             let (items, next_cursor) = split_page(rows, limit, |r| r.registration_number.clone());
             Ok(PublicScreeningPage {
                 publication,

@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 
 use super::store::{self as screening, DecisionRequest, ScreeningResult, ScreeningRun};
 use crate::app::AppState;
-use crate::applications::appeals::store::{Publication, find_publication};
+use crate::applications::appeals::model::Publication;
+use crate::applications::appeals::publication::find_publication;
 use crate::applications::model::ApplicationId;
 use crate::applications::store as applications;
 use crate::auth::policy::{self, Permission, Principal};

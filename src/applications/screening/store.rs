@@ -78,7 +78,7 @@ pub fn run(
             ),
         ));
     }
-    crate::applications::appeals::store::refuse_if_published(conn, current.id)?;
+    crate::applications::appeals::publication::refuse_if_published(conn, current.id)?;
     let rules = current.parsed_eligibility()?;
     let rows: Vec<FactsRow> = applications::table
         .inner_join(persons::table)
@@ -266,7 +266,7 @@ pub fn decide(
             ),
         ));
     }
-    crate::applications::appeals::store::refuse_if_published(conn, opening.id)?;
+    crate::applications::appeals::publication::refuse_if_published(conn, opening.id)?;
     if app.status == ApplicationStatus::Withdrawn.as_str() {
         return Err(AppError::conflict(
             "application_withdrawn",
