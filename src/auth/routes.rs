@@ -227,7 +227,10 @@ pub async fn get_user(
             policy::load(conn, &principal, Permission::UserRead, |c| {
                 store::find_by_id(c, id)
             })
-            .map_err(|_| AppError::not_found())
+            .map_err(|e| match e {
+                AppError::Forbidden { .. } => AppError::not_found(),
+                other => other,
+            })
         })
         .await?;
     Ok(web::Json(user.into()))
