@@ -17,6 +17,7 @@ use crate::applications::intake::rows::RowError;
 use crate::applications::model::ApplicationId;
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
+use crate::db::Outcome;
 use crate::db::schema::{applications, objective_scores, openings, screening_results};
 use crate::db::types::Timestamp;
 use crate::db::{self, Conn};
@@ -147,25 +148,6 @@ pub struct ScoreImport<'a> {
     pub file_sha256: String,
 }
 
-/// Why an `all_or_nothing` file's savepoint ends without committing: rows were rejected (the
-/// report says which), or the work failed.
-enum Abort {
-    RowsRejected(ScoreImportReport),
-    Failed(AppError),
-}
-
-impl From<diesel::result::Error> for Abort {
-    fn from(e: diesel::result::Error) -> Self {
-        Abort::Failed(e.into())
-    }
-}
-
-/// How an `all_or_nothing` file ended.
-enum Outcome {
-    Commit(ScoreImportReport),
-    RollBack(ScoreImportReport),
-}
-
 /// Imports the spooled file; every row is checked (registration number of the round and scope,
 /// stage under way and unlocked, each subtest within its range and point scheme). A file
 /// without a data row, or whose header does not fit the stage, is refused whole (422).
@@ -227,22 +209,15 @@ pub fn import(
             report
         }
         ImportMode::AllOrNothing => {
-            // The file is one savepoint inside the write transaction: rejected rows roll back
-            // everything the file wrote, and the report says why.
-            let outcome = db::write_transaction(conn, |conn| {
-                let file = conn.transaction::<ScoreImportReport, Abort, _>(|conn| {
-                    run(conn, &mut report).map_err(Abort::Failed)?;
-                    if rules::whole_file_commits(report.rows_rejected) {
-                        Ok(report)
-                    } else {
-                        Err(Abort::RowsRejected(report))
-                    }
-                });
-                match file {
-                    Ok(report) => Ok(Outcome::Commit(report)),
-                    Err(Abort::RowsRejected(report)) => Ok(Outcome::RollBack(report)),
-                    Err(Abort::Failed(e)) => Err(e),
-                }
+            // The file is one transaction: rejected rows roll back everything it wrote, and
+            // the report says why.
+            let outcome = db::write_transaction_with_outcome(conn, |conn| {
+                run(conn, &mut report)?;
+                Ok(if rules::whole_file_commits(report.rows_rejected) {
+                    Outcome::Commit(report)
+                } else {
+                    Outcome::RollBack(report)
+                })
             })?;
             match outcome {
                 Outcome::Commit(report) => report,
