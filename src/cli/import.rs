@@ -17,7 +17,7 @@ pub fn applications(
     format: Option<&str>,
 ) -> Result<ExitCode, AppError> {
     use crate::applications::imports::cli::{Target, import_file};
-    use crate::applications::imports::model::{ImportFormat, ImportMode};
+    use crate::applications::imports::model::{ImportFormat, ImportMode, ImportStatus};
     let mode = ImportMode::parse(mode)
         .ok_or_else(|| AppError::field("mode", "must be all_or_nothing or valid_rows"))?;
     let guessed = match file.extension().and_then(|e| e.to_str()) {
@@ -72,7 +72,7 @@ pub fn applications(
             );
         }
     }
-    Ok(if import.status == "completed" {
+    Ok(if import.status == ImportStatus::Completed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -125,7 +125,11 @@ impl FromSql<SqlTime, MultiBackend> for Timestamp {
     }
 }
 
-/// `as_str` / `parse` between a fieldless enum and the text stored in its column.
+/// `as_str` / `parse` between a fieldless enum and the text stored in its column, and the
+/// diesel conversions that let a model field have the enum's type: declare the enum with
+/// `#[derive(diesel::AsExpression, diesel::FromSqlRow)]` and
+/// `#[diesel(sql_type = diesel::sql_types::Text)]`. A stored text that names no variant is a
+/// deserialization error, never a silent default.
 #[macro_export]
 macro_rules! text_enum {
     ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -135,6 +139,34 @@ macro_rules! text_enum {
             }
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $ty
+        where
+            DB: diesel::backend::Backend,
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(self.as_str(), out)
+            }
+        }
+
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $ty
+        where
+            DB: diesel::backend::Backend,
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: <DB as diesel::backend::Backend>::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)?;
+                Self::parse(&text)
+                    .ok_or_else(|| format!("{text:?} is not a {}", stringify!($ty)).into())
             }
         }
     };

@@ -298,7 +298,7 @@ fn run_rows(
         default_code,
         Some(import.id),
     )?;
-    let format = ImportFormat::parse(&import.format).unwrap_or(ImportFormat::Csv);
+    let format = import.format;
     let file = File::open(spool)
         .map_err(|e| AppError::internal(format!("the import file is gone: {e}")))?;
     let counting = Counting::new(BufReader::with_capacity(1 << 16, file), progress.clone());
@@ -319,7 +319,7 @@ fn run_rows(
             return Ok(ImportStatus::Rejected);
         }
     };
-    match ImportMode::parse(&import.mode).unwrap_or(ImportMode::AllOrNothing) {
+    match import.mode {
         ImportMode::ValidRows => {
             let mut batch_number = 0;
             for_each_batch(

@@ -17,7 +17,19 @@ use crate::error::AppError;
 use crate::openings::rounds::model::RoundId;
 
 /// What happens to a file with bad rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportMode {
     /// One bad row rejects the whole file; nothing is recorded.
@@ -26,7 +38,19 @@ pub enum ImportMode {
     ValidRows,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportFormat {
     Csv,
@@ -48,7 +72,19 @@ impl ImportFormat {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportStatus {
     Queued,
@@ -79,11 +115,11 @@ pub struct ApplicationImport {
     pub agency_id: Option<AgencyId>,
     pub importer_id: Option<UserId>,
     pub importer_label: Option<String>,
-    pub mode: String,
-    pub format: String,
+    pub mode: ImportMode,
+    pub format: ImportFormat,
     pub file_sha256: String,
     pub file_bytes: i64,
-    pub status: String,
+    pub status: ImportStatus,
     pub rows_read: i64,
     pub rows_accepted: i64,
     pub rows_unchanged: i64,
@@ -123,11 +159,11 @@ impl ApplicationImport {
             agency_id: new.agency_id,
             importer_id,
             importer_label,
-            mode: new.mode.as_str().into(),
-            format: new.format.as_str().into(),
+            mode: new.mode,
+            format: new.format,
             file_sha256: new.file_sha256,
             file_bytes: new.file_bytes as i64,
-            status: ImportStatus::Queued.as_str().into(),
+            status: ImportStatus::Queued,
             rows_read: 0,
             rows_accepted: 0,
             rows_unchanged: 0,
@@ -182,7 +218,7 @@ pub struct ImportView {
 
 impl ImportView {
     pub fn new(i: ApplicationImport, live: Option<&Progress>) -> Self {
-        let status = ImportStatus::parse(&i.status).unwrap_or(ImportStatus::Failed);
+        let status = i.status;
         let (read, accepted, unchanged, rejected) = match (status, live) {
             (ImportStatus::Running, Some(p)) => p.snapshot(),
             _ => (
@@ -197,8 +233,8 @@ impl ImportView {
             round_id: i.round_id,
             agency_id: i.agency_id,
             importer_id: i.importer_id,
-            mode: ImportMode::parse(&i.mode).unwrap_or(ImportMode::AllOrNothing),
-            format: ImportFormat::parse(&i.format).unwrap_or(ImportFormat::Csv),
+            mode: i.mode,
+            format: i.format,
             file_sha256: i.file_sha256,
             file_bytes: i.file_bytes,
             status,
