@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::agencies::model::{AgencyId, AgencyView, CreateAgencyRequest};
+use crate::agencies::model::{AgencyId, AgencyView, CreateAgencyRequest, NewAgency};
 use crate::agencies::store;
 use crate::app::AppState;
 use crate::auth::policy::{self, Permission, Principal};
@@ -42,10 +42,10 @@ async fn create_agency_unaudited(
     body: JsonBody<CreateAgencyRequest>,
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::AgencyManage)?;
-    let (req, at) = (body.value, principal.at);
+    let (new, at) = (NewAgency::from(body.value), principal.at);
     let agency = state
         .db
-        .write(move |conn| store::insert(conn, &req, at))
+        .write(move |conn| store::insert(conn, new, at))
         .await?;
     Ok(HttpResponse::Created().json(AgencyView::from(agency)))
 }

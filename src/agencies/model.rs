@@ -137,6 +137,44 @@ pub struct UpdateAgencyRequest {
     pub time_zone: Option<TimeZone>,
 }
 
+/// The fields of a new agency, taken from a validated [`CreateAgencyRequest`].
+#[derive(Debug, Clone)]
+pub struct NewAgency {
+    pub code: String,
+    pub name: String,
+    pub level: AgencyLevel,
+    pub time_zone: TimeZone,
+}
+
+impl From<CreateAgencyRequest> for NewAgency {
+    fn from(req: CreateAgencyRequest) -> Self {
+        Self {
+            code: req.code,
+            name: req.name,
+            level: req.level,
+            time_zone: req.time_zone,
+        }
+    }
+}
+
+/// Changes to an agency, taken from a validated [`UpdateAgencyRequest`]; `None` keeps a field.
+#[derive(Debug, Clone)]
+pub struct AgencyChanges {
+    pub name: Option<String>,
+    pub level: Option<AgencyLevel>,
+    pub time_zone: Option<TimeZone>,
+}
+
+impl From<UpdateAgencyRequest> for AgencyChanges {
+    fn from(req: UpdateAgencyRequest) -> Self {
+        Self {
+            name: req.name,
+            level: req.level,
+            time_zone: req.time_zone,
+        }
+    }
+}
+
 fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
     if code
         .chars()

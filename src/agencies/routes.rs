@@ -5,7 +5,9 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{AgencyId, AgencyView, CreateAgencyRequest, UpdateAgencyRequest};
+use super::model::{
+    AgencyChanges, AgencyId, AgencyView, CreateAgencyRequest, NewAgency, UpdateAgencyRequest,
+};
 use super::store;
 use crate::app::AppState;
 use crate::auth::policy::{self, ObjectKind, ObjectRef, Permission, Principal};
@@ -51,13 +53,13 @@ pub async fn create_agency(
         "POST /api/v1/agencies",
         &body.body_sha256,
     );
-    let request = body.value;
+    let new = NewAgency::from(body.value);
     idempotency::run_once(
         &state.db,
         once,
         StatusCode::CREATED,
         idempotency::keep_all,
-        move |conn| store::create(conn, &ctx, &request).map(AgencyView::from),
+        move |conn| store::create(conn, &ctx, new).map(AgencyView::from),
     )
     .await
 }
@@ -133,7 +135,7 @@ pub async fn update_agency(
 ) -> Result<web::Json<AgencyView>, AppError> {
     let id = id.into_inner();
     let ctx = principal.audit_context(Some(request_id.0));
-    let request = body.value;
+    let changes = AgencyChanges::from(body.value);
     let agency = state
         .db
         .write(move |conn| {
@@ -143,7 +145,7 @@ pub async fn update_agency(
                 Permission::AgencyManage,
                 &agency_object(id),
             )?;
-            store::update(conn, &ctx, id, &request)
+            store::update(conn, &ctx, id, changes)
         })
         .await?;
     Ok(web::Json(agency.into()))

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::model::{Agency, AgencyId, CreateAgencyRequest, UpdateAgencyRequest};
+use super::model::{Agency, AgencyChanges, AgencyId, NewAgency};
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::db::Conn;
@@ -32,12 +32,8 @@ pub fn list(
     Ok(query.order(agencies::id.asc()).limit(limit).load(conn)?)
 }
 
-pub fn create(
-    conn: &mut Conn,
-    ctx: &AuditContext,
-    req: &CreateAgencyRequest,
-) -> Result<Agency, AppError> {
-    let agency = insert(conn, req, ctx.at)?;
+pub fn create(conn: &mut Conn, ctx: &AuditContext, new: NewAgency) -> Result<Agency, AppError> {
+    let agency = insert(conn, new, ctx.at)?;
     audit::append(
         conn,
         ctx,
@@ -49,17 +45,13 @@ pub fn create(
 }
 
 /// The insert alone; every caller but the benchmark baseline goes through [`create`].
-pub fn insert(
-    conn: &mut Conn,
-    req: &CreateAgencyRequest,
-    now: Timestamp,
-) -> Result<Agency, AppError> {
+pub fn insert(conn: &mut Conn, new: NewAgency, now: Timestamp) -> Result<Agency, AppError> {
     let agency = Agency {
         id: AgencyId::generate(),
-        code: req.code.clone(),
-        name: req.name.trim().to_string(),
-        level: req.level.as_str().into(),
-        time_zone: req.time_zone.as_str().into(),
+        code: new.code,
+        name: new.name.trim().to_string(),
+        level: new.level.as_str().into(),
+        time_zone: new.time_zone.as_str().into(),
         created_at: now,
         updated_at: now,
     };
@@ -84,31 +76,31 @@ pub fn update(
     conn: &mut Conn,
     ctx: &AuditContext,
     id: AgencyId,
-    req: &UpdateAgencyRequest,
+    changes: AgencyChanges,
 ) -> Result<Agency, AppError> {
     let before: Agency =
         crate::find_for_update!(conn, agencies, id)?.ok_or_else(AppError::not_found)?;
     let mut after = before.clone();
-    if let Some(name) = &req.name {
+    if let Some(name) = &changes.name {
         after.name = name.trim().to_string();
     }
-    if let Some(level) = req.level {
+    if let Some(level) = changes.level {
         after.level = level.as_str().into();
     }
-    if let Some(tz) = req.time_zone {
+    if let Some(tz) = changes.time_zone {
         after.time_zone = tz.as_str().into();
     }
-    let mut changes = serde_json::Map::new();
+    let mut diff = serde_json::Map::new();
     for (field, old, new) in [
         ("name", &before.name, &after.name),
         ("level", &before.level, &after.level),
         ("time_zone", &before.time_zone, &after.time_zone),
     ] {
         if old != new {
-            changes.insert(field.into(), json!({"from": old, "to": new}));
+            diff.insert(field.into(), json!({"from": old, "to": new}));
         }
     }
-    if changes.is_empty() {
+    if diff.is_empty() {
         return Ok(before);
     }
     after.updated_at = ctx.at;
@@ -125,7 +117,7 @@ pub fn update(
         ctx,
         NewAuditEvent::new("agency.updated", "agency", id)
             .agency(Some(id))
-            .payload(json!({"changes": changes})),
+            .payload(json!({"changes": diff})),
     )?;
     Ok(after)
 }

@@ -9,7 +9,7 @@ use crate::auth::{password, store as users};
 use crate::config::Config;
 use crate::db;
 use crate::error::AppError;
-use crate::openings::rounds::model::CreateRuleSetRequest;
+use crate::openings::rounds::model::{CreateRuleSetRequest, NewRuleSet};
 use crate::openings::rounds::store as rounds;
 use crate::{build_state, spawn_background_jobs, start_server};
 
@@ -95,11 +95,11 @@ pub fn load_rule_set(config: Config, file: &std::path::Path) -> Result<ExitCode,
     use validator::Validate;
     let text = std::fs::read(file)
         .map_err(|e| AppError::internal(format!("cannot read {}: {e}", file.display())))?;
-    let request: CreateRuleSetRequest = crate::http::extract::parse_json(&text)
+    let new: NewRuleSet = crate::http::extract::parse_json(&text)
         .and_then(|r: CreateRuleSetRequest| {
             r.validate()
                 .map_err(|e| AppError::validation(crate::http::extract::field_errors(&e)))?;
-            Ok(r)
+            Ok(NewRuleSet::from(r))
         })
         .inspect_err(print_field_errors)?;
     if config.migrate_on_start {
@@ -108,10 +108,9 @@ pub fn load_rule_set(config: Config, file: &std::path::Path) -> Result<ExitCode,
     let state = build_state(config)?;
     let mut conn = db::establish(&state.config.database_url)?;
     let ctx = operator_context(&state.digester);
-    let rule_set = db::write_transaction(&mut conn, |conn| {
-        rounds::create_rule_set(conn, &ctx, &request)
-    })
-    .inspect_err(print_field_errors)?;
+    let rule_set =
+        db::write_transaction(&mut conn, |conn| rounds::create_rule_set(conn, &ctx, new))
+            .inspect_err(print_field_errors)?;
     seal_all(&mut conn)?;
     println!(
         "loaded rule set {} ({}, {})",

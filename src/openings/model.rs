@@ -258,6 +258,72 @@ pub struct UpdateOpeningRequest {
     pub justification: Option<String>,
 }
 
+/// The fields of a new draft opening in `agency_id`, taken from a validated
+/// [`CreateOpeningRequest`] and the agency the caller acts for.
+#[derive(Debug, Clone)]
+pub struct NewOpening {
+    pub agency_id: AgencyId,
+    pub round_id: RoundId,
+    pub position_id: PositionId,
+    pub code: String,
+    pub unit: String,
+    pub location: String,
+    pub kind: OpeningKind,
+    pub seat_groups: Vec<SeatGroup>,
+    pub eligibility: Eligibility,
+    pub application_opens_at: Timestamp,
+    pub application_closes_at: Timestamp,
+    pub plan: AssessmentPlan,
+}
+
+impl CreateOpeningRequest {
+    pub fn into_new(self, agency_id: AgencyId) -> NewOpening {
+        NewOpening {
+            agency_id,
+            round_id: self.round_id,
+            position_id: self.position_id,
+            code: self.code,
+            unit: self.unit,
+            location: self.location,
+            kind: self.kind,
+            seat_groups: self.seat_groups,
+            eligibility: self.eligibility,
+            application_opens_at: self.application_opens_at,
+            application_closes_at: self.application_closes_at,
+            plan: self.plan,
+        }
+    }
+}
+
+/// Changes to an opening, taken from a validated [`UpdateOpeningRequest`]; `None` keeps a field.
+#[derive(Debug, Clone)]
+pub struct OpeningChanges {
+    pub unit: Option<String>,
+    pub location: Option<String>,
+    pub seat_groups: Option<Vec<SeatGroup>>,
+    pub eligibility: Option<Eligibility>,
+    pub application_opens_at: Option<Timestamp>,
+    pub application_closes_at: Option<Timestamp>,
+    pub plan: Option<AssessmentPlan>,
+    /// Required after publish: why the published rules must change.
+    pub justification: Option<String>,
+}
+
+impl From<UpdateOpeningRequest> for OpeningChanges {
+    fn from(req: UpdateOpeningRequest) -> Self {
+        Self {
+            unit: req.unit,
+            location: req.location,
+            seat_groups: req.seat_groups,
+            eligibility: req.eligibility,
+            application_opens_at: req.application_opens_at,
+            application_closes_at: req.application_closes_at,
+            plan: req.plan,
+            justification: req.justification,
+        }
+    }
+}
+
 /// The body of `start-stage` and `lock-stage`: the stage the caller means, so that a repeated
 /// click cannot start or lock the one after it (409 `stage_mismatch`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]

@@ -57,13 +57,13 @@ pub async fn create_opening(
         "POST /api/v1/openings",
         &body.body_sha256,
     );
-    let request = body.value;
+    let new = body.value.into_new(agency);
     idempotency::run_once(
         &state.db,
         once,
         StatusCode::CREATED,
         idempotency::keep_all,
-        move |conn| store::create(conn, &ctx, agency, &request).and_then(OpeningView::try_from),
+        move |conn| store::create(conn, &ctx, new).and_then(OpeningView::try_from),
     )
     .await
 }
@@ -149,14 +149,14 @@ pub async fn update_opening(
     }
     let id = id.into_inner();
     let ctx = principal.audit_context(Some(request_id.0));
-    let request = body.value;
+    let changes = OpeningChanges::from(body.value);
     let opening = state
         .db
         .write(move |conn| {
             policy::load(conn, &principal, Permission::OpeningRead, |c| {
                 store::find_for_update(c, id)
             })?;
-            store::update(conn, &ctx, &changer, id, &request)
+            store::update(conn, &ctx, &changer, id, changes)
         })
         .await?;
     Ok(web::Json(opening.try_into()?))

@@ -7,7 +7,7 @@ use super::catalogue::store as catalogue;
 use super::lifecycle::{self, Action};
 use super::model::*;
 use super::plan::{AssessmentPlan, SeatGroup};
-use super::rounds::model::{RoundKind, RuleSetId};
+use super::rounds::model::RoundKind;
 use super::rounds::rules::{self as round_rules, RuleSetRules};
 use super::rounds::store as rounds;
 use super::rules::{self, Content};
@@ -92,36 +92,32 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, AppError> {
     serde_json::to_string(value).map_err(AppError::internal_from)
 }
 
-pub fn create(
-    conn: &mut Conn,
-    ctx: &AuditContext,
-    agency: AgencyId,
-    req: &CreateOpeningRequest,
-) -> Result<Opening, AppError> {
-    let position = catalogue::find_position(conn, req.position_id)?
+pub fn create(conn: &mut Conn, ctx: &AuditContext, new: NewOpening) -> Result<Opening, AppError> {
+    let agency = new.agency_id;
+    let position = catalogue::find_position(conn, new.position_id)?
         .filter(|p| p.agency_id == agency)
         .ok_or_else(|| AppError::field("position_id", "no such position in this agency"))?;
-    let round = rounds::find_round(conn, req.round_id)?
+    let round = rounds::find_round(conn, new.round_id)?
         .ok_or_else(|| AppError::field("round_id", "no such selection round"))?;
     let round_kind = RoundKind::parse(&round.kind).unwrap_or(RoundKind::Cpns);
-    round_rules::round_allows(round_kind, req.kind)
+    round_rules::round_allows(round_kind, new.kind)
         .map_err(|error| AppError::validation(vec![error]))?;
     let rule_set =
         rounds::find_rule_set(conn, round.rule_set_id)?.ok_or_else(AppError::not_found)?;
     let content = Content {
-        kind: req.kind,
-        seat_groups: &req.seat_groups,
-        eligibility: &req.eligibility,
-        plan: &req.plan,
-        opens: req.application_opens_at,
-        closes: req.application_closes_at,
+        kind: new.kind,
+        seat_groups: &new.seat_groups,
+        eligibility: &new.eligibility,
+        plan: &new.plan,
+        opens: new.application_opens_at,
+        closes: new.application_closes_at,
     };
     check_content(
         &content,
         &rule_set.parsed_rules()?,
         agency_level(conn, agency)?,
     )?;
-    let code = req.code.trim().to_string();
+    let code = new.code.trim().to_string();
     let taken: i64 = openings::table
         .filter(
             openings::round_id
@@ -144,16 +140,16 @@ pub fn create(
         position_id: position.id,
         rule_set_id: None,
         code,
-        unit: req.unit.trim().to_string(),
-        location: req.location.trim().to_string(),
-        kind: req.kind.as_str().into(),
+        unit: new.unit.trim().to_string(),
+        location: new.location.trim().to_string(),
+        kind: new.kind.as_str().into(),
         status: OpeningStatus::Draft.as_str().into(),
-        quota: quota(&req.seat_groups),
-        seat_groups: to_json(&req.seat_groups)?,
-        eligibility: to_json(&req.eligibility)?,
-        plan: to_json(&req.plan)?,
-        application_opens_at: req.application_opens_at,
-        application_closes_at: req.application_closes_at,
+        quota: quota(&new.seat_groups),
+        seat_groups: to_json(&new.seat_groups)?,
+        eligibility: to_json(&new.eligibility)?,
+        plan: to_json(&new.plan)?,
+        application_opens_at: new.application_opens_at,
+        application_closes_at: new.application_closes_at,
         current_stage: None,
         stage_locked: false,
         published_at: None,
@@ -170,14 +166,14 @@ pub fn create(
             .agency(Some(agency))
             .payload(json!({"code": opening.code, "round_id": opening.round_id, "position_id": opening.position_id,
                 "unit": opening.unit, "location": opening.location, "kind": opening.kind, "quota": opening.quota,
-                "seat_groups": req.seat_groups, "eligibility": req.eligibility, "plan": req.plan,
+                "seat_groups": new.seat_groups, "eligibility": new.eligibility, "plan": new.plan,
                 "application_opens_at": opening.application_opens_at, "application_closes_at": opening.application_closes_at})),
     )?;
     Ok(opening)
 }
 
 /// The rule set an opening is judged under: frozen at publish, else its round's current one.
-fn rules_for(conn: &mut Conn, opening: &Opening) -> Result<(RuleSetId, RuleSetRules), AppError> {
+fn rules_for(conn: &mut Conn, opening: &Opening) -> Result<RuleSetRules, AppError> {
     let id = match opening.rule_set_id {
         Some(id) => id,
         None => {
@@ -187,7 +183,7 @@ fn rules_for(conn: &mut Conn, opening: &Opening) -> Result<(RuleSetId, RuleSetRu
         }
     };
     let rule_set = rounds::find_rule_set(conn, id)?.ok_or_else(AppError::not_found)?;
-    Ok((id, rule_set.parsed_rules()?))
+    rule_set.parsed_rules()
 }
 
 /// Who asks for a change, and whether they may change a published opening.
@@ -202,7 +198,7 @@ pub fn update(
     ctx: &AuditContext,
     changer: &Changer,
     id: OpeningId,
-    req: &UpdateOpeningRequest,
+    changes: OpeningChanges,
 ) -> Result<Opening, AppError> {
     let before: Opening =
         crate::find_for_update!(conn, openings, id)?.ok_or_else(AppError::not_found)?;
@@ -225,36 +221,34 @@ pub fn update(
         ));
     }
     let justification = if published {
-        Some(check_justification(req.justification.as_deref())?)
+        Some(check_justification(changes.justification.as_deref())?)
     } else {
         None
     };
     let mut after = before.clone();
-    let mut changes = serde_json::Map::new();
+    let mut diff = serde_json::Map::new();
     let mut note = |field: &str, from: serde_json::Value, to: serde_json::Value| {
         if from != to {
-            changes.insert(field.into(), json!({"from": from, "to": to}));
+            diff.insert(field.into(), json!({"from": from, "to": to}));
         }
     };
-    let seat_groups = req
+    let seat_groups = changes
         .seat_groups
-        .clone()
         .map_or_else(|| before.parsed_seat_groups(), Ok)?;
-    let eligibility = req
+    let eligibility = changes
         .eligibility
-        .clone()
         .map_or_else(|| before.parsed_eligibility(), Ok)?;
-    let plan = req.plan.clone().map_or_else(|| before.parsed_plan(), Ok)?;
-    if let Some(unit) = &req.unit {
+    let plan = changes.plan.map_or_else(|| before.parsed_plan(), Ok)?;
+    if let Some(unit) = &changes.unit {
         after.unit = unit.trim().to_string();
     }
-    if let Some(location) = &req.location {
+    if let Some(location) = &changes.location {
         after.location = location.trim().to_string();
     }
-    after.application_opens_at = req
+    after.application_opens_at = changes
         .application_opens_at
         .unwrap_or(before.application_opens_at);
-    after.application_closes_at = req
+    after.application_closes_at = changes
         .application_closes_at
         .unwrap_or(before.application_closes_at);
     after.seat_groups = to_json(&seat_groups)?;
@@ -284,10 +278,10 @@ pub fn update(
         json!(eligibility),
     );
     note("plan", json!(before.parsed_plan()?), json!(plan));
-    if changes.is_empty() {
+    if diff.is_empty() {
         return Ok(before);
     }
-    let (_, rules) = rules_for(conn, &before)?;
+    let rules = rules_for(conn, &before)?;
     let content = Content {
         kind: before.kind(),
         seat_groups: &seat_groups,
@@ -311,7 +305,7 @@ pub fn update(
             openings::updated_at.eq(after.updated_at),
         ))
         .execute(conn)?;
-    let changes = serde_json::Value::Object(changes);
+    let diff = serde_json::Value::Object(diff);
     let deviation = match justification {
         Some(justification) => Some(deviations::record(
             conn,
@@ -323,14 +317,14 @@ pub fn update(
                 object_id: id.to_string(),
                 justification,
                 official_id: changer.user,
-                details: json!({"status": before.status, "changed_fields": changes.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>())}),
+                details: json!({"status": before.status, "changed_fields": diff.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>())}),
             },
         )?),
         None => None,
     };
     let mut event = NewAuditEvent::new("opening.updated", "opening", id)
         .agency(Some(before.agency_id))
-        .payload(json!({"changes": changes, "deviation_id": deviation.as_ref().map(|d| d.id)}));
+        .payload(json!({"changes": diff, "deviation_id": deviation.as_ref().map(|d| d.id)}));
     event.justification = deviation.map(|d| d.justification);
     audit::append(conn, ctx, event)?;
     Ok(after)

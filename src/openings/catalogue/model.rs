@@ -154,6 +154,46 @@ pub struct UpdateCompetencyRequest {
     pub level_descriptions: Option<Vec<String>>,
 }
 
+/// The fields of a new competency, taken from a validated [`CreateCompetencyRequest`] and the
+/// agency it belongs to (`None`: the national catalogue).
+#[derive(Debug, Clone)]
+pub struct NewCompetency {
+    pub agency_id: Option<AgencyId>,
+    pub code: String,
+    pub kind: CompetencyKind,
+    pub name: String,
+    pub level_descriptions: Vec<String>,
+}
+
+impl CreateCompetencyRequest {
+    pub fn into_new(self, agency_id: Option<AgencyId>) -> NewCompetency {
+        NewCompetency {
+            agency_id,
+            code: self.code,
+            kind: self.kind,
+            name: self.name,
+            level_descriptions: self.level_descriptions,
+        }
+    }
+}
+
+/// Changes to a competency, taken from a validated [`UpdateCompetencyRequest`]; `None` keeps a
+/// field.
+#[derive(Debug, Clone)]
+pub struct CompetencyChanges {
+    pub name: Option<String>,
+    pub level_descriptions: Option<Vec<String>>,
+}
+
+impl From<UpdateCompetencyRequest> for CompetencyChanges {
+    fn from(req: UpdateCompetencyRequest) -> Self {
+        Self {
+            name: req.name,
+            level_descriptions: req.level_descriptions,
+        }
+    }
+}
+
 fn descriptions_not_blank(items: &[String]) -> Result<(), validator::ValidationError> {
     if items.iter().any(|d| d.trim().is_empty() || d.len() > 2000) {
         Err(validator::ValidationError::new("blank")
@@ -255,6 +295,51 @@ pub struct UpdatePositionRequest {
     /// Replaces the whole standard.
     #[validate(nested)]
     pub standard: Option<Vec<RequiredLevel>>,
+}
+
+/// The fields of a new position in `agency_id`, taken from a validated [`CreatePositionRequest`].
+#[derive(Debug, Clone)]
+pub struct NewPosition {
+    pub agency_id: AgencyId,
+    pub code: String,
+    pub title: String,
+    pub kind: PositionKind,
+    pub grade: i32,
+    pub standard: Vec<RequiredLevel>,
+}
+
+impl CreatePositionRequest {
+    pub fn into_new(self, agency_id: AgencyId) -> NewPosition {
+        NewPosition {
+            agency_id,
+            code: self.code,
+            title: self.title,
+            kind: self.kind,
+            grade: self.grade,
+            standard: self.standard,
+        }
+    }
+}
+
+/// Changes to a position, taken from a validated [`UpdatePositionRequest`]; `None` keeps a field.
+#[derive(Debug, Clone)]
+pub struct PositionChanges {
+    pub title: Option<String>,
+    pub kind: Option<PositionKind>,
+    pub grade: Option<i32>,
+    /// Replaces the whole standard.
+    pub standard: Option<Vec<RequiredLevel>>,
+}
+
+impl From<UpdatePositionRequest> for PositionChanges {
+    fn from(req: UpdatePositionRequest) -> Self {
+        Self {
+            title: req.title,
+            kind: req.kind,
+            grade: req.grade,
+            standard: req.standard,
+        }
+    }
 }
 
 /// An applicant's or employee's assessed level in one competency.

@@ -56,15 +56,13 @@ pub async fn create_competency(
         "POST /api/v1/competencies",
         &body.body_sha256,
     );
-    let request = body.value;
+    let new = body.value.into_new(agency);
     idempotency::run_once(
         &state.db,
         once,
         StatusCode::CREATED,
         idempotency::keep_all,
-        move |conn| {
-            store::create_competency(conn, &ctx, agency, &request).map(CompetencyView::from)
-        },
+        move |conn| store::create_competency(conn, &ctx, new).map(CompetencyView::from),
     )
     .await
 }
@@ -134,14 +132,14 @@ pub async fn update_competency(
 ) -> Result<web::Json<CompetencyView>, AppError> {
     let id = id.into_inner();
     let ctx = principal.audit_context(Some(request_id.0));
-    let request = body.value;
+    let changes = CompetencyChanges::from(body.value);
     let competency = state
         .db
         .write(move |conn| {
             let before = policy::load(conn, &principal, Permission::CompetencyManage, |c| {
                 Ok(crate::find_for_update!(c, competencies, id)?)
             })?;
-            store::update_competency(conn, &ctx, &before, &request)
+            store::update_competency(conn, &ctx, &before, changes)
         })
         .await?;
     Ok(web::Json(competency.into()))
@@ -170,14 +168,14 @@ pub async fn create_position(
         "POST /api/v1/positions",
         &body.body_sha256,
     );
-    let request = body.value;
+    let new = body.value.into_new(agency);
     idempotency::run_once(
         &state.db,
         once,
         StatusCode::CREATED,
         idempotency::keep_all,
         move |conn| {
-            let position = store::create_position(conn, &ctx, agency, &request)?;
+            let position = store::create_position(conn, &ctx, new)?;
             store::position_view(conn, position)
         },
     )
@@ -252,14 +250,14 @@ pub async fn update_position(
 ) -> Result<web::Json<PositionView>, AppError> {
     let id = id.into_inner();
     let ctx = principal.audit_context(Some(request_id.0));
-    let request = body.value;
+    let changes = PositionChanges::from(body.value);
     let view = state
         .db
         .write(move |conn| {
             policy::load::<Position>(conn, &principal, Permission::PositionManage, |c| {
                 Ok(crate::find_for_update!(c, positions, id)?)
             })?;
-            let position = store::update_position(conn, &ctx, id, &request)?;
+            let position = store::update_position(conn, &ctx, id, changes)?;
             store::position_view(conn, position)
         })
         .await?;

@@ -46,11 +46,11 @@ pub fn list_competencies(
 pub fn create_competency(
     conn: &mut Conn,
     ctx: &AuditContext,
-    agency: Option<AgencyId>,
-    req: &CreateCompetencyRequest,
+    new: NewCompetency,
 ) -> Result<Competency, AppError> {
+    let agency = new.agency_id;
     let taken = competencies::table
-        .filter(competencies::code.eq(&req.code))
+        .filter(competencies::code.eq(&new.code))
         .count()
         .get_result::<i64>(conn)?;
     if taken > 0 {
@@ -63,10 +63,10 @@ pub fn create_competency(
     let competency = Competency {
         id: CompetencyId::generate(),
         agency_id: agency,
-        code: req.code.trim().to_string(),
-        kind: req.kind.as_str().into(),
-        name: req.name.trim().to_string(),
-        level_descriptions: serde_json::to_string(&req.level_descriptions)
+        code: new.code.trim().to_string(),
+        kind: new.kind.as_str().into(),
+        name: new.name.trim().to_string(),
+        level_descriptions: serde_json::to_string(&new.level_descriptions)
             .map_err(AppError::internal_from)?,
         created_at: now,
         updated_at: now,
@@ -81,7 +81,7 @@ pub fn create_competency(
             .agency(agency)
             .payload(
                 json!({"code": competency.code, "kind": competency.kind, "name": competency.name,
-                "level_descriptions": req.level_descriptions}),
+                "level_descriptions": new.level_descriptions}),
             ),
     )?;
     Ok(competency)
@@ -91,30 +91,30 @@ pub fn update_competency(
     conn: &mut Conn,
     ctx: &AuditContext,
     before: &Competency,
-    req: &UpdateCompetencyRequest,
+    changes: CompetencyChanges,
 ) -> Result<Competency, AppError> {
     let mut after = before.clone();
-    if let Some(name) = &req.name {
+    if let Some(name) = &changes.name {
         after.name = name.trim().to_string();
     }
-    if let Some(levels) = &req.level_descriptions {
+    if let Some(levels) = &changes.level_descriptions {
         after.level_descriptions =
             serde_json::to_string(levels).map_err(AppError::internal_from)?;
     }
-    let mut changes = serde_json::Map::new();
+    let mut diff = serde_json::Map::new();
     if after.name != before.name {
-        changes.insert(
+        diff.insert(
             "name".into(),
             json!({"from": before.name, "to": after.name}),
         );
     }
     if after.level_descriptions != before.level_descriptions {
-        changes.insert(
+        diff.insert(
             "level_descriptions".into(),
-            json!({"to": req.level_descriptions}),
+            json!({"to": changes.level_descriptions}),
         );
     }
-    if changes.is_empty() {
+    if diff.is_empty() {
         return Ok(after);
     }
     after.updated_at = ctx.at;
@@ -130,7 +130,7 @@ pub fn update_competency(
         ctx,
         NewAuditEvent::new("competency.updated", "competency", before.id)
             .agency(before.agency_id)
-            .payload(json!({"changes": changes})),
+            .payload(json!({"changes": diff})),
     )?;
     Ok(after)
 }
@@ -261,15 +261,15 @@ fn standard_payload(standard: &[RequiredLevel]) -> serde_json::Value {
 pub fn create_position(
     conn: &mut Conn,
     ctx: &AuditContext,
-    agency: AgencyId,
-    req: &CreatePositionRequest,
+    new: NewPosition,
 ) -> Result<Position, AppError> {
-    check_standard(conn, agency, &req.standard)?;
+    let agency = new.agency_id;
+    check_standard(conn, agency, &new.standard)?;
     let taken = positions::table
         .filter(
             positions::agency_id
                 .eq(agency)
-                .and(positions::code.eq(req.code.trim())),
+                .and(positions::code.eq(new.code.trim())),
         )
         .count()
         .get_result::<i64>(conn)?;
@@ -283,17 +283,17 @@ pub fn create_position(
     let position = Position {
         id: PositionId::generate(),
         agency_id: agency,
-        code: req.code.trim().to_string(),
-        title: req.title.trim().to_string(),
-        kind: req.kind.as_str().into(),
-        grade: req.grade,
+        code: new.code.trim().to_string(),
+        title: new.title.trim().to_string(),
+        kind: new.kind.as_str().into(),
+        grade: new.grade,
         created_at: now,
         updated_at: now,
     };
     diesel::insert_into(positions::table)
         .values(&position)
         .execute(conn)?;
-    replace_standard(conn, position.id, &req.standard)?;
+    replace_standard(conn, position.id, &new.standard)?;
     audit::append(
         conn,
         ctx,
@@ -301,7 +301,7 @@ pub fn create_position(
             .agency(Some(agency))
             .payload(
                 json!({"code": position.code, "title": position.title, "kind": position.kind,
-                "grade": position.grade, "standard": standard_payload(&req.standard)}),
+                "grade": position.grade, "standard": standard_payload(&new.standard)}),
             ),
     )?;
     Ok(position)
@@ -311,36 +311,36 @@ pub fn update_position(
     conn: &mut Conn,
     ctx: &AuditContext,
     id: PositionId,
-    req: &UpdatePositionRequest,
+    changes: PositionChanges,
 ) -> Result<Position, AppError> {
     let before: Position =
         crate::find_for_update!(conn, positions, id)?.ok_or_else(AppError::not_found)?;
     let mut after = before.clone();
-    if let Some(title) = &req.title {
+    if let Some(title) = &changes.title {
         after.title = title.trim().to_string();
     }
-    if let Some(kind) = req.kind {
+    if let Some(kind) = changes.kind {
         after.kind = kind.as_str().into();
     }
-    if let Some(grade) = req.grade {
+    if let Some(grade) = changes.grade {
         after.grade = grade;
     }
-    let mut changes = serde_json::Map::new();
+    let mut diff = serde_json::Map::new();
     for (field, old, new) in [
         ("title", &before.title, &after.title),
         ("kind", &before.kind, &after.kind),
     ] {
         if old != new {
-            changes.insert(field.into(), json!({"from": old, "to": new}));
+            diff.insert(field.into(), json!({"from": old, "to": new}));
         }
     }
     if before.grade != after.grade {
-        changes.insert(
+        diff.insert(
             "grade".into(),
             json!({"from": before.grade, "to": after.grade}),
         );
     }
-    if let Some(standard) = &req.standard {
+    if let Some(standard) = &changes.standard {
         check_standard(conn, before.agency_id, standard)?;
         let current: Vec<(CompetencyId, i32)> = standard_of(conn, id)?
             .into_iter()
@@ -355,10 +355,10 @@ pub fn update_position(
         wanted.sort();
         if sorted_current != wanted {
             replace_standard(conn, id, standard)?;
-            changes.insert("standard".into(), json!({"to": standard_payload(standard)}));
+            diff.insert("standard".into(), json!({"to": standard_payload(standard)}));
         }
     }
-    if changes.is_empty() {
+    if diff.is_empty() {
         return Ok(before);
     }
     after.updated_at = ctx.at;
@@ -375,7 +375,7 @@ pub fn update_position(
         ctx,
         NewAuditEvent::new("position.updated", "position", id)
             .agency(Some(before.agency_id))
-            .payload(json!({"changes": changes})),
+            .payload(json!({"changes": diff})),
     )?;
     Ok(after)
 }

@@ -69,6 +69,42 @@ pub struct UpdateRuleSetRequest {
     pub rules: Option<RuleSetRules>,
 }
 
+/// The fields of a new rule set, taken from a validated [`CreateRuleSetRequest`].
+#[derive(Debug, Clone)]
+pub struct NewRuleSet {
+    pub code: String,
+    pub name: String,
+    pub year: i32,
+    pub rules: RuleSetRules,
+}
+
+impl From<CreateRuleSetRequest> for NewRuleSet {
+    fn from(req: CreateRuleSetRequest) -> Self {
+        Self {
+            code: req.code,
+            name: req.name,
+            year: req.year,
+            rules: req.rules,
+        }
+    }
+}
+
+/// Changes to a rule set, taken from a validated [`UpdateRuleSetRequest`]; `None` keeps a field.
+#[derive(Debug, Clone)]
+pub struct RuleSetChanges {
+    pub name: Option<String>,
+    pub rules: Option<RuleSetRules>,
+}
+
+impl From<UpdateRuleSetRequest> for RuleSetChanges {
+    fn from(req: UpdateRuleSetRequest) -> Self {
+        Self {
+            name: req.name,
+            rules: req.rules,
+        }
+    }
+}
+
 fn lower_code(code: &str) -> Result<(), validator::ValidationError> {
     if code
         .chars()
@@ -175,4 +211,45 @@ pub struct UpdateRoundRequest {
     pub phase: Option<RoundPhase>,
     /// Only while no opening of the round is published.
     pub rule_set_id: Option<RuleSetId>,
+}
+
+/// The fields of a new selection round, taken from a validated [`CreateRoundRequest`].
+#[derive(Debug, Clone)]
+pub struct NewRound {
+    pub name: String,
+    pub year: i32,
+    pub kind: RoundKind,
+    pub phase: RoundPhase,
+    pub rule_set_id: RuleSetId,
+}
+
+impl From<CreateRoundRequest> for NewRound {
+    fn from(req: CreateRoundRequest) -> Self {
+        Self {
+            name: req.name,
+            year: req.year,
+            kind: req.kind,
+            phase: req.phase.unwrap_or(RoundPhase::Planning),
+            rule_set_id: req.rule_set_id,
+        }
+    }
+}
+
+/// Changes to a selection round, taken from a validated [`UpdateRoundRequest`]; `None` keeps a
+/// field.
+#[derive(Debug, Clone)]
+pub struct RoundChanges {
+    pub name: Option<String>,
+    pub phase: Option<RoundPhase>,
+    pub rule_set_id: Option<RuleSetId>,
+}
+
+impl From<UpdateRoundRequest> for RoundChanges {
+    fn from(req: UpdateRoundRequest) -> Self {
+        Self {
+            name: req.name,
+            phase: req.phase,
+            rule_set_id: req.rule_set_id,
+        }
+    }
 }

@@ -49,14 +49,14 @@ pub async fn create_rule_set(
         "POST /api/v1/rule-sets",
         &body.body_sha256,
     );
-    let request = body.value;
+    let new = NewRuleSet::from(body.value);
     idempotency::run_once(
         &state.db,
         once,
         StatusCode::CREATED,
         idempotency::keep_all,
         move |conn| {
-            let rule_set = store::create_rule_set(conn, &ctx, &request)?;
+            let rule_set = store::create_rule_set(conn, &ctx, new)?;
             store::rule_set_view(conn, rule_set)
         },
     )
@@ -130,11 +130,11 @@ pub async fn update_rule_set(
     policy::authorize(&principal, Permission::RuleSetManage)?;
     let id = id.into_inner();
     let ctx = principal.audit_context(Some(request_id.0));
-    let request = body.value;
+    let changes = RuleSetChanges::from(body.value);
     let view = state
         .db
         .write(move |conn| {
-            let rule_set = store::update_rule_set(conn, &ctx, id, &request)?;
+            let rule_set = store::update_rule_set(conn, &ctx, id, changes)?;
             store::rule_set_view(conn, rule_set)
         })
         .await?;
@@ -162,13 +162,13 @@ pub async fn create_round(
         "POST /api/v1/selection-rounds",
         &body.body_sha256,
     );
-    let request = body.value;
+    let new = NewRound::from(body.value);
     idempotency::run_once(
         &state.db,
         once,
         StatusCode::CREATED,
         idempotency::keep_all,
-        move |conn| store::create_round(conn, &ctx, &request).map(RoundView::from),
+        move |conn| store::create_round(conn, &ctx, new).map(RoundView::from),
     )
     .await
 }
@@ -235,10 +235,10 @@ pub async fn update_round(
     policy::authorize(&principal, Permission::RuleSetManage)?;
     let id = id.into_inner();
     let ctx = principal.audit_context(Some(request_id.0));
-    let request = body.value;
+    let changes = RoundChanges::from(body.value);
     let round = state
         .db
-        .write(move |conn| store::update_round(conn, &ctx, id, &request))
+        .write(move |conn| store::update_round(conn, &ctx, id, changes))
         .await?;
     Ok(web::Json(round.into()))
 }

@@ -59,11 +59,11 @@ fn check_rules(rules: &RuleSetRules) -> Result<String, AppError> {
 pub fn create_rule_set(
     conn: &mut Conn,
     ctx: &AuditContext,
-    req: &CreateRuleSetRequest,
+    new: NewRuleSet,
 ) -> Result<RuleSet, AppError> {
-    let rules = check_rules(&req.rules)?;
+    let rules = check_rules(&new.rules)?;
     let taken: i64 = rule_sets::table
-        .filter(rule_sets::code.eq(&req.code))
+        .filter(rule_sets::code.eq(&new.code))
         .count()
         .get_result(conn)?;
     if taken > 0 {
@@ -75,9 +75,9 @@ pub fn create_rule_set(
     let now = ctx.at;
     let rule_set = RuleSet {
         id: RuleSetId::generate(),
-        code: req.code.clone(),
-        name: req.name.trim().to_string(),
-        year: req.year,
+        code: new.code,
+        name: new.name.trim().to_string(),
+        year: new.year,
         rules,
         created_at: now,
         updated_at: now,
@@ -89,7 +89,7 @@ pub fn create_rule_set(
         conn,
         ctx,
         NewAuditEvent::new("rule_set.created", "rule_set", rule_set.id).payload(
-            json!({"code": rule_set.code, "name": rule_set.name, "year": rule_set.year, "rules": req.rules}),
+            json!({"code": rule_set.code, "name": rule_set.name, "year": rule_set.year, "rules": new.rules}),
         ),
     )?;
     Ok(rule_set)
@@ -99,7 +99,7 @@ pub fn update_rule_set(
     conn: &mut Conn,
     ctx: &AuditContext,
     id: RuleSetId,
-    req: &UpdateRuleSetRequest,
+    changes: RuleSetChanges,
 ) -> Result<RuleSet, AppError> {
     let before: RuleSet =
         crate::find_for_update!(conn, rule_sets, id)?.ok_or_else(AppError::not_found)?;
@@ -110,23 +110,23 @@ pub fn update_rule_set(
         ));
     }
     let mut after = before.clone();
-    if let Some(name) = &req.name {
+    if let Some(name) = &changes.name {
         after.name = name.trim().to_string();
     }
-    if let Some(rules) = &req.rules {
+    if let Some(rules) = &changes.rules {
         after.rules = check_rules(rules)?;
     }
-    let mut changes = serde_json::Map::new();
+    let mut diff = serde_json::Map::new();
     if after.name != before.name {
-        changes.insert(
+        diff.insert(
             "name".into(),
             json!({"from": before.name, "to": after.name}),
         );
     }
     if after.rules != before.rules {
-        changes.insert("rules".into(), json!({"to": req.rules}));
+        diff.insert("rules".into(), json!({"to": changes.rules}));
     }
-    if changes.is_empty() {
+    if diff.is_empty() {
         return Ok(before);
     }
     after.updated_at = ctx.at;
@@ -140,7 +140,7 @@ pub fn update_rule_set(
     audit::append(
         conn,
         ctx,
-        NewAuditEvent::new("rule_set.updated", "rule_set", id).payload(json!({"changes": changes})),
+        NewAuditEvent::new("rule_set.updated", "rule_set", id).payload(json!({"changes": diff})),
     )?;
     Ok(after)
 }
@@ -182,17 +182,17 @@ fn check_round_rule_set(conn: &mut Conn, id: RuleSetId, year: i32) -> Result<(),
 pub fn create_round(
     conn: &mut Conn,
     ctx: &AuditContext,
-    req: &CreateRoundRequest,
+    new: NewRound,
 ) -> Result<SelectionRound, AppError> {
-    check_round_rule_set(conn, req.rule_set_id, req.year)?;
+    check_round_rule_set(conn, new.rule_set_id, new.year)?;
     let now = ctx.at;
     let round = SelectionRound {
         id: RoundId::generate(),
-        name: req.name.trim().to_string(),
-        year: req.year,
-        kind: req.kind.as_str().into(),
-        phase: req.phase.unwrap_or(RoundPhase::Planning).as_str().into(),
-        rule_set_id: req.rule_set_id,
+        name: new.name.trim().to_string(),
+        year: new.year,
+        kind: new.kind.as_str().into(),
+        phase: new.phase.as_str().into(),
+        rule_set_id: new.rule_set_id,
         created_at: now,
         updated_at: now,
     };
@@ -213,18 +213,18 @@ pub fn update_round(
     conn: &mut Conn,
     ctx: &AuditContext,
     id: RoundId,
-    req: &UpdateRoundRequest,
+    changes: RoundChanges,
 ) -> Result<SelectionRound, AppError> {
     let before: SelectionRound =
         crate::find_for_update!(conn, selection_rounds, id)?.ok_or_else(AppError::not_found)?;
     let mut after = before.clone();
-    if let Some(name) = &req.name {
+    if let Some(name) = &changes.name {
         after.name = name.trim().to_string();
     }
-    if let Some(phase) = req.phase {
+    if let Some(phase) = changes.phase {
         after.phase = phase.as_str().into();
     }
-    if let Some(rule_set) = req.rule_set_id
+    if let Some(rule_set) = changes.rule_set_id
         && rule_set != before.rule_set_id
     {
         let published: i64 = openings::table
@@ -240,22 +240,22 @@ pub fn update_round(
         check_round_rule_set(conn, rule_set, before.year)?;
         after.rule_set_id = rule_set;
     }
-    let mut changes = serde_json::Map::new();
+    let mut diff = serde_json::Map::new();
     for (field, old, new) in [
         ("name", &before.name, &after.name),
         ("phase", &before.phase, &after.phase),
     ] {
         if old != new {
-            changes.insert(field.into(), json!({"from": old, "to": new}));
+            diff.insert(field.into(), json!({"from": old, "to": new}));
         }
     }
     if before.rule_set_id != after.rule_set_id {
-        changes.insert(
+        diff.insert(
             "rule_set_id".into(),
             json!({"from": before.rule_set_id, "to": after.rule_set_id}),
         );
     }
-    if changes.is_empty() {
+    if diff.is_empty() {
         return Ok(before);
     }
     after.updated_at = ctx.at;
@@ -271,7 +271,7 @@ pub fn update_round(
         conn,
         ctx,
         NewAuditEvent::new("selection_round.updated", "selection_round", id)
-            .payload(json!({"changes": changes})),
+            .payload(json!({"changes": diff})),
     )?;
     Ok(after)
 }
