@@ -9,7 +9,19 @@ use crate::db::types::Timestamp;
 pub use crate::ids::AgencyId;
 
 /// Central (instansi pusat) or regional (instansi daerah); SKB weight bounds differ between them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum AgencyLevel {
     Central,
@@ -17,7 +29,19 @@ pub enum AgencyLevel {
 }
 
 /// Indonesian time zones; deadlines such as appeal windows are judged in the agency's zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum TimeZone {
     /// UTC+7
     #[serde(rename = "WIB")]
@@ -30,43 +54,16 @@ pub enum TimeZone {
     Wit,
 }
 
-impl AgencyLevel {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            AgencyLevel::Central => "central",
-            AgencyLevel::Regional => "regional",
-        }
-    }
-    fn parse(s: &str) -> Self {
-        if s == "regional" {
-            AgencyLevel::Regional
-        } else {
-            AgencyLevel::Central
-        }
-    }
-}
+crate::text_enum!(AgencyLevel { Central => "central", Regional => "regional" });
+crate::text_enum!(TimeZone { Wib => "WIB", Wita => "WITA", Wit => "WIT" });
 
 impl TimeZone {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            TimeZone::Wib => "WIB",
-            TimeZone::Wita => "WITA",
-            TimeZone::Wit => "WIT",
-        }
-    }
     /// Hours ahead of UTC (no daylight saving in Indonesia).
     pub fn utc_offset_hours(&self) -> i32 {
         match self {
             TimeZone::Wib => 7,
             TimeZone::Wita => 8,
             TimeZone::Wit => 9,
-        }
-    }
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "WITA" => TimeZone::Wita,
-            "WIT" => TimeZone::Wit,
-            _ => TimeZone::Wib,
         }
     }
 }
@@ -77,8 +74,8 @@ pub struct Agency {
     pub id: AgencyId,
     pub code: String,
     pub name: String,
-    pub level: String,
-    pub time_zone: String,
+    pub level: AgencyLevel,
+    pub time_zone: TimeZone,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -101,8 +98,8 @@ impl From<Agency> for AgencyView {
     fn from(a: Agency) -> Self {
         Self {
             id: a.id,
-            level: AgencyLevel::parse(&a.level),
-            time_zone: TimeZone::parse(&a.time_zone),
+            level: a.level,
+            time_zone: a.time_zone,
             code: a.code,
             name: a.name,
             created_at: a.created_at,

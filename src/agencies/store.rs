@@ -50,8 +50,8 @@ pub fn insert(conn: &mut Conn, new: NewAgency, now: Timestamp) -> Result<Agency,
         id: AgencyId::generate(),
         code: new.code,
         name: new.name.trim().to_string(),
-        level: new.level.as_str().into(),
-        time_zone: new.time_zone.as_str().into(),
+        level: new.level,
+        time_zone: new.time_zone,
         created_at: now,
         updated_at: now,
     };
@@ -85,16 +85,16 @@ pub fn update(
         after.name = name.trim().to_string();
     }
     if let Some(level) = changes.level {
-        after.level = level.as_str().into();
+        after.level = level;
     }
     if let Some(tz) = changes.time_zone {
-        after.time_zone = tz.as_str().into();
+        after.time_zone = tz;
     }
     let mut diff = serde_json::Map::new();
     for (field, old, new) in [
-        ("name", &before.name, &after.name),
-        ("level", &before.level, &after.level),
-        ("time_zone", &before.time_zone, &after.time_zone),
+        ("name", json!(before.name), json!(after.name)),
+        ("level", json!(before.level), json!(after.level)),
+        ("time_zone", json!(before.time_zone), json!(after.time_zone)),
     ] {
         if old != new {
             diff.insert(field.into(), json!({"from": old, "to": new}));

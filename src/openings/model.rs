@@ -14,7 +14,19 @@ use crate::db::schema::openings;
 use crate::db::types::Timestamp;
 pub use crate::ids::OpeningId;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum OpeningKind {
     /// New CPNS/PPPK.
@@ -23,24 +35,22 @@ pub enum OpeningKind {
     Promotion,
 }
 
-impl OpeningKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            OpeningKind::Recruitment => "recruitment",
-            OpeningKind::Promotion => "promotion",
-        }
-    }
-    pub fn parse(s: &str) -> Self {
-        if s == "promotion" {
-            OpeningKind::Promotion
-        } else {
-            OpeningKind::Recruitment
-        }
-    }
-}
+crate::text_enum!(OpeningKind { Recruitment => "recruitment", Promotion => "promotion" });
 
 /// `draft → published → closed → screening → assessing → ranked → finalized`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum OpeningStatus {
     Draft,
@@ -52,30 +62,10 @@ pub enum OpeningStatus {
     Finalized,
 }
 
-impl OpeningStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            OpeningStatus::Draft => "draft",
-            OpeningStatus::Published => "published",
-            OpeningStatus::Closed => "closed",
-            OpeningStatus::Screening => "screening",
-            OpeningStatus::Assessing => "assessing",
-            OpeningStatus::Ranked => "ranked",
-            OpeningStatus::Finalized => "finalized",
-        }
-    }
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "published" => OpeningStatus::Published,
-            "closed" => OpeningStatus::Closed,
-            "screening" => OpeningStatus::Screening,
-            "assessing" => OpeningStatus::Assessing,
-            "ranked" => OpeningStatus::Ranked,
-            "finalized" => OpeningStatus::Finalized,
-            _ => OpeningStatus::Draft,
-        }
-    }
-}
+crate::text_enum!(OpeningStatus {
+    Draft => "draft", Published => "published", Closed => "closed", Screening => "screening",
+    Assessing => "assessing", Ranked => "ranked", Finalized => "finalized",
+});
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
 #[diesel(table_name = openings)]
@@ -88,8 +78,8 @@ pub struct Opening {
     pub code: String,
     pub unit: String,
     pub location: String,
-    pub kind: String,
-    pub status: String,
+    pub kind: OpeningKind,
+    pub status: OpeningStatus,
     pub quota: i32,
     pub seat_groups: String,
     pub eligibility: String,
@@ -106,16 +96,10 @@ pub struct Opening {
 crate::guarded!(Opening, Opening, |o| Some(o.agency_id));
 
 impl Opening {
-    pub fn status(&self) -> OpeningStatus {
-        OpeningStatus::parse(&self.status)
-    }
-    pub fn kind(&self) -> OpeningKind {
-        OpeningKind::parse(&self.kind)
-    }
     /// Where the opening stands in its lifecycle.
     pub fn position(&self) -> lifecycle::Position {
         lifecycle::Position {
-            status: self.status(),
+            status: self.status,
             current_stage: self.current_stage,
             stage_locked: self.stage_locked,
         }
@@ -177,8 +161,8 @@ impl TryFrom<Opening> for OpeningView {
             eligibility: o.parsed_eligibility()?,
             plan,
             current_stage_code,
-            kind: o.kind(),
-            status: o.status(),
+            kind: o.kind,
+            status: o.status,
             id: o.id,
             agency_id: o.agency_id,
             round_id: o.round_id,

@@ -94,8 +94,8 @@ fn public_view(conn: &mut Conn, o: Opening) -> Result<PublicOpening, AppError> {
         seat_groups: o.parsed_seat_groups()?,
         eligibility: o.parsed_eligibility()?,
         plan: o.parsed_plan()?,
-        kind: o.kind(),
-        status: o.status(),
+        kind: o.kind,
+        status: o.status,
         id: o.id,
         code: o.code,
         agency: PublicAgency {
@@ -103,13 +103,13 @@ fn public_view(conn: &mut Conn, o: Opening) -> Result<PublicOpening, AppError> {
             name: agency.name,
         },
         position: PublicPosition {
-            kind: PositionKind::parse(&position.kind),
+            kind: position.kind,
             code: position.code,
             title: position.title,
             grade: position.grade,
         },
         round: PublicRound {
-            kind: RoundKind::parse(&round.kind).unwrap_or(RoundKind::Cpns),
+            kind: round.kind,
             name: round.name,
             year: round.year,
         },
@@ -178,7 +178,7 @@ pub async fn get_public_opening(
     let view = state
         .db
         .run(move |conn| match store::find_by_id(conn, id)? {
-            Some(o) if o.status() != OpeningStatus::Draft => public_view(conn, o),
+            Some(o) if o.status != OpeningStatus::Draft => public_view(conn, o),
             _ => Err(AppError::not_found()),
         })
         .await?;

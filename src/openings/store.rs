@@ -7,7 +7,6 @@ use super::catalogue::store as catalogue;
 use super::lifecycle::{self, Action};
 use super::model::*;
 use super::plan::{AssessmentPlan, SeatGroup};
-use super::rounds::model::RoundKind;
 use super::rounds::rules::{self as round_rules, RuleSetRules};
 use super::rounds::store as rounds;
 use super::rules::{self, Content};
@@ -51,10 +50,10 @@ pub fn list(
         query = query.filter(openings::agency_id.eq(agency));
     }
     if let Some(status) = filter.status {
-        query = query.filter(openings::status.eq(status.as_str()));
+        query = query.filter(openings::status.eq(status));
     }
     if filter.published_only {
-        query = query.filter(openings::status.ne(OpeningStatus::Draft.as_str()));
+        query = query.filter(openings::status.ne(OpeningStatus::Draft));
     }
     if let Some(round) = filter.round_id {
         query = query.filter(openings::round_id.eq(round));
@@ -67,7 +66,7 @@ pub fn list(
 
 fn agency_level(conn: &mut Conn, agency: AgencyId) -> Result<AgencyLevel, AppError> {
     let agency = agencies::find_by_id(conn, agency)?.ok_or_else(AppError::not_found)?;
-    Ok(crate::agencies::model::AgencyView::from(agency).level)
+    Ok(agency.level)
 }
 
 /// The content's errors under `rules` as one 422.
@@ -99,8 +98,7 @@ pub fn create(conn: &mut Conn, ctx: &AuditContext, new: NewOpening) -> Result<Op
         .ok_or_else(|| AppError::field("position_id", "no such position in this agency"))?;
     let round = rounds::find_round(conn, new.round_id)?
         .ok_or_else(|| AppError::field("round_id", "no such selection round"))?;
-    let round_kind = RoundKind::parse(&round.kind).unwrap_or(RoundKind::Cpns);
-    round_rules::round_allows(round_kind, new.kind)
+    round_rules::round_allows(round.kind, new.kind)
         .map_err(|error| AppError::validation(vec![error]))?;
     let rule_set =
         rounds::find_rule_set(conn, round.rule_set_id)?.ok_or_else(AppError::not_found)?;
@@ -142,8 +140,8 @@ pub fn create(conn: &mut Conn, ctx: &AuditContext, new: NewOpening) -> Result<Op
         code,
         unit: new.unit.trim().to_string(),
         location: new.location.trim().to_string(),
-        kind: new.kind.as_str().into(),
-        status: OpeningStatus::Draft.as_str().into(),
+        kind: new.kind,
+        status: OpeningStatus::Draft,
         quota: quota(&new.seat_groups),
         seat_groups: to_json(&new.seat_groups)?,
         eligibility: to_json(&new.eligibility)?,
@@ -202,7 +200,7 @@ pub fn update(
 ) -> Result<Opening, AppError> {
     let before: Opening =
         crate::find_for_update!(conn, openings, id)?.ok_or_else(AppError::not_found)?;
-    let published = before.status() != OpeningStatus::Draft;
+    let published = before.status != OpeningStatus::Draft;
     match (published, changer.may_edit_draft, changer.may_deviate) {
         (false, false, _) => {
             return Err(AppError::forbidden("the HR officer edits a draft opening"));
@@ -214,7 +212,7 @@ pub fn update(
         }
         _ => {}
     }
-    if before.status() == OpeningStatus::Finalized {
+    if before.status == OpeningStatus::Finalized {
         return Err(AppError::conflict(
             "opening_state_conflict",
             "the opening is finalized and cannot change",
@@ -283,7 +281,7 @@ pub fn update(
     }
     let rules = rules_for(conn, &before)?;
     let content = Content {
-        kind: before.kind(),
+        kind: before.kind,
         seat_groups: &seat_groups,
         eligibility: &eligibility,
         plan: &plan,
@@ -399,7 +397,7 @@ pub fn transition(
                 crate::find_for_update!(conn, rule_sets, round.rule_set_id)?
                     .ok_or_else(AppError::not_found)?;
             let content = Content {
-                kind: before.kind(),
+                kind: before.kind,
                 seat_groups: &before.parsed_seat_groups()?,
                 eligibility: &before.parsed_eligibility()?,
                 plan: &plan,
@@ -433,7 +431,7 @@ pub fn transition(
         }
         _ => {}
     }
-    after.status = to.status.as_str().into();
+    after.status = to.status;
     after.current_stage = to.current_stage;
     after.stage_locked = to.stage_locked;
     after.updated_at = now;

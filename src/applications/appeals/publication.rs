@@ -23,12 +23,11 @@ use crate::error::AppError;
 use crate::openings::model::{Opening, OpeningId, OpeningStatus};
 use crate::openings::rounds::store as rounds;
 
-type PublicationRow = (Timestamp, Timestamp, String, i32);
+type PublicationRow = (Timestamp, Timestamp, TimeZone, i32);
 
 fn publication_of(
-    (published_at, appeal_deadline, zone, window_days): PublicationRow,
+    (published_at, appeal_deadline, time_zone, window_days): PublicationRow,
 ) -> Publication {
-    let time_zone = TimeZone::parse(&zone);
     Publication {
         published_at,
         appeal_deadline,
@@ -56,14 +55,14 @@ pub fn find_publication(
 }
 
 pub(super) fn screening_open(opening: &Opening, what: &str) -> Result<(), AppError> {
-    if opening.status() == OpeningStatus::Screening && !opening.stage_locked {
+    if opening.status == OpeningStatus::Screening && !opening.stage_locked {
         return Ok(());
     }
     Err(AppError::conflict(
         "opening_state_conflict",
         format!(
             "cannot {what}: the opening is {}{} (needs screening, not locked)",
-            opening.status().as_str(),
+            opening.status.as_str(),
             if opening.stage_locked { ", locked" } else { "" }
         ),
     ))
@@ -119,7 +118,7 @@ pub fn publish(
         .ok_or_else(AppError::not_found)?
         .parsed_rules()?;
     let agency = agencies::find_by_id(conn, opening.agency_id)?.ok_or_else(AppError::not_found)?;
-    let zone = TimeZone::parse(&agency.time_zone);
+    let zone = agency.time_zone;
     let now = ctx.at;
     let deadline = Timestamp::from_datetime(window::deadline(
         now.as_datetime(),
@@ -149,7 +148,7 @@ pub fn publish(
     Ok(publication_of((
         now,
         deadline,
-        zone.as_str().into(),
+        zone,
         rules.appeal_window_days,
     )))
 }

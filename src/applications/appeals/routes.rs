@@ -76,7 +76,7 @@ pub async fn list_public_screening_results(
         .db
         .run(move |conn| {
             let opening = openings::find_by_id(conn, id)?
-                .filter(|o| o.status() != OpeningStatus::Draft)
+                .filter(|o| o.status != OpeningStatus::Draft)
                 .ok_or_else(AppError::not_found)?;
             let publication =
                 publication::find_publication(conn, opening.id)?.ok_or_else(AppError::not_found)?;

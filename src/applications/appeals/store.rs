@@ -209,7 +209,7 @@ fn registration_number(conn: &mut Conn, id: ApplicationId) -> Result<String, App
 
 fn agency_zone(conn: &mut Conn, agency: AgencyId) -> Result<TimeZone, AppError> {
     let agency = agencies::find_by_id(conn, agency)?.ok_or_else(AppError::not_found)?;
-    Ok(TimeZone::parse(&agency.time_zone))
+    Ok(agency.time_zone)
 }
 
 pub fn find_row(conn: &mut Conn, id: AppealId) -> Result<Option<Appeal>, AppError> {

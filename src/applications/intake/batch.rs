@@ -78,13 +78,14 @@ impl Intake {
                 OpeningSlot {
                     id: o.id,
                     agency_id: o.agency_id,
-                    status: o.status(),
+                    status: o.status,
                     seat_groups,
                 },
             );
         }
         let kind = round
             .kind
+            .as_str()
             .chars()
             .next()
             .unwrap_or('x')

@@ -64,12 +64,12 @@ pub fn run(
 ) -> Result<ScreeningRun, AppError> {
     let current: Opening =
         crate::find_for_update!(conn, openings, opening.id)?.ok_or_else(AppError::not_found)?;
-    if current.status() != OpeningStatus::Screening || current.stage_locked {
+    if current.status != OpeningStatus::Screening || current.stage_locked {
         return Err(AppError::conflict(
             "opening_state_conflict",
             format!(
                 "cannot run screening: the opening is {}{} (screening needs screening, not locked)",
-                current.status().as_str(),
+                current.status.as_str(),
                 if current.stage_locked {
                     ", results locked"
                 } else {
@@ -257,12 +257,12 @@ pub fn decide(
             .ok_or_else(AppError::not_found)?;
     let opening: Opening =
         crate::find_for_update!(conn, openings, app.opening_id)?.ok_or_else(AppError::not_found)?;
-    if opening.status() != OpeningStatus::Screening || opening.stage_locked {
+    if opening.status != OpeningStatus::Screening || opening.stage_locked {
         return Err(AppError::conflict(
             "opening_state_conflict",
             format!(
                 "cannot decide: the opening is {} (decisions need screening, not locked)",
-                opening.status().as_str()
+                opening.status.as_str()
             ),
         ));
     }

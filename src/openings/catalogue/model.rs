@@ -9,7 +9,19 @@ use crate::db::schema::{competencies, position_competencies, positions};
 use crate::db::types::Timestamp;
 pub use crate::ids::{CompetencyId, PositionId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum CompetencyKind {
     /// teknis
@@ -20,24 +32,23 @@ pub enum CompetencyKind {
     Sociocultural,
 }
 
-impl CompetencyKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            CompetencyKind::Technical => "technical",
-            CompetencyKind::Managerial => "managerial",
-            CompetencyKind::Sociocultural => "sociocultural",
-        }
-    }
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "managerial" => CompetencyKind::Managerial,
-            "sociocultural" => CompetencyKind::Sociocultural,
-            _ => CompetencyKind::Technical,
-        }
-    }
-}
+crate::text_enum!(CompetencyKind {
+    Technical => "technical", Managerial => "managerial", Sociocultural => "sociocultural",
+});
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum PositionKind {
     /// pelaksana
@@ -51,26 +62,10 @@ pub enum PositionKind {
     HighLeadership,
 }
 
-impl PositionKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            PositionKind::Executive => "executive",
-            PositionKind::Functional => "functional",
-            PositionKind::Administrator => "administrator",
-            PositionKind::Supervisor => "supervisor",
-            PositionKind::HighLeadership => "high_leadership",
-        }
-    }
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "functional" => PositionKind::Functional,
-            "administrator" => PositionKind::Administrator,
-            "supervisor" => PositionKind::Supervisor,
-            "high_leadership" => PositionKind::HighLeadership,
-            _ => PositionKind::Executive,
-        }
-    }
-}
+crate::text_enum!(PositionKind {
+    Executive => "executive", Functional => "functional", Administrator => "administrator",
+    Supervisor => "supervisor", HighLeadership => "high_leadership",
+});
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
 #[diesel(table_name = competencies)]
@@ -78,7 +73,7 @@ pub struct Competency {
     pub id: CompetencyId,
     pub agency_id: Option<AgencyId>,
     pub code: String,
-    pub kind: String,
+    pub kind: CompetencyKind,
     pub name: String,
     pub level_descriptions: String,
     pub created_at: Timestamp,
@@ -101,17 +96,19 @@ pub struct CompetencyView {
     pub updated_at: Timestamp,
 }
 
-impl From<Competency> for CompetencyView {
-    fn from(c: Competency) -> Self {
-        Self {
+impl TryFrom<Competency> for CompetencyView {
+    type Error = crate::error::AppError;
+    fn try_from(c: Competency) -> Result<Self, Self::Error> {
+        Ok(Self {
             id: c.id,
             agency_id: c.agency_id,
-            kind: CompetencyKind::parse(&c.kind),
-            level_descriptions: serde_json::from_str(&c.level_descriptions).unwrap_or_default(),
+            kind: c.kind,
+            level_descriptions: serde_json::from_str(&c.level_descriptions)
+                .map_err(crate::error::AppError::internal_from)?,
             code: c.code,
             name: c.name,
             updated_at: c.updated_at,
-        }
+        })
     }
 }
 
@@ -210,7 +207,7 @@ pub struct Position {
     pub agency_id: AgencyId,
     pub code: String,
     pub title: String,
-    pub kind: String,
+    pub kind: PositionKind,
     pub grade: i32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

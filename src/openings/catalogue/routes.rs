@@ -62,7 +62,7 @@ pub async fn create_competency(
         once,
         StatusCode::CREATED,
         idempotency::keep_all,
-        move |conn| store::create_competency(conn, &ctx, new).map(CompetencyView::from),
+        move |conn| store::create_competency(conn, &ctx, new).and_then(CompetencyView::try_from),
     )
     .await
 }
@@ -88,10 +88,11 @@ pub async fn list_competencies(
         .run(move |conn| store::list_competencies(conn, scope, kind, after, limit + 1))
         .await?;
     let (rows, next_cursor) = split_page(rows, limit, |c| c.id);
-    Ok(web::Json(CompetencyPage {
-        items: rows.into_iter().map(Into::into).collect(),
-        next_cursor,
-    }))
+    let items = rows
+        .into_iter()
+        .map(CompetencyView::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(web::Json(CompetencyPage { items, next_cursor }))
 }
 
 /// One competency with its level descriptions.
@@ -113,7 +114,7 @@ pub async fn get_competency(
             })
         })
         .await?;
-    Ok(web::Json(competency.into()))
+    Ok(web::Json(competency.try_into()?))
 }
 
 /// Rename a competency or rewrite its level descriptions.
@@ -142,7 +143,7 @@ pub async fn update_competency(
             store::update_competency(conn, &ctx, &before, changes)
         })
         .await?;
-    Ok(web::Json(competency.into()))
+    Ok(web::Json(competency.try_into()?))
 }
 
 /// Create a position with its competency standard (HR officer, own agency).

@@ -32,7 +32,7 @@ pub fn list_competencies(
         );
     }
     if let Some(kind) = kind {
-        query = query.filter(competencies::kind.eq(kind.as_str()));
+        query = query.filter(competencies::kind.eq(kind));
     }
     if let Some(after) = after {
         query = query.filter(competencies::id.gt(after));
@@ -64,7 +64,7 @@ pub fn create_competency(
         id: CompetencyId::generate(),
         agency_id: agency,
         code: new.code.trim().to_string(),
-        kind: new.kind.as_str().into(),
+        kind: new.kind,
         name: new.name.trim().to_string(),
         level_descriptions: serde_json::to_string(&new.level_descriptions)
             .map_err(AppError::internal_from)?,
@@ -141,25 +141,26 @@ pub fn find_position(conn: &mut Conn, id: PositionId) -> Result<Option<Position>
 
 /// The position's standard, ordered by competency code.
 pub fn standard_of(conn: &mut Conn, id: PositionId) -> Result<Vec<StandardItem>, AppError> {
-    let rows: Vec<(CompetencyId, String, String, String, i32)> = position_competencies::table
-        .inner_join(competencies::table)
-        .filter(position_competencies::position_id.eq(id))
-        .select((
-            competencies::id,
-            competencies::code,
-            competencies::kind,
-            competencies::name,
-            position_competencies::required_level,
-        ))
-        .order(competencies::code.asc())
-        .load(conn)?;
+    let rows: Vec<(CompetencyId, String, CompetencyKind, String, i32)> =
+        position_competencies::table
+            .inner_join(competencies::table)
+            .filter(position_competencies::position_id.eq(id))
+            .select((
+                competencies::id,
+                competencies::code,
+                competencies::kind,
+                competencies::name,
+                position_competencies::required_level,
+            ))
+            .order(competencies::code.asc())
+            .load(conn)?;
     Ok(rows
         .into_iter()
         .map(
             |(competency_id, code, kind, name, required_level)| StandardItem {
                 competency_id,
                 code,
-                kind: CompetencyKind::parse(&kind),
+                kind,
                 name,
                 required_level,
             },
@@ -172,7 +173,7 @@ pub fn position_view(conn: &mut Conn, position: Position) -> Result<PositionView
     Ok(PositionView {
         id: position.id,
         agency_id: position.agency_id,
-        kind: PositionKind::parse(&position.kind),
+        kind: position.kind,
         code: position.code,
         title: position.title,
         grade: position.grade,
@@ -285,7 +286,7 @@ pub fn create_position(
         agency_id: agency,
         code: new.code.trim().to_string(),
         title: new.title.trim().to_string(),
-        kind: new.kind.as_str().into(),
+        kind: new.kind,
         grade: new.grade,
         created_at: now,
         updated_at: now,
@@ -320,15 +321,15 @@ pub fn update_position(
         after.title = title.trim().to_string();
     }
     if let Some(kind) = changes.kind {
-        after.kind = kind.as_str().into();
+        after.kind = kind;
     }
     if let Some(grade) = changes.grade {
         after.grade = grade;
     }
     let mut diff = serde_json::Map::new();
     for (field, old, new) in [
-        ("title", &before.title, &after.title),
-        ("kind", &before.kind, &after.kind),
+        ("title", json!(before.title), json!(after.title)),
+        ("kind", json!(before.kind), json!(after.kind)),
     ] {
         if old != new {
             diff.insert(field.into(), json!({"from": old, "to": new}));

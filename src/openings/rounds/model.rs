@@ -117,7 +117,19 @@ fn lower_code(code: &str) -> Result<(), validator::ValidationError> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum RoundKind {
     Cpns,
@@ -125,7 +137,19 @@ pub enum RoundKind {
     Promotion,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum RoundPhase {
     Planning,
@@ -148,8 +172,8 @@ pub struct SelectionRound {
     pub id: RoundId,
     pub name: String,
     pub year: i32,
-    pub kind: String,
-    pub phase: String,
+    pub kind: RoundKind,
+    pub phase: RoundPhase,
     pub rule_set_id: RuleSetId,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -173,8 +197,8 @@ impl From<SelectionRound> for RoundView {
     fn from(r: SelectionRound) -> Self {
         Self {
             id: r.id,
-            kind: RoundKind::parse(&r.kind).unwrap_or(RoundKind::Cpns),
-            phase: RoundPhase::parse(&r.phase).unwrap_or(RoundPhase::Planning),
+            kind: r.kind,
+            phase: r.phase,
             name: r.name,
             year: r.year,
             rule_set_id: r.rule_set_id,

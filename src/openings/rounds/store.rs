@@ -10,6 +10,7 @@ use crate::audit::store as audit;
 use crate::db::Conn;
 use crate::db::schema::{openings, rule_sets, selection_rounds};
 use crate::error::AppError;
+use crate::openings::model::OpeningStatus;
 
 pub fn find_rule_set(conn: &mut Conn, id: RuleSetId) -> Result<Option<RuleSet>, AppError> {
     Ok(rule_sets::table.find(id).first(conn).optional()?)
@@ -190,8 +191,8 @@ pub fn create_round(
         id: RoundId::generate(),
         name: new.name.trim().to_string(),
         year: new.year,
-        kind: new.kind.as_str().into(),
-        phase: new.phase.as_str().into(),
+        kind: new.kind,
+        phase: new.phase,
         rule_set_id: new.rule_set_id,
         created_at: now,
         updated_at: now,
@@ -222,13 +223,17 @@ pub fn update_round(
         after.name = name.trim().to_string();
     }
     if let Some(phase) = changes.phase {
-        after.phase = phase.as_str().into();
+        after.phase = phase;
     }
     if let Some(rule_set) = changes.rule_set_id
         && rule_set != before.rule_set_id
     {
         let published: i64 = openings::table
-            .filter(openings::round_id.eq(id).and(openings::status.ne("draft")))
+            .filter(
+                openings::round_id
+                    .eq(id)
+                    .and(openings::status.ne(OpeningStatus::Draft)),
+            )
             .count()
             .get_result(conn)?;
         if published > 0 {
@@ -242,8 +247,8 @@ pub fn update_round(
     }
     let mut diff = serde_json::Map::new();
     for (field, old, new) in [
-        ("name", &before.name, &after.name),
-        ("phase", &before.phase, &after.phase),
+        ("name", json!(before.name), json!(after.name)),
+        ("phase", json!(before.phase), json!(after.phase)),
     ] {
         if old != new {
             diff.insert(field.into(), json!({"from": old, "to": new}));

@@ -122,7 +122,7 @@ pub fn opening_takes_scores(
             format!("opening {} has no SKD stage {code}", opening.code),
         )),
         StageLookup::Skd(index, _)
-            if opening.status() != OpeningStatus::Assessing
+            if opening.status != OpeningStatus::Assessing
                 || opening.current_stage != Some(*index as i32) =>
         {
             Err(Refusal::new(
@@ -205,7 +205,7 @@ pub fn whole_file_commits(rows_rejected: u64) -> bool {
 /// imported, and a stage not yet started has nothing to correct.
 pub fn correction_allowed(opening: &Opening, index: usize) -> Result<(), Refusal> {
     let index = index as i32;
-    let status = opening.status();
+    let status = opening.status;
     let past_it = matches!(status, OpeningStatus::Ranked | OpeningStatus::Finalized)
         || (status == OpeningStatus::Assessing && opening.current_stage.is_some_and(|c| c > index));
     let at_it = status == OpeningStatus::Assessing && opening.current_stage == Some(index);
@@ -227,7 +227,7 @@ pub fn correction_allowed(opening: &Opening, index: usize) -> Result<(), Refusal
 /// Whether stage `index` has results to show: it is under way or behind the opening.
 pub fn stage_has_results(opening: &Opening, index: usize) -> bool {
     let index = index as i32;
-    match opening.status() {
+    match opening.status {
         OpeningStatus::Ranked | OpeningStatus::Finalized => true,
         OpeningStatus::Assessing => opening.current_stage.is_some_and(|c| c >= index),
         _ => false,
