@@ -1,12 +1,12 @@
-//! Opening queries: create, change (freely in draft, as a deviation after publish), lifecycle.
+//! Opening queries: create, change (freely in draft, as a deviation after publish); the lifecycle
+//! writes are in `transition.rs`.
 
 use diesel::prelude::*;
 use serde_json::json;
 
 use super::catalogue::store as catalogue;
-use super::lifecycle::{self, Action};
 use super::model::*;
-use super::plan::{AssessmentPlan, SeatGroup};
+use super::plan::SeatGroup;
 use super::rounds::rules::{self as round_rules, RuleSetRules};
 use super::rounds::store as rounds;
 use super::rules::{self, Content};
@@ -17,10 +17,12 @@ use crate::audit::store as audit;
 use crate::auth::model::UserId;
 use crate::db::Conn;
 use crate::db::schema::openings;
-use crate::db::types::Timestamp;
 use crate::deviations::model::{DeviationKind, NewDeviation, check_justification};
 use crate::deviations::store as deviations;
 use crate::error::AppError;
+
+mod transition;
+pub use transition::{Guard, Transition, no_guard, transition};
 
 pub fn find_by_id(conn: &mut Conn, id: OpeningId) -> Result<Option<Opening>, AppError> {
     Ok(openings::table.find(id).first(conn).optional()?)
@@ -325,139 +327,5 @@ pub fn update(
         .payload(json!({"changes": diff, "deviation_id": deviation.as_ref().map(|d| d.id)}));
     event.justification = deviation.map(|d| d.justification);
     audit::append(conn, ctx, event)?;
-    Ok(after)
-}
-
-/// One lifecycle step as a caller's guard sees it: the locked row before the action, its plan, and
-/// the position before and after.
-pub struct Transition<'a> {
-    pub opening: &'a Opening,
-    pub plan: &'a AssessmentPlan,
-    pub action: Action,
-    pub from: lifecycle::Position,
-    pub to: lifecycle::Position,
-    /// When the action happens (the audit context's time).
-    pub at: Timestamp,
-}
-
-/// A precondition the caller adds to a lifecycle action (e.g. that screening's appeals are all
-/// decided, which only a later domain knows). It runs inside the action's transaction, on the
-/// locked row, after the state machine has allowed the step and before anything is written.
-pub type Guard<'a> = &'a dyn Fn(&mut Conn, &Transition) -> Result<(), AppError>;
-
-/// The guard of actions that need nothing beyond the opening's own rules.
-pub fn no_guard(_: &mut Conn, _: &Transition) -> Result<(), AppError> {
-    Ok(())
-}
-
-/// Runs one lifecycle action under a row lock; publishing validates and freezes the plan under the
-/// round's rule set, which is locked too so it cannot change in between. `guard` is the caller's
-/// extra precondition, checked in the same transaction.
-pub fn transition(
-    conn: &mut Conn,
-    ctx: &AuditContext,
-    id: OpeningId,
-    action: Action,
-    stage: Option<&str>,
-    guard: Guard,
-) -> Result<Opening, AppError> {
-    let before: Opening =
-        crate::find_for_update!(conn, openings, id)?.ok_or_else(AppError::not_found)?;
-    let plan = before.parsed_plan()?;
-    let from = before.position();
-    let refused = |r: lifecycle::Refusal| AppError::conflict(r.code, r.detail);
-    let to = lifecycle::apply(action, from, &plan).map_err(refused)?;
-    if action.is_stage_action() {
-        let named = stage
-            .ok_or_else(|| AppError::field("stage", "name the stage this action is meant for"))?;
-        lifecycle::check_named(action, to, &plan, named).map_err(refused)?;
-    }
-    guard(
-        conn,
-        &Transition {
-            opening: &before,
-            plan: &plan,
-            action,
-            from,
-            to,
-            at: ctx.at,
-        },
-    )?;
-    let now = ctx.at;
-    let mut after = before.clone();
-    let stage_code = lifecycle::step_at(to, &plan).map(|step| step.code().to_string());
-    let mut payload = json!({"action": action.as_str(), "from": from.status, "to": to.status,
-        "current_stage": to.current_stage, "current_stage_code": stage_code,
-        "stage_locked": to.stage_locked});
-    match action {
-        Action::Publish => {
-            let round =
-                rounds::find_round(conn, before.round_id)?.ok_or_else(AppError::not_found)?;
-            let rule_set: super::rounds::model::RuleSet =
-                crate::find_for_update!(conn, rule_sets, round.rule_set_id)?
-                    .ok_or_else(AppError::not_found)?;
-            let content = Content {
-                kind: before.kind,
-                seat_groups: &before.parsed_seat_groups()?,
-                eligibility: &before.parsed_eligibility()?,
-                plan: &plan,
-                opens: before.application_opens_at,
-                closes: before.application_closes_at,
-            };
-            check_content(
-                &content,
-                &rule_set.parsed_rules()?,
-                agency_level(conn, before.agency_id)?,
-            )?;
-            if before.application_closes_at <= now {
-                return Err(AppError::field(
-                    "application_closes_at",
-                    "the application window has already ended",
-                ));
-            }
-            after.rule_set_id = Some(rule_set.id);
-            after.published_at = Some(now);
-            payload["rule_set_id"] = json!(rule_set.id);
-            payload["rule_set_code"] = json!(rule_set.code);
-        }
-        Action::Close if now < before.application_closes_at => {
-            return Err(AppError::conflict(
-                "application_window_open",
-                format!(
-                    "applications are open until {}; close after that",
-                    before.application_closes_at.to_rfc3339()
-                ),
-            ));
-        }
-        _ => {}
-    }
-    after.status = to.status;
-    after.current_stage = to.current_stage;
-    after.stage_locked = to.stage_locked;
-    after.updated_at = now;
-    diesel::update(openings::table.find(id))
-        .set((
-            openings::status.eq(&after.status),
-            openings::current_stage.eq(after.current_stage),
-            openings::stage_locked.eq(after.stage_locked),
-            openings::rule_set_id.eq(after.rule_set_id),
-            openings::published_at.eq(after.published_at),
-            openings::updated_at.eq(after.updated_at),
-        ))
-        .execute(conn)?;
-    let action_name = match action {
-        Action::Publish => "opening.published",
-        Action::Close => "opening.closed",
-        Action::StartScreening => "opening.screening_started",
-        Action::StartStage => "opening.stage_started",
-        Action::LockStage => "opening.stage_locked",
-    };
-    audit::append(
-        conn,
-        ctx,
-        NewAuditEvent::new(action_name, "opening", id)
-            .agency(Some(before.agency_id))
-            .payload(payload),
-    )?;
     Ok(after)
 }
