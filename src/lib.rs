@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 #[cfg(feature = "bench-baselines")]
 pub mod bench_baselines;
+pub mod bulk;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -17,7 +17,8 @@ pub fn applications(
     format: Option<&str>,
 ) -> Result<ExitCode, AppError> {
     use crate::applications::imports::cli::{Target, import_file};
-    use crate::applications::imports::model::{ImportFormat, ImportMode, ImportStatus};
+    use crate::applications::imports::model::ImportStatus;
+    use crate::bulk::model::{ImportFormat, ImportMode};
     let mode = ImportMode::parse(mode)
         .ok_or_else(|| AppError::field("mode", "must be all_or_nothing or valid_rows"))?;
     let guessed = match file.extension().and_then(|e| e.to_str()) {

@@ -5,9 +5,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::AppState;
-use crate::applications::imports::model::ImportFormat;
-use crate::applications::imports::model::ImportMode;
 use crate::auth::policy::{self, Permission, Principal};
+use crate::bulk::model::{ImportFormat, ImportMode};
 use crate::error::{AppError, Problem};
 use crate::http::middleware::RequestId;
 use crate::http::upload;

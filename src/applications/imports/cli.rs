@@ -15,6 +15,7 @@ use crate::applications::imports::job::{self as import_job, JobSpec};
 use crate::applications::imports::model::*;
 use crate::applications::model::ImportId;
 use crate::audit::model::AuditContext;
+use crate::bulk::model::{ImportFormat, ImportMode};
 use crate::clock::SystemClock;
 use crate::db::{self, Conn};
 use crate::error::AppError;

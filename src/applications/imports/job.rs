@@ -3,7 +3,7 @@
 //! `valid_rows` commits batch by batch; `all_or_nothing` runs in one transaction.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,15 +12,19 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::applications::identity::IdentityVault;
+use crate::applications::imports::batches::{Run, ValidRows, WholeFile};
 use crate::applications::imports::model::*;
-use crate::applications::imports::source::{Counting, RowSource};
-use crate::applications::intake::batch::{self as store, BatchOutcome, Intake};
-use crate::applications::intake::rows::{self, RowError, ValidRow};
+use crate::applications::imports::source::{ApplicationShape, Counting};
+use crate::applications::intake::batch::{Intake, PreparedRow};
+use crate::applications::intake::rows::{self, RawRow};
 use crate::applications::model::ImportId;
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
+use crate::bulk::driver::{self, Reading};
+use crate::bulk::model::ImportMode;
+use crate::bulk::model::RowError;
+use crate::bulk::reader::RowReader;
 use crate::clock::{Clock, SharedClock};
-use crate::db::Outcome;
 use crate::db::schema::{application_imports, import_errors};
 use crate::db::types::Timestamp;
 use crate::db::{self, Conn};
@@ -113,7 +117,7 @@ pub fn mark_interrupted(
     })
 }
 
-fn finish(
+pub(super) fn finish(
     conn: &mut Conn,
     ctx: &AuditContext,
     import: &ApplicationImport,
@@ -149,7 +153,11 @@ fn finish(
     )
 }
 
-fn insert_errors(conn: &mut Conn, id: ImportId, errors: &[RowError]) -> Result<(), AppError> {
+pub(super) fn insert_errors(
+    conn: &mut Conn,
+    id: ImportId,
+    errors: &[RowError],
+) -> Result<(), AppError> {
     // One report line per row and field: the first problem found.
     let mut seen = std::collections::HashSet::new();
     let rows: Vec<ImportErrorRow> = errors
@@ -165,58 +173,6 @@ fn insert_errors(conn: &mut Conn, id: ImportId, errors: &[RowError]) -> Result<(
         .collect();
     crate::bulk_insert!(&mut *conn, import_errors, &rows[..])?;
     Ok(())
-}
-
-/// Reads rows into batches of valid rows, handing each (with the errors found meanwhile) to `apply`.
-fn for_each_batch(
-    source: &mut RowSource<Counting<BufReader<File>>>,
-    default_code: Option<&str>,
-    today: chrono::NaiveDate,
-    progress: &Progress,
-    mut apply: impl FnMut(Vec<ValidRow>, Vec<RowError>, u64) -> Result<(), AppError>,
-) -> Result<(), AppError> {
-    let (mut batch, mut errors, mut read) = (Vec::with_capacity(BATCH_ROWS), Vec::new(), 0u64);
-    while let Some(item) = source.next_row() {
-        read += 1;
-        progress.read.fetch_add(1, Ordering::Relaxed);
-        let checked = item.map_err(|e| vec![e]).and_then(|mut raw| {
-            if let Some(code) = default_code
-                && raw.values[0].is_none()
-            {
-                raw.values[0] = Some(code.to_string());
-            }
-            rows::validate_row(&raw, today)
-        });
-        match checked {
-            Ok(row) => batch.push(row),
-            Err(row_errors) => errors.extend(row_errors),
-        }
-        if batch.len() >= BATCH_ROWS {
-            apply(
-                std::mem::take(&mut batch),
-                std::mem::take(&mut errors),
-                std::mem::take(&mut read),
-            )?;
-        }
-    }
-    if !batch.is_empty() || !errors.is_empty() || read > 0 {
-        apply(batch, errors, read)?;
-    }
-    Ok(())
-}
-
-/// Rows with at least one error (a row can have several); `errors` is in row order.
-fn distinct_rows(errors: &[RowError]) -> usize {
-    let mut rows: Vec<u64> = errors.iter().map(|e| e.row).collect();
-    rows.dedup();
-    rows.len()
-}
-
-fn count(import: &mut ApplicationImport, read: u64, outcome: &BatchOutcome, rejected: usize) {
-    import.rows_read += read as i64;
-    import.rows_accepted += outcome.accepted.len() as i64;
-    import.rows_unchanged += outcome.unchanged as i64;
-    import.rows_rejected += rejected as i64;
 }
 
 /// Runs the job to its end on a connection of its own; returns the final status.
@@ -298,14 +254,14 @@ fn run_rows(
         default_code,
         Some(import.id),
     )?;
-    let format = import.format;
     let file = File::open(spool)
         .map_err(|e| AppError::internal(format!("the import file is gone: {e}")))?;
     let counting = Counting::new(BufReader::with_capacity(1 << 16, file), progress.clone());
-    let mut source = match RowSource::open(counting, format, default_code.is_some()) {
-        Ok(source) => source,
+    let shape = ApplicationShape::new(default_code.is_some());
+    let rows = match RowReader::open(counting, import.format, shape) {
+        Ok(rows) => rows,
         Err(problem) => {
-            let header_error = RowError::new(0, "header", "invalid_file", problem.0.clone());
+            let header_error = RowError::new(0, "header", "invalid_file", problem.detail.clone());
             db::write_transaction(conn, |conn| {
                 insert_errors(conn, import.id, std::slice::from_ref(&header_error))?;
                 finish(
@@ -313,51 +269,41 @@ fn run_rows(
                     &ctx.at_time(clock.now()),
                     import,
                     ImportStatus::Rejected,
-                    Some(problem.0.clone()),
+                    Some(problem.detail.clone()),
                 )
             })?;
             return Ok(ImportStatus::Rejected);
         }
     };
-    match import.mode {
+    let today = clock.today();
+    let reading = Reading {
+        rows: rows.inspect(|_| {
+            progress.read.fetch_add(1, Ordering::Relaxed);
+        }),
+        batch_rows: BATCH_ROWS,
+        check: |mut raw: RawRow| {
+            if let Some(code) = default_code
+                && raw.values[0].is_none()
+            {
+                raw.values[0] = Some(code.to_string());
+            }
+            rows::validate_row(&raw, today)
+        },
+        prepare: |valid| PreparedRow::all(vault, valid),
+    };
+    let mode = import.mode;
+    let run = Run {
+        import,
+        intake: &intake,
+        ctx,
+        clock,
+        progress,
+    };
+    match mode {
         ImportMode::ValidRows => {
-            let mut batch_number = 0;
-            for_each_batch(
-                &mut source,
-                default_code,
-                clock.today(),
-                progress,
-                |valid, mut errors, read| {
-                    batch_number += 1;
-                    let ctx = &ctx.at_time(clock.now());
-                    db::write_transaction(conn, |conn| {
-                        let outcome = store::apply_batch(conn, vault, &intake, valid, ctx.at)?;
-                        errors.extend(outcome.errors.iter().cloned());
-                        errors.sort_by_key(|e| e.row);
-                        insert_errors(conn, import.id, &errors)?;
-                        let rejected = distinct_rows(&errors);
-                        let mut after = import.clone();
-                        count(&mut after, read, &outcome, rejected);
-                        after.committed_batches += 1;
-                        diesel::update(application_imports::table.find(import.id))
-                            .set((
-                                application_imports::rows_read.eq(after.rows_read),
-                                application_imports::rows_accepted.eq(after.rows_accepted),
-                                application_imports::rows_unchanged.eq(after.rows_unchanged),
-                                application_imports::rows_rejected.eq(after.rows_rejected),
-                                application_imports::committed_batches.eq(after.committed_batches),
-                            ))
-                            .execute(conn)?;
-                        audit::append(conn, ctx, batch_event(import, batch_number, &outcome))?;
-                        Ok((after, outcome, rejected))
-                    })
-                    .map(|(after, outcome, rejected)| {
-                        // Counted only once the batch is committed.
-                        *import = after;
-                        progress.add(&outcome, rejected);
-                    })
-                },
-            )?;
+            let mut sink = ValidRows(run);
+            driver::run(conn, mode, reading, &mut sink)?;
+            let import = &*sink.0.import;
             db::write_transaction(conn, |conn| {
                 finish(
                     conn,
@@ -369,130 +315,10 @@ fn run_rows(
             })?;
             Ok(ImportStatus::Completed)
         }
-        ImportMode::AllOrNothing => all_or_nothing(
-            conn,
-            vault,
-            &intake,
-            &mut source,
-            import,
-            default_code,
-            ctx,
-            clock,
-            progress,
-            spool,
-        ),
+        ImportMode::AllOrNothing => {
+            let mut sink = WholeFile::new(run, spool.with_extension("errors"))?;
+            let outcome = driver::run(conn, mode, reading, &mut sink);
+            sink.end(conn, outcome)
+        }
     }
-}
-
-fn batch_event(import: &ApplicationImport, batch: u32, outcome: &BatchOutcome) -> NewAuditEvent {
-    NewAuditEvent::new("application_import.batch_committed", "application_import", import.id)
-        .agency(import.agency_id)
-        .payload(json!({"batch": batch, "rows_accepted": outcome.accepted.len(), "rows_unchanged": outcome.unchanged,
-            "rows_rejected_by_checks": outcome.errors.len(), "applications_sha256": outcome.digest()}))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn all_or_nothing(
-    conn: &mut Conn,
-    vault: &IdentityVault,
-    intake: &Intake,
-    source: &mut RowSource<Counting<BufReader<File>>>,
-    import: &mut ApplicationImport,
-    default_code: Option<&str>,
-    ctx: &AuditContext,
-    clock: &dyn Clock,
-    progress: &Progress,
-    spool: &Path,
-) -> Result<ImportStatus, AppError> {
-    // Errors go to a spill file so that a file full of bad rows does not fill memory.
-    let spill_path = spool.with_extension("errors");
-    let mut spill = BufWriter::new(File::create(&spill_path).map_err(AppError::internal_from)?);
-    let mut digests = Vec::new();
-    let mut batch_number = 0u32;
-    let outcome = db::write_transaction_with_outcome(conn, |conn| {
-        for_each_batch(
-            source,
-            default_code,
-            clock.today(),
-            progress,
-            |valid, errors, read| {
-                batch_number += 1;
-                let outcome = store::apply_batch(conn, vault, intake, valid, clock.now())?;
-                let rejected = distinct_rows(&errors) + distinct_rows(&outcome.errors);
-                for e in errors.iter().chain(&outcome.errors) {
-                    let line = serde_json::to_string(&(e.row, &e.field, &e.code, &e.message))
-                        .map_err(AppError::internal_from)?;
-                    writeln!(spill, "{line}").map_err(AppError::internal_from)?;
-                }
-                digests.push(outcome.digest());
-                count(import, read, &outcome, rejected);
-                progress.add(&outcome, rejected);
-                Ok(())
-            },
-        )?;
-        if import.rows_rejected > 0 {
-            // The file had bad rows: nothing of it is recorded.
-            return Ok(Outcome::RollBack(()));
-        }
-        import.committed_batches = batch_number as i32;
-        let mut event = NewAuditEvent::new(
-            "application_import.batch_committed",
-            "application_import",
-            import.id,
-        )
-        .agency(import.agency_id);
-        event.payload = json!({"batches": batch_number, "rows_accepted": import.rows_accepted,
-            "rows_unchanged": import.rows_unchanged, "batch_sha256": digests});
-        let ctx = &ctx.at_time(clock.now());
-        audit::append(conn, ctx, event)?;
-        finish(conn, ctx, import, ImportStatus::Completed, None)?;
-        Ok(Outcome::Commit(()))
-    });
-    spill.flush().map_err(AppError::internal_from)?;
-    drop(spill);
-    let status = match outcome {
-        Ok(Outcome::Commit(())) => ImportStatus::Completed,
-        Ok(Outcome::RollBack(())) => {
-            // Nothing was recorded: the counts say what was found, the report says why.
-            import.rows_accepted = 0;
-            import.committed_batches = 0;
-            let reader = BufReader::new(File::open(&spill_path).map_err(AppError::internal_from)?);
-            db::write_transaction(conn, |conn| {
-                let mut chunk = Vec::with_capacity(1000);
-                for line in reader.lines() {
-                    let line = line.map_err(AppError::internal_from)?;
-                    let (row, field, code, message): (u64, String, String, String) =
-                        serde_json::from_str(&line).map_err(AppError::internal_from)?;
-                    chunk.push(RowError {
-                        row,
-                        field,
-                        code,
-                        message,
-                    });
-                    if chunk.len() == 1000 {
-                        insert_errors(conn, import.id, &std::mem::take(&mut chunk))?;
-                    }
-                }
-                insert_errors(conn, import.id, &chunk)?;
-                let detail = format!(
-                    "{} rows rejected; nothing was recorded (all_or_nothing)",
-                    import.rows_rejected
-                );
-                finish(
-                    conn,
-                    &ctx.at_time(clock.now()),
-                    import,
-                    ImportStatus::Rejected,
-                    Some(detail),
-                )
-            })?;
-            ImportStatus::Rejected
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&spill_path);
-            return Err(e);
-        }
-    };
-    let _ = std::fs::remove_file(&spill_path);
-    Ok(status)
 }

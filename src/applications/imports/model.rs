@@ -11,66 +11,10 @@ use crate::agencies::model::AgencyId;
 use crate::applications::model::ImportId;
 use crate::audit::model::{Actor, AuditContext};
 use crate::auth::model::UserId;
+use crate::bulk::model::{ImportFormat, ImportMode};
 use crate::db::schema::{application_imports, import_errors};
 use crate::db::types::Timestamp;
-use crate::error::AppError;
 use crate::openings::rounds::model::RoundId;
-
-/// What happens to a file with bad rows.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportMode {
-    /// One bad row rejects the whole file; nothing is recorded.
-    AllOrNothing,
-    /// Good rows are recorded batch by batch; bad rows are reported.
-    ValidRows,
-}
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportFormat {
-    Csv,
-    Jsonl,
-}
-
-impl ImportFormat {
-    /// The format a file was sent as (`text/csv`, or JSON Lines under its usual media types).
-    pub fn from_media_type(media_type: &str) -> Result<Self, AppError> {
-        match media_type {
-            "text/csv" => Ok(ImportFormat::Csv),
-            "application/x-ndjson" | "application/jsonl" | "application/x-jsonlines" => {
-                Ok(ImportFormat::Jsonl)
-            }
-            _ => Err(AppError::UnsupportedMediaType {
-                detail: "send the file as text/csv or application/x-ndjson (JSON Lines)".into(),
-            }),
-        }
-    }
-}
 
 #[derive(
     Debug,
@@ -100,8 +44,6 @@ pub enum ImportStatus {
     Failed,
 }
 
-crate::text_enum!(ImportMode { AllOrNothing => "all_or_nothing", ValidRows => "valid_rows" });
-crate::text_enum!(ImportFormat { Csv => "csv", Jsonl => "jsonl" });
 crate::text_enum!(ImportStatus {
     Queued => "queued", Running => "running", Completed => "completed", Rejected => "rejected",
     Interrupted => "interrupted", Failed => "failed",

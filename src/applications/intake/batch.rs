@@ -8,12 +8,13 @@ use diesel::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::rows::{RowError, ValidRow};
+use super::rows::ValidRow;
 use crate::agencies::model::AgencyId;
 use crate::applications::identity::{IdNumber, IdentityVault};
 use crate::applications::model::*;
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
+use crate::bulk::model::RowError;
 use crate::db::Conn;
 use crate::db::schema::openings;
 use crate::db::types::Timestamp;
@@ -137,22 +138,102 @@ pub fn registration_number(prefix: &str) -> Result<String, AppError> {
     Ok(format!("{prefix}-{tail}"))
 }
 
+/// A valid row with the work that needs no database done ahead: the keyed hashes and the
+/// encryptions of its NIK and KK (an import does this on its reading thread).
+pub struct PreparedRow {
+    pub row: ValidRow,
+    nik_hash: String,
+    kk_hash: String,
+    nik_enc: String,
+    kk_enc: String,
+}
+
+impl PreparedRow {
+    pub fn new(vault: &IdentityVault, row: ValidRow) -> Result<Self, AppError> {
+        Ok(Self {
+            nik_hash: vault.hash(IdNumber::Nik, &row.nik),
+            kk_hash: vault.hash(IdNumber::Kk, &row.kk),
+            nik_enc: vault.encrypt(&row.nik)?,
+            kk_enc: vault.encrypt(&row.kk)?,
+            row,
+        })
+    }
+
+    pub fn all(vault: &IdentityVault, rows: Vec<ValidRow>) -> Result<Vec<Self>, AppError> {
+        rows.into_iter().map(|row| Self::new(vault, row)).collect()
+    }
+
+    /// The person row of a NIK the round has not seen.
+    pub fn person(&self, id: PersonId, round_id: RoundId, now: Timestamp) -> Person {
+        let row = &self.row;
+        Person {
+            id,
+            round_id,
+            nik_hash: self.nik_hash.clone(),
+            nik_enc: self.nik_enc.clone(),
+            kk_hash: self.kk_hash.clone(),
+            kk_enc: self.kk_enc.clone(),
+            full_name: row.full_name.clone(),
+            birth_date: row.birth_date.to_string(),
+            sex: row.sex.as_str().into(),
+            region_of_origin: row.region_of_origin.clone(),
+            email: row.email.clone(),
+            phone: row.phone.clone(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// The new application of `person` to the opening in `slot`, with a fresh registration
+    /// number.
+    pub fn application(
+        &self,
+        person_id: PersonId,
+        slot: &OpeningSlot,
+        intake: &Intake,
+        now: Timestamp,
+    ) -> Result<Application, AppError> {
+        let row = &self.row;
+        let data = application_data(row);
+        Ok(Application {
+            id: ApplicationId::generate(),
+            round_id: intake.round_id,
+            opening_id: slot.id,
+            agency_id: slot.agency_id,
+            person_id,
+            registration_number: registration_number(&intake.number_prefix)?,
+            seat_group: data.0,
+            education_level: data.1,
+            education_field: data.2,
+            gpa_x100: data.3,
+            certificates: data.4,
+            current_grade: row.current_grade.clone(),
+            years_in_grade: row.years_in_grade,
+            last_rating: row
+                .last_rating
+                .and_then(|r| serde_json::to_value(r).ok())
+                .and_then(|v| v.as_str().map(str::to_string)),
+            status: ApplicationStatus::Submitted.as_str().into(),
+            import_id: intake.import_id,
+            withdrawn_at: None,
+            withdrawal_reason: None,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
 /// Applies valid rows: checks each against the round's openings, the persons and applications
 /// already recorded (and earlier rows of the batch), then inserts what is new. Rows that repeat
 /// an application exactly are counted unchanged, so re-importing a file changes nothing.
 pub fn apply_batch(
     conn: &mut Conn,
-    vault: &IdentityVault,
     intake: &Intake,
-    rows: Vec<ValidRow>,
+    rows: Vec<PreparedRow>,
     now: Timestamp,
 ) -> Result<BatchOutcome, AppError> {
     let mut outcome = BatchOutcome::default();
-    let hashes: Vec<String> = rows
-        .iter()
-        .map(|r| vault.hash(IdNumber::Nik, &r.nik))
-        .collect();
-    let mut unique: Vec<String> = hashes.clone();
+    let mut unique: Vec<String> = rows.iter().map(|r| r.nik_hash.clone()).collect();
     unique.sort();
     unique.dedup();
     let mut people = existing_persons(conn, intake.round_id, &unique)?;
@@ -160,7 +241,8 @@ pub fn apply_batch(
     let mut new_persons: Vec<Person> = Vec::new();
     let mut new_applications: Vec<(u64, Application)> = Vec::new();
 
-    for (row, nik_hash) in rows.into_iter().zip(hashes) {
+    for prepared in rows {
+        let (row, nik_hash) = (&prepared.row, prepared.nik_hash.clone());
         let n = row.number;
         let Some(slot) = intake.openings.get(&row.opening_code) else {
             outcome.errors.push(RowError::new(
@@ -195,14 +277,13 @@ pub fn apply_batch(
             ));
             continue;
         }
-        let kk_hash = vault.hash(IdNumber::Kk, &row.kk);
         let facts = PersonFacts {
             id: PersonId::generate(),
             round_id: intake.round_id,
             full_name: row.full_name.clone(),
             birth_date: row.birth_date.to_string(),
             sex: row.sex.as_str().into(),
-            kk_hash: kk_hash.clone(),
+            kk_hash: prepared.kk_hash.clone(),
             region_of_origin: row.region_of_origin.clone(),
         };
         let person_id = match people.get(&nik_hash) {
@@ -223,7 +304,7 @@ pub fn apply_batch(
             Some(known) => known.id,
             None => facts.id,
         };
-        let data = application_data(&row);
+        let data = application_data(row);
         let earlier = applied.get(&nik_hash).cloned().unwrap_or_default();
         if let Some(same) = earlier.iter().find(|a| a.opening_id == slot.id) {
             if same.data == data {
@@ -251,22 +332,7 @@ pub fn apply_batch(
             continue;
         }
         if !people.contains_key(&nik_hash) {
-            new_persons.push(Person {
-                id: person_id,
-                round_id: intake.round_id,
-                nik_hash: nik_hash.clone(),
-                nik_enc: vault.encrypt(&row.nik)?,
-                kk_hash,
-                kk_enc: vault.encrypt(&row.kk)?,
-                full_name: row.full_name.clone(),
-                birth_date: row.birth_date.to_string(),
-                sex: row.sex.as_str().into(),
-                region_of_origin: row.region_of_origin.clone(),
-                email: row.email.clone(),
-                phone: row.phone.clone(),
-                created_at: now,
-                updated_at: now,
-            });
+            new_persons.push(prepared.person(person_id, intake.round_id, now));
             people.insert(
                 nik_hash.clone(),
                 PersonFacts {
@@ -278,36 +344,9 @@ pub fn apply_batch(
         applied.entry(nik_hash).or_default().push(ApplicationFacts {
             opening_id: slot.id,
             withdrawn: false,
-            data: data.clone(),
+            data,
         });
-        new_applications.push((
-            n,
-            Application {
-                id: ApplicationId::generate(),
-                round_id: intake.round_id,
-                opening_id: slot.id,
-                agency_id: slot.agency_id,
-                person_id,
-                registration_number: registration_number(&intake.number_prefix)?,
-                seat_group: data.0,
-                education_level: data.1,
-                education_field: data.2,
-                gpa_x100: data.3,
-                certificates: data.4,
-                current_grade: row.current_grade,
-                years_in_grade: row.years_in_grade,
-                last_rating: row
-                    .last_rating
-                    .and_then(|r| serde_json::to_value(r).ok())
-                    .and_then(|v| v.as_str().map(str::to_string)),
-                status: ApplicationStatus::Submitted.as_str().into(),
-                import_id: intake.import_id,
-                withdrawn_at: None,
-                withdrawal_reason: None,
-                created_at: now,
-                updated_at: now,
-            },
-        ));
+        new_applications.push((n, prepared.application(person_id, slot, intake, now)?));
     }
     crate::bulk_insert!(&mut *conn, persons, &new_persons)?;
     let apps: Vec<Application> = new_applications.iter().map(|(_, a)| a.clone()).collect();
@@ -353,7 +392,8 @@ pub fn apply_one(
         Some(&opening.code),
         None,
     )?;
-    let outcome = apply_batch(conn, vault, &intake, vec![row.clone()], ctx.at)?;
+    let prepared = PreparedRow::new(vault, row.clone())?;
+    let outcome = apply_batch(conn, &intake, vec![prepared], ctx.at)?;
     if outcome.unchanged > 0 {
         return Err(AppError::conflict(
             "already_applied",

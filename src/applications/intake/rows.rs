@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use validator::ValidateEmail;
 
+use crate::bulk::model::RowError;
 use crate::openings::eligibility::{EducationLevel, PerformanceRating};
 
 /// The columns of an import file, in the order the generator writes them.
@@ -111,28 +112,6 @@ pub struct ValidRow {
     pub current_grade: Option<i32>,
     pub years_in_grade: Option<i32>,
     pub last_rating: Option<PerformanceRating>,
-}
-
-/// One problem with one row: the error report lists every one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-pub struct RowError {
-    /// 1-based data row (the CSV header is not counted).
-    pub row: u64,
-    pub field: String,
-    /// Stable code, e.g. `nik_birth_date_mismatch`.
-    pub code: String,
-    pub message: String,
-}
-
-impl RowError {
-    pub fn new(row: u64, field: &str, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            row,
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }
-    }
 }
 
 /// The NIK's date part for a birth date: DDMMYY, with DD + 40 for women.

@@ -3,6 +3,7 @@
 //! verdict a row gets is decided in [`super::rules`]; the file is read by [`super::source`].
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::path::Path;
 
 use diesel::prelude::*;
@@ -12,22 +13,23 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::agencies::model::AgencyId;
-use crate::applications::imports::model::{ImportFormat, ImportMode};
-use crate::applications::intake::rows::RowError;
 use crate::applications::model::ApplicationId;
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
+use crate::bulk::driver::{self, Batch, BatchSink, Reading};
+use crate::bulk::model::{FileProblem, ImportFormat, ImportMode, RowError};
+use crate::bulk::reader::RowReader;
+use crate::db::Conn;
 use crate::db::Outcome;
 use crate::db::schema::{applications, objective_scores, openings, screening_results};
 use crate::db::types::Timestamp;
-use crate::db::{self, Conn};
 use crate::error::AppError;
 use crate::openings::model::{Opening, OpeningId};
 use crate::openings::plan::Stage;
 use crate::openings::rounds::model::RoundId;
 use crate::openings::rounds::rules::RuleSetRules;
 use crate::ranking::scores::rules::{self, RESULTS_LOCKED, Refusal};
-use crate::ranking::scores::source::{self, ScoreRow, ScoreSource};
+use crate::ranking::scores::source::{ScoreRow, ScoreShape};
 
 /// Rows per batch (and per transaction in `valid_rows` mode).
 const BATCH: usize = 1000;
@@ -157,84 +159,90 @@ pub fn import(
     job: &ScoreImport,
     path: &Path,
 ) -> Result<ImportOutcome, AppError> {
-    let mut report = ScoreImportReport {
-        stage_code: job.stage_code.to_string(),
-        mode: job.mode,
-        file_sha256: job.file_sha256.clone(),
-        rows_read: 0,
-        rows_accepted: 0,
-        rows_rejected: 0,
-        recorded: false,
-        errors: Vec::new(),
+    let file =
+        File::open(path).map_err(|e| AppError::internal(format!("cannot open the upload: {e}")))?;
+    let shape = ScoreShape {
+        rules: job.rules,
+        stage_code: job.stage_code,
     };
-    let mut source = ScoreSource::open(path, job.format, job.rules, job.stage_code)?;
-    let mut seen = HashMap::new();
-    let mut batch_number = 0u32;
-    let mut rows_locked = 0u64;
-    let mut run = |conn: &mut Conn, report: &mut ScoreImportReport| -> Result<(), AppError> {
-        loop {
-            let mut rows = Vec::with_capacity(BATCH);
-            while rows.len() < BATCH {
-                match source.next_row() {
-                    None => break,
-                    Some(Ok(row)) => rows.push(row),
-                    Some(Err(e)) => {
-                        report.rows_read += 1;
-                        reject(report, vec![e]);
-                    }
-                }
-            }
-            if rows.is_empty() {
-                return Ok(());
-            }
-            batch_number += 1;
-            let apply = |conn: &mut Conn, report: &mut ScoreImportReport| {
-                let batch = Batch {
-                    number: batch_number,
-                    rows,
-                };
-                apply_batch(conn, ctx, job, batch, &mut seen, report, &mut rows_locked)
-            };
-            match job.mode {
-                ImportMode::ValidRows => {
-                    db::write_transaction(conn, |conn| apply(conn, report))?;
-                }
-                ImportMode::AllOrNothing => apply(conn, report)?,
-            }
-        }
+    let rows = RowReader::open(file, job.format, shape)?;
+    let mut sink = ScoreSink {
+        ctx,
+        job,
+        seen: HashMap::new(),
+        rows_locked: 0,
+        report: ScoreImportReport {
+            stage_code: job.stage_code.to_string(),
+            mode: job.mode,
+            file_sha256: job.file_sha256.clone(),
+            rows_read: 0,
+            rows_accepted: 0,
+            rows_rejected: 0,
+            recorded: false,
+            errors: Vec::new(),
+        },
     };
-    let report = match job.mode {
-        ImportMode::ValidRows => {
-            run(conn, &mut report)?;
-            report
-        }
-        ImportMode::AllOrNothing => {
-            // The file is one transaction: rejected rows roll back everything it wrote, and
-            // the report says why.
-            let outcome = db::write_transaction_with_outcome(conn, |conn| {
-                run(conn, &mut report)?;
-                Ok(if rules::whole_file_commits(report.rows_rejected) {
-                    Outcome::Commit(report)
-                } else {
-                    Outcome::RollBack(report)
-                })
-            })?;
-            match outcome {
-                Outcome::Commit(report) => report,
-                Outcome::RollBack(mut report) => {
-                    report.rows_accepted = 0;
-                    report
-                }
-            }
-        }
+    // The rules need the database, so the reading thread only reads.
+    let reading = Reading {
+        rows,
+        batch_rows: BATCH,
+        check: Ok::<ScoreRow, Vec<RowError>>,
+        prepare: Ok::<Vec<ScoreRow>, AppError>,
     };
-    finish(report, rows_locked)
+    if let Outcome::RollBack(()) = driver::run(conn, job.mode, reading, &mut sink)? {
+        // An all_or_nothing file with rejected rows: nothing of it stays, the report says why.
+        sink.report.rows_accepted = 0;
+    }
+    finish(sink.report, sink.rows_locked)
+}
+
+/// Writes the batches of one score file and keeps its report.
+struct ScoreSink<'a> {
+    ctx: &'a AuditContext,
+    job: &'a ScoreImport<'a>,
+    /// Whether each opening met so far takes scores at the stage.
+    seen: HashMap<OpeningId, Result<(), Refusal>>,
+    report: ScoreImportReport,
+    rows_locked: u64,
+}
+
+impl BatchSink<Vec<ScoreRow>> for ScoreSink<'_> {
+    type Applied = ();
+
+    fn apply(&mut self, conn: &mut Conn, batch: Batch<Vec<ScoreRow>>) -> Result<(), AppError> {
+        for error in batch.errors {
+            self.report.rows_read += 1;
+            reject(&mut self.report, vec![error]);
+        }
+        if batch.rows.is_empty() {
+            return Ok(());
+        }
+        apply_batch(
+            conn,
+            self.ctx,
+            self.job,
+            batch.number,
+            batch.rows,
+            &mut self.seen,
+            &mut self.report,
+            &mut self.rows_locked,
+        )
+    }
+
+    fn applied(&mut self, (): ()) {}
+
+    fn close_file(&mut self, _: &mut Conn) -> Result<Outcome<(), ()>, AppError> {
+        Ok(match rules::whole_file_commits(self.report.rows_rejected) {
+            true => Outcome::Commit(()),
+            false => Outcome::RollBack(()),
+        })
+    }
 }
 
 /// The report of a file that was read to its end.
 fn finish(mut report: ScoreImportReport, rows_locked: u64) -> Result<ImportOutcome, AppError> {
     if report.rows_read == 0 {
-        return Err(source::empty_file());
+        return Err(FileProblem::empty().into());
     }
     report.recorded = report.rows_accepted > 0;
     Ok(ImportOutcome {
@@ -252,31 +260,23 @@ fn reject(report: &mut ScoreImportReport, errors: Vec<RowError>) {
     }
 }
 
-/// Up to [`BATCH`] rows of the file, numbered from 1 in file order.
-struct Batch {
-    number: u32,
-    rows: Vec<ScoreRow>,
-}
-
+#[allow(clippy::too_many_arguments)]
 fn apply_batch(
     conn: &mut Conn,
     ctx: &AuditContext,
     job: &ScoreImport,
-    batch: Batch,
+    batch_number: u32,
+    rows: Vec<ScoreRow>,
     seen: &mut HashMap<OpeningId, Result<(), Refusal>>,
     report: &mut ScoreImportReport,
     rows_locked: &mut u64,
 ) -> Result<(), AppError> {
-    let numbers: Vec<String> = batch
-        .rows
-        .iter()
-        .map(|r| r.registration_number.clone())
-        .collect();
+    let numbers: Vec<String> = rows.iter().map(|r| r.registration_number.clone()).collect();
     let targets = resolve(conn, job.round, job.scope, job.stage_code, &numbers, seen)?;
     let now = ctx.at;
     let mut digest = Sha256::new();
-    let mut accepted = Vec::with_capacity(batch.rows.len());
-    for row in batch.rows {
+    let mut accepted = Vec::with_capacity(rows.len());
+    for row in rows {
         report.rows_read += 1;
         let target = targets.get(&row.registration_number);
         match rules::row_verdict(job.rules, row.number, &row.scores, target) {
@@ -311,7 +311,7 @@ fn apply_batch(
             ctx,
             NewAuditEvent::new("objective_scores.recorded", "selection_round", job.round)
                 .agency(job.scope)
-                .payload(json!({"stage_code": job.stage_code, "batch": batch.number, "rows": accepted.len(),
+                .payload(json!({"stage_code": job.stage_code, "batch": batch_number, "rows": accepted.len(),
                     "file_sha256": job.file_sha256, "scores_sha256": hex::encode(digest.finalize())})),
         )?;
     }

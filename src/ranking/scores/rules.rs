@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::applications::intake::rows::RowError;
 use crate::applications::model::ApplicationStatus;
+use crate::bulk::model::RowError;
 use crate::error::AppError;
 use crate::openings::model::{Opening, OpeningStatus};
 use crate::openings::plan::{Advance, SeatGroup, Stage, StageKind};
