@@ -1,6 +1,7 @@
 # Shared set-up of the PostgreSQL benchmarks (bench/import.sh, bench/selection.sh); sourced after
 # setting BENCH_NAME (the prefix of the work directory and database, and the results file's name).
 #
+# BENCH_FEATURES (set by a script before sourcing) adds cargo features to the release build.
 # Sets ROOT, OUT, PGURL, WORK, DB, DBURL, PORT, BASE and BIN (BENCH_BIN, else a fresh release
 # build); defines log, start_server, stop_server and create_database; on exit stops the server,
 # runs extra_cleanup if the script defines it, and drops the database and WORK unless BENCH_KEEP=1.
@@ -24,7 +25,7 @@ cleanup() {
 trap cleanup EXIT
 
 if [ -z "${BENCH_BIN:-}" ]; then
-  (cd "$ROOT" && cargo build --release -q)
+  (cd "$ROOT" && cargo build --release -q ${BENCH_FEATURES:+--features "$BENCH_FEATURES"})
   BIN="$ROOT/target/release/asn-merit"
 else
   BIN=$BENCH_BIN

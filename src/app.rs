@@ -37,3 +37,50 @@ pub struct AppState {
     /// minute (in process: a restart starts a new minute).
     pub refusals: Arc<crate::ranking::scores::refusals::RefusalLimiter>,
 }
+
+/// What every idempotent create names: who asks, in which request, under which key, for which
+/// operation (`POST /api/v1/openings`) and body.
+pub struct CreateRequest<'a> {
+    pub principal: &'a crate::auth::policy::Principal,
+    pub request_id: crate::http::middleware::RequestId,
+    pub key: crate::http::idempotency::IdempotencyKey,
+    pub operation: &'static str,
+    pub body_sha256: &'a str,
+}
+
+impl AppState {
+    /// The shape of every idempotent create: the key is bound to the caller, the operation and
+    /// the body; `write` runs once, in one transaction, with the caller's audit context; 201
+    /// with its result (a repeat of the same key and body answers the first response again,
+    /// with `redact` applied to what is kept of it).
+    pub async fn create_once<T, F>(
+        &self,
+        request: CreateRequest<'_>,
+        redact: crate::http::idempotency::Redact,
+        write: F,
+    ) -> Result<actix_web::HttpResponse, crate::error::AppError>
+    where
+        T: serde::Serialize + 'static,
+        F: FnOnce(
+                &mut crate::db::Conn,
+                &crate::audit::model::AuditContext,
+            ) -> Result<T, crate::error::AppError>
+            + Send
+            + 'static,
+    {
+        let ctx = request.principal.audit_context(Some(request.request_id.0));
+        let once = request.key.bind(
+            request.principal.user_id,
+            request.operation,
+            request.body_sha256,
+        );
+        crate::http::idempotency::run_once(
+            &self.db,
+            once,
+            actix_web::http::StatusCode::CREATED,
+            redact,
+            move |conn| write(conn, &ctx),
+        )
+        .await
+    }
+}

@@ -1,6 +1,5 @@
 //! HTTP surface of agencies: admin manages them; everyone reads the agencies in their scope.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,7 +8,7 @@ use super::model::{
     AgencyChanges, AgencyId, AgencyView, CreateAgencyRequest, NewAgency, UpdateAgencyRequest,
 };
 use super::store;
-use crate::app::AppState;
+use crate::app::{AppState, CreateRequest};
 use crate::auth::policy::{self, ObjectKind, ObjectRef, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
@@ -47,21 +46,19 @@ pub async fn create_agency(
     body: JsonBody<CreateAgencyRequest>,
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::AgencyManage)?;
-    let ctx = principal.audit_context(Some(request_id.0));
-    let once = key.bind(
-        principal.user_id,
-        "POST /api/v1/agencies",
-        &body.body_sha256,
-    );
     let new = NewAgency::from(body.value);
-    idempotency::run_once(
-        &state.db,
-        once,
-        StatusCode::CREATED,
-        idempotency::keep_all,
-        move |conn| store::create(conn, &ctx, new).map(AgencyView::from),
-    )
-    .await
+    let request = CreateRequest {
+        principal: &principal,
+        request_id,
+        key,
+        operation: "POST /api/v1/agencies",
+        body_sha256: &body.body_sha256,
+    };
+    state
+        .create_once(request, idempotency::keep_all, move |conn, ctx| {
+            store::create(conn, ctx, new).map(AgencyView::from)
+        })
+        .await
 }
 
 /// List the agencies in the caller's scope, ordered by id.

@@ -68,6 +68,17 @@ pub enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Benchmark builds only: the import benchmark's floor (binary COPY of FILE's persons and
+    /// applications, transformed first) into a benchmark database; prints the timings.
+    #[cfg(feature = "bench-baselines")]
+    BenchImportFloor {
+        file: PathBuf,
+        #[arg(long)]
+        round: uuid::Uuid,
+        /// Applications per transaction (0: one transaction, one COPY per table).
+        #[arg(long, default_value_t = 0)]
+        batch: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -215,6 +226,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::BenchHashRate { threads, seconds } => {
             println!("{:.1}", crate::bench_baselines::hash_rate(threads, seconds));
             Ok(ExitCode::SUCCESS)
+        }
+        #[cfg(feature = "bench-baselines")]
+        Command::BenchImportFloor { file, round, batch } => {
+            crate::bench_baselines::import_floor_command(config, &file, round, batch)
         }
     };
     match result {

@@ -3,7 +3,6 @@
 //! (`start-stage`, `lock-stage`) live in `ranking::stages`, which knows what can be scored and
 //! when screening may lock.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +11,7 @@ use super::lifecycle::Action;
 use super::model::*;
 use super::rounds::model::RoundId;
 use super::store::{self, Changer, OpeningFilter};
-use crate::app::AppState;
+use crate::app::{AppState, CreateRequest};
 use crate::auth::policy::{self, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
@@ -51,21 +50,19 @@ pub async fn create_opening(
     policy::authorize(&principal, Permission::OpeningManage)?;
     let agency = policy::target_agency(&principal, None)?
         .ok_or_else(|| AppError::forbidden("you belong to no agency"))?;
-    let ctx = principal.audit_context(Some(request_id.0));
-    let once = key.bind(
-        principal.user_id,
-        "POST /api/v1/openings",
-        &body.body_sha256,
-    );
     let new = body.value.into_new(agency);
-    idempotency::run_once(
-        &state.db,
-        once,
-        StatusCode::CREATED,
-        idempotency::keep_all,
-        move |conn| store::create(conn, &ctx, new).and_then(OpeningView::try_from),
-    )
-    .await
+    let request = CreateRequest {
+        principal: &principal,
+        request_id,
+        key,
+        operation: "POST /api/v1/openings",
+        body_sha256: &body.body_sha256,
+    };
+    state
+        .create_once(request, idempotency::keep_all, move |conn, ctx| {
+            store::create(conn, ctx, new).and_then(OpeningView::try_from)
+        })
+        .await
 }
 
 /// Openings in the caller's scope, ordered by id.
@@ -173,10 +170,7 @@ async fn run_action(
     let opening = state
         .db
         .write(move |conn| {
-            policy::load(conn, &principal, Permission::OpeningManage, |c| {
-                store::find_for_update(c, id)
-            })?;
-            store::transition(conn, &ctx, id, action, None, &store::no_guard)
+            store::transition_managed(conn, &principal, &ctx, id, action, None, &store::no_guard)
         })
         .await?;
     Ok(web::Json(opening.try_into()?))

@@ -7,7 +7,7 @@ use actix_web::web;
 
 use crate::app::AppState;
 use crate::applications::appeals::publication as appeals;
-use crate::auth::policy::{self, Permission, Principal};
+use crate::auth::policy::Principal;
 use crate::db::Conn;
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
@@ -69,14 +69,12 @@ async fn run_stage_action(
     let opening = state
         .db
         .write(move |conn| {
-            policy::load(conn, &principal, Permission::OpeningManage, |c| {
-                openings::find_for_update(c, id)
-            })?;
             let guard: openings::Guard = match action {
                 Action::StartStage => &start_guard,
                 _ => &lock_guard,
             };
-            openings::transition(conn, &ctx, id, action, Some(&request.stage), guard)
+            let stage = Some(request.stage.as_str());
+            openings::transition_managed(conn, &principal, &ctx, id, action, stage, guard)
         })
         .await?;
     Ok(web::Json(opening.try_into()?))

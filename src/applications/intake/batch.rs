@@ -163,6 +163,11 @@ impl PreparedRow {
         rows.into_iter().map(|row| Self::new(vault, row)).collect()
     }
 
+    /// The keyed hash of the row's NIK.
+    pub fn nik_hash(&self) -> &str {
+        &self.nik_hash
+    }
+
     /// The person row of a NIK the round has not seen.
     pub fn person(&self, id: PersonId, round_id: RoundId, now: Timestamp) -> Person {
         let row = &self.row;
@@ -207,7 +212,7 @@ impl PreparedRow {
             education_field: data.2,
             gpa_x100: data.3,
             certificates: data.4,
-            current_grade: row.current_grade.clone(),
+            current_grade: row.current_grade,
             years_in_grade: row.years_in_grade,
             last_rating: row
                 .last_rating

@@ -1,6 +1,5 @@
 //! HTTP surface of the competency catalogue and positions.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -8,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::job_match::{JobMatch, job_match};
 use super::model::*;
 use super::store;
-use crate::app::AppState;
+use crate::app::{AppState, CreateRequest};
 use crate::auth::policy::{self, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
@@ -50,21 +49,19 @@ pub async fn create_competency(
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::CompetencyManage)?;
     let agency = policy::target_agency(&principal, body.value.agency_id)?;
-    let ctx = principal.audit_context(Some(request_id.0));
-    let once = key.bind(
-        principal.user_id,
-        "POST /api/v1/competencies",
-        &body.body_sha256,
-    );
     let new = body.value.into_new(agency);
-    idempotency::run_once(
-        &state.db,
-        once,
-        StatusCode::CREATED,
-        idempotency::keep_all,
-        move |conn| store::create_competency(conn, &ctx, new).and_then(CompetencyView::try_from),
-    )
-    .await
+    let request = CreateRequest {
+        principal: &principal,
+        request_id,
+        key,
+        operation: "POST /api/v1/competencies",
+        body_sha256: &body.body_sha256,
+    };
+    state
+        .create_once(request, idempotency::keep_all, move |conn, ctx| {
+            store::create_competency(conn, ctx, new).and_then(CompetencyView::try_from)
+        })
+        .await
 }
 
 /// The national catalogue and the caller's agency's own competencies.
@@ -163,24 +160,20 @@ pub async fn create_position(
     policy::authorize(&principal, Permission::PositionManage)?;
     let agency = policy::target_agency(&principal, body.value.agency_id)?
         .ok_or_else(|| AppError::field("agency_id", "is required"))?;
-    let ctx = principal.audit_context(Some(request_id.0));
-    let once = key.bind(
-        principal.user_id,
-        "POST /api/v1/positions",
-        &body.body_sha256,
-    );
     let new = body.value.into_new(agency);
-    idempotency::run_once(
-        &state.db,
-        once,
-        StatusCode::CREATED,
-        idempotency::keep_all,
-        move |conn| {
-            let position = store::create_position(conn, &ctx, new)?;
+    let request = CreateRequest {
+        principal: &principal,
+        request_id,
+        key,
+        operation: "POST /api/v1/positions",
+        body_sha256: &body.body_sha256,
+    };
+    state
+        .create_once(request, idempotency::keep_all, move |conn, ctx| {
+            let position = store::create_position(conn, ctx, new)?;
             store::position_view(conn, position)
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Positions of the caller's agency (every agency for national users), ordered by id.

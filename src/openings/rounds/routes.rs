@@ -1,13 +1,12 @@
 //! HTTP surface of rule sets and selection rounds: admin manages them, every user reads them.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::*;
 use super::store;
-use crate::app::AppState;
+use crate::app::{AppState, CreateRequest};
 use crate::auth::policy::{self, Permission, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
@@ -43,24 +42,20 @@ pub async fn create_rule_set(
     body: JsonBody<CreateRuleSetRequest>,
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::RuleSetManage)?;
-    let ctx = principal.audit_context(Some(request_id.0));
-    let once = key.bind(
-        principal.user_id,
-        "POST /api/v1/rule-sets",
-        &body.body_sha256,
-    );
     let new = NewRuleSet::from(body.value);
-    idempotency::run_once(
-        &state.db,
-        once,
-        StatusCode::CREATED,
-        idempotency::keep_all,
-        move |conn| {
-            let rule_set = store::create_rule_set(conn, &ctx, new)?;
+    let request = CreateRequest {
+        principal: &principal,
+        request_id,
+        key,
+        operation: "POST /api/v1/rule-sets",
+        body_sha256: &body.body_sha256,
+    };
+    state
+        .create_once(request, idempotency::keep_all, move |conn, ctx| {
+            let rule_set = store::create_rule_set(conn, ctx, new)?;
             store::rule_set_view(conn, rule_set)
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Every rule set, ordered by id.
@@ -156,21 +151,19 @@ pub async fn create_round(
     body: JsonBody<CreateRoundRequest>,
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::RuleSetManage)?;
-    let ctx = principal.audit_context(Some(request_id.0));
-    let once = key.bind(
-        principal.user_id,
-        "POST /api/v1/selection-rounds",
-        &body.body_sha256,
-    );
     let new = NewRound::from(body.value);
-    idempotency::run_once(
-        &state.db,
-        once,
-        StatusCode::CREATED,
-        idempotency::keep_all,
-        move |conn| store::create_round(conn, &ctx, new).map(RoundView::from),
-    )
-    .await
+    let request = CreateRequest {
+        principal: &principal,
+        request_id,
+        key,
+        operation: "POST /api/v1/selection-rounds",
+        body_sha256: &body.body_sha256,
+    };
+    state
+        .create_once(request, idempotency::keep_all, move |conn, ctx| {
+            store::create_round(conn, ctx, new).map(RoundView::from)
+        })
+        .await
 }
 
 /// Every selection round, ordered by id.

@@ -22,7 +22,7 @@ use crate::deviations::store as deviations;
 use crate::error::AppError;
 
 mod transition;
-pub use transition::{Guard, Transition, no_guard, transition};
+pub use transition::{Guard, Transition, no_guard, transition, transition_managed};
 
 pub fn find_by_id(conn: &mut Conn, id: OpeningId) -> Result<Option<Opening>, AppError> {
     Ok(openings::table.find(id).first(conn).optional()?)

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::{agency_level, check_content};
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
+use crate::auth::policy::{self, Permission, Principal};
 use crate::db::Conn;
 use crate::db::schema::openings;
 use crate::db::types::Timestamp;
@@ -42,6 +43,23 @@ pub fn no_guard(_: &mut Conn, _: &Transition) -> Result<(), AppError> {
 /// Runs one lifecycle action under a row lock; publishing validates and freezes the plan under the
 /// round's rule set, which is locked too so it cannot change in between. `guard` is the caller's
 /// extra precondition, checked in the same transaction.
+/// [`transition`] of an opening the caller may manage: the row is loaded for update and
+/// authorized in the same transaction as the write.
+pub fn transition_managed(
+    conn: &mut Conn,
+    principal: &Principal,
+    ctx: &AuditContext,
+    id: OpeningId,
+    action: Action,
+    stage: Option<&str>,
+    guard: Guard,
+) -> Result<Opening, AppError> {
+    policy::load(conn, principal, Permission::OpeningManage, |c| {
+        super::find_for_update(c, id)
+    })?;
+    transition(conn, ctx, id, action, stage, guard)
+}
+
 pub fn transition(
     conn: &mut Conn,
     ctx: &AuditContext,

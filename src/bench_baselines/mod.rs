@@ -1,6 +1,9 @@
 //! Baselines for the benchmark runner only (cargo feature `bench-baselines`, off by default and
 //! never in the shipped binary): the same agency read without the JWT + authorization layer, the
-//! same authenticated agency create without its audit event, and the raw argon2 hash rate.
+//! same authenticated agency create without its audit event, the raw argon2 hash rate, and the
+//! import's floor ([`import_floor`]).
+
+pub mod import_floor;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,4 +74,26 @@ pub fn hash_rate(threads: usize, seconds: u64) -> f64 {
         let _ = w.join();
     }
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// `bench-import-floor`: prints `persons applications skipped transform_seconds write_seconds`.
+pub fn import_floor_command(
+    config: crate::config::Config,
+    file: &std::path::Path,
+    round: uuid::Uuid,
+    batch: usize,
+) -> Result<std::process::ExitCode, AppError> {
+    let state = crate::build_state(config)?;
+    let mut conn = crate::db::establish(&state.config.database_url)?;
+    let round = crate::openings::rounds::model::RoundId(round);
+    let floor = import_floor::run(&mut conn, &state.identities, file, round, batch)?;
+    println!(
+        "{} {} {} {:.3} {:.3}",
+        floor.persons,
+        floor.applications,
+        floor.skipped_rows,
+        floor.transform_seconds,
+        floor.write_seconds
+    );
+    Ok(std::process::ExitCode::SUCCESS)
 }
