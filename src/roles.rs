@@ -5,7 +5,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A user's one base role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Runs the installation: agencies, users, rule sets.
@@ -20,6 +33,11 @@ pub enum Role {
     Auditor,
 }
 
+crate::text_enum!(Role {
+    Admin => "admin", HrOfficer => "hr_officer", Panelist => "panelist",
+    AppointingOfficial => "appointing_official", Auditor => "auditor",
+});
+
 impl Role {
     pub const ALL: [Role; 5] = [
         Role::Admin,
@@ -28,20 +46,6 @@ impl Role {
         Role::AppointingOfficial,
         Role::Auditor,
     ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::HrOfficer => "hr_officer",
-            Role::Panelist => "panelist",
-            Role::AppointingOfficial => "appointing_official",
-            Role::Auditor => "auditor",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == value)
-    }
 
     /// Whether a user of this role must belong to an agency.
     pub fn requires_agency(&self) -> bool {

@@ -49,7 +49,7 @@ pub struct Application {
     pub current_grade: Option<i32>,
     pub years_in_grade: Option<i32>,
     pub last_rating: Option<String>,
-    pub status: String,
+    pub status: ApplicationStatus,
     pub import_id: Option<ImportId>,
     pub withdrawn_at: Option<Timestamp>,
     pub withdrawal_reason: Option<String>,
@@ -59,28 +59,26 @@ pub struct Application {
 
 crate::guarded!(Application, Application, |a| Some(a.agency_id));
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicationStatus {
     Submitted,
     Withdrawn,
 }
 
-impl ApplicationStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ApplicationStatus::Submitted => "submitted",
-            ApplicationStatus::Withdrawn => "withdrawn",
-        }
-    }
-    pub fn parse(s: &str) -> Self {
-        if s == "withdrawn" {
-            ApplicationStatus::Withdrawn
-        } else {
-            ApplicationStatus::Submitted
-        }
-    }
-}
+crate::text_enum!(ApplicationStatus { Submitted => "submitted", Withdrawn => "withdrawn" });
 
 /// The identity side, shown to the agency's HR officers only. NIK and KK appear masked.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -129,7 +127,7 @@ pub struct ApplicationView {
 impl ApplicationView {
     pub fn new(a: Application, identity: Option<IdentityView>) -> Self {
         Self {
-            status: ApplicationStatus::parse(&a.status),
+            status: a.status,
             education_level: serde_json::from_value(serde_json::Value::String(
                 a.education_level.clone(),
             ))

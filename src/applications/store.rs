@@ -57,21 +57,21 @@ pub fn withdraw(
 ) -> Result<Application, AppError> {
     let mut application: Application =
         crate::find_for_update!(conn, applications, id)?.ok_or_else(AppError::not_found)?;
-    if application.status == ApplicationStatus::Withdrawn.as_str() {
+    if application.status == ApplicationStatus::Withdrawn {
         return Err(AppError::conflict(
             "application_withdrawn",
             "the application is already withdrawn",
         ));
     }
     let now = ctx.at;
-    let from = application.status.clone();
-    application.status = ApplicationStatus::Withdrawn.as_str().into();
+    let from = application.status;
+    application.status = ApplicationStatus::Withdrawn;
     application.withdrawn_at = Some(now);
     application.withdrawal_reason = Some(reason.trim().to_string());
     application.updated_at = now;
     diesel::update(applications::table.find(id))
         .set((
-            applications::status.eq(&application.status),
+            applications::status.eq(application.status),
             applications::withdrawn_at.eq(application.withdrawn_at),
             applications::withdrawal_reason.eq(&application.withdrawal_reason),
             applications::updated_at.eq(now),

@@ -44,7 +44,9 @@ impl FromRequest for Principal {
                         (claims.jti, claims.sub, claims.role, claims.agency);
                     let valid = state
                         .db
-                        .run(move |conn| users::session_is_valid(conn, jti, user, role, agency))
+                        .run(move |conn| {
+                            users::sessions::session_is_valid(conn, jti, user, role, agency)
+                        })
                         .await?;
                     if !valid {
                         return Err(AppError::unauthorized(

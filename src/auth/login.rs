@@ -5,7 +5,8 @@ use uuid::Uuid;
 
 use super::model::LoginFailureId;
 use super::model::{LoginResponse, User, UserView, check_password_strength, normalize_email};
-use super::store::{self, Attempt};
+use super::store::throttle::{self, Attempt};
+use super::store::{self, activation, sessions};
 use crate::app::AppState;
 use crate::audit::model::{Actor, AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
@@ -32,7 +33,7 @@ pub async fn login(
         .db
         .write(move |conn| {
             let since = Timestamp::from_datetime(Timestamp::now().as_datetime() - window);
-            store::reserve_attempt(conn, &digest, since, max_failures)
+            throttle::reserve_attempt(conn, &digest, since, max_failures)
         })
         .await?;
     let attempt = match attempt {
@@ -80,7 +81,7 @@ async fn start_session(
     let now = Timestamp::now();
     let (token, claims) = state.tokens.issue(
         user.id,
-        user.role(),
+        user.role,
         user.agency_id,
         jti,
         now.as_datetime().timestamp(),
@@ -92,12 +93,12 @@ async fn start_session(
     state
         .db
         .write(move |conn| {
-            store::forgive_attempt(conn, attempt)?;
-            store::create_session(conn, jti, session_user.id, now, expires_at)?;
+            throttle::forgive_attempt(conn, attempt)?;
+            sessions::create_session(conn, jti, session_user.id, now, expires_at)?;
             let ctx = AuditContext {
                 actor: Actor::User {
                     id: session_user.id,
-                    role: session_user.role(),
+                    role: session_user.role,
                     agency: session_user.agency_id,
                 },
                 request_id: Some(request_id),
@@ -156,7 +157,7 @@ pub async fn activate(
     let found = state
         .db
         .run(
-            move |conn| match store::find_activation_token(conn, &lookup_token)? {
+            move |conn| match activation::find_activation_token(conn, &lookup_token)? {
                 Some((user_id, purpose)) => {
                     Ok(store::find_by_id(conn, user_id)?.map(|u| (u, purpose)))
                 }
@@ -176,7 +177,14 @@ pub async fn activate(
     state
         .db
         .write(move |conn| {
-            store::set_password_with_token(conn, &token, &user, &purpose, hash, Some(request_id))
+            activation::set_password_with_token(
+                conn,
+                &token,
+                &user,
+                &purpose,
+                hash,
+                Some(request_id),
+            )
         })
         .await?;
     state.sessions.forget_user(user_id);

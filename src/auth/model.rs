@@ -19,7 +19,7 @@ pub struct User {
     pub id: UserId,
     pub email: String,
     pub full_name: String,
-    pub role: String,
+    pub role: Role,
     pub agency_id: Option<AgencyId>,
     pub password_hash: Option<String>,
     pub active: bool,
@@ -27,11 +27,21 @@ pub struct User {
     pub updated_at: Timestamp,
 }
 
-impl User {
-    pub fn role(&self) -> Role {
-        // The column has a CHECK constraint on the same five values.
-        Role::parse(&self.role).unwrap_or(Role::Panelist)
-    }
+/// The fields of a new account; the password is set later by its owner.
+pub struct NewUser {
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub agency_id: Option<AgencyId>,
+    /// Only the CLI's `create-admin` sets a password directly (the operator is the admin).
+    pub password_hash: Option<String>,
+}
+
+/// What an update may change; `None` leaves a field as it is.
+pub struct UserChanges {
+    pub full_name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
 }
 
 /// A user as the API shows it (never the password hash).
@@ -53,7 +63,7 @@ pub struct UserView {
 
 impl From<User> for UserView {
     fn from(u: User) -> Self {
-        let role = u.role();
+        let role = u.role;
         Self {
             id: u.id,
             email: u.email,

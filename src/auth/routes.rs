@@ -7,12 +7,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::login;
 use super::model::{
-    ActivateRequest, ActivationToken, CreateUserRequest, LoginRequest, LoginResponse, Role,
-    UpdateUserRequest, UserCreated, UserId, UserView, normalize_email,
+    ActivateRequest, ActivationToken, CreateUserRequest, LoginRequest, LoginResponse, NewUser,
+    Role, UpdateUserRequest, UserChanges, UserCreated, UserId, UserView, normalize_email,
 };
 use super::policy::{self, Permission, Principal};
 use super::rules;
-use super::store::{self, NewUser, UserChanges, UserFilter};
+use super::store::{self, UserFilter};
 use crate::agencies::model::AgencyId;
 use crate::app::AppState;
 use crate::audit::model::NewAuditEvent;
@@ -66,7 +66,7 @@ pub async fn logout_user(
     state
         .db
         .write(move |conn| {
-            store::revoke_session(conn, jti)?;
+            store::sessions::revoke_session(conn, jti)?;
             audit::append(
                 conn,
                 &ctx,
@@ -150,7 +150,7 @@ pub async fn create_user(
             };
             let user = store::create(conn, &ctx, &digester, new)?;
             let (token, expires_at) =
-                store::issue_activation_token(conn, user.id, "activation", ttl)?;
+                store::activation::issue_activation_token(conn, user.id, "activation", ttl)?;
             Ok(UserCreated {
                 user: user.into(),
                 activation: ActivationToken { token, expires_at },
@@ -298,7 +298,7 @@ pub async fn reset_password(
                 store::find_for_update(c, id)
             })?;
             rules::check_can_reset(&principal, &target)?;
-            let issued = store::issue_activation_token(conn, target.id, "reset", ttl)?;
+            let issued = store::activation::issue_activation_token(conn, target.id, "reset", ttl)?;
             audit::append(
                 conn,
                 &ctx,

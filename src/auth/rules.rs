@@ -61,7 +61,7 @@ pub fn check_user_change(
     active: Option<bool>,
 ) -> Result<(), AppError> {
     if principal.role == Role::HrOfficer {
-        if target.role() != Role::Panelist {
+        if target.role != Role::Panelist {
             return Err(AppError::forbidden(
                 "HR officers may change panelist accounts only",
             ));
@@ -71,7 +71,7 @@ pub fn check_user_change(
         }
     }
     let changes_self = target.id == principal.user_id;
-    if changes_self && (new_role.is_some_and(|r| r != target.role()) || active == Some(false)) {
+    if changes_self && (new_role.is_some_and(|r| r != target.role) || active == Some(false)) {
         return Err(AppError::conflict(
             "cannot_change_own_account",
             "you may not change your own role or disable yourself",
@@ -87,7 +87,7 @@ pub fn check_user_change(
 pub fn check_can_reset(principal: &Principal, target: &User) -> Result<(), AppError> {
     match principal.role {
         Role::Admin => Ok(()),
-        Role::HrOfficer if target.role() == Role::Panelist => Ok(()),
+        Role::HrOfficer if target.role == Role::Panelist => Ok(()),
         _ => Err(AppError::forbidden("your role may not reset this account")),
     }
 }
@@ -113,7 +113,7 @@ mod tests {
             id: UserId::generate(),
             email: "x@y.go.id".into(),
             full_name: "X".into(),
-            role: role.as_str().into(),
+            role,
             agency_id: agency,
             password_hash: None,
             active: true,

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::ExitCode;
 
 use super::{operator_context, print_field_errors, seal_all};
-use crate::auth::model::{Role, check_password_strength, normalize_email};
+use crate::auth::model::{NewUser, Role, check_password_strength, normalize_email};
 use crate::auth::{password, store as users};
 use crate::config::Config;
 use crate::db;
@@ -77,7 +77,7 @@ pub fn create_admin(config: Config, email: &str, name: &str) -> Result<ExitCode,
             conn,
             &ctx,
             &state.digester,
-            users::NewUser {
+            NewUser {
                 email: email.clone(),
                 full_name: name.to_string(),
                 role: Role::Admin,

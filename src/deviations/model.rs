@@ -11,7 +11,19 @@ use crate::error::AppError;
 pub use crate::ids::DeviationId;
 
 /// Kinds of deviation; later issues add more (skipping an applicant, unlocking scores, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviationKind {
     /// A published opening's plan, eligibility, seats or window changed.
@@ -20,29 +32,17 @@ pub enum DeviationKind {
     LockedScoreChanged,
 }
 
-impl DeviationKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            DeviationKind::PublishedOpeningChanged => "published_opening_changed",
-            DeviationKind::LockedScoreChanged => "locked_score_changed",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            DeviationKind::PublishedOpeningChanged,
-            DeviationKind::LockedScoreChanged,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-}
+crate::text_enum!(DeviationKind {
+    PublishedOpeningChanged => "published_opening_changed",
+    LockedScoreChanged => "locked_score_changed",
+});
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
 #[diesel(table_name = deviations)]
 pub struct Deviation {
     pub id: DeviationId,
     pub agency_id: Option<AgencyId>,
-    pub kind: String,
+    pub kind: DeviationKind,
     pub object_type: String,
     pub object_id: String,
     pub justification: String,

@@ -19,7 +19,7 @@ pub fn record(
     let deviation = Deviation {
         id: DeviationId::generate(),
         agency_id: new.agency_id,
-        kind: new.kind.as_str().into(),
+        kind: new.kind,
         object_type: new.object_type.into(),
         object_id: new.object_id,
         justification: new.justification,
@@ -59,7 +59,7 @@ pub fn list(
         query = query.filter(deviations::agency_id.eq(agency));
     }
     if let Some(kind) = filter.kind {
-        query = query.filter(deviations::kind.eq(kind.as_str()));
+        query = query.filter(deviations::kind.eq(kind));
     }
     if let Some(object_type) = &filter.object_type {
         query = query.filter(deviations::object_type.eq(object_type.clone()));
@@ -88,8 +88,7 @@ pub fn view(conn: &mut Conn, d: Deviation) -> Result<DeviationView, AppError> {
     Ok(DeviationView {
         id: d.id,
         agency_id: d.agency_id,
-        kind: DeviationKind::parse(&d.kind)
-            .ok_or_else(|| AppError::internal(format!("unknown deviation kind {}", d.kind)))?,
+        kind: d.kind,
         object_type: d.object_type,
         object_id: d.object_id,
         justification: d.justification,

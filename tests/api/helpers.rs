@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use asn_merit::agencies::model::AgencyId;
 use asn_merit::app::AppState;
 use asn_merit::audit::model::AuditContext;
-use asn_merit::auth::model::{Role, UserId};
+use asn_merit::auth::model::{NewUser, Role, UserId};
 use asn_merit::auth::{password, store as users};
 use asn_merit::clock::{Clock, ShiftedClock};
 use asn_merit::config::Config;
@@ -383,7 +383,7 @@ impl TestApp {
                         conn,
                         &AuditContext::cli("test-fixture"),
                         &state.digester,
-                        users::NewUser {
+                        NewUser {
                             email: mail,
                             full_name: "Fixture User".into(),
                             role,
@@ -418,7 +418,7 @@ impl TestApp {
             Timestamp::from_datetime(chrono::DateTime::from_timestamp(claims.exp, 0).unwrap());
         self.with_conn(move |conn| {
             db::write_transaction(conn, |conn| {
-                users::create_session(conn, jti, user, now, expires)
+                users::sessions::create_session(conn, jti, user, now, expires)
             })
             .unwrap()
         })

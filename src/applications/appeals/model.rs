@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::agencies::model::{AgencyId, TimeZone};
 use crate::applications::appeals::window;
 use crate::applications::model::ApplicationId;
+use crate::applications::screening::model::ScreeningOutcome;
 use crate::auth::model::UserId;
 use crate::db::schema::appeals;
 use crate::db::types::Timestamp;
@@ -34,18 +35,26 @@ pub struct Publication {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PublicScreeningResult {
     pub registration_number: String,
-    /// `eligible` (MS) or `ineligible` (TMS).
-    pub outcome: String,
+    pub outcome: ScreeningOutcome,
     /// Codes of the requirements not met (e.g. `gpa_below_minimum`); reasons stay internal.
     pub failed_codes: Vec<String>,
     /// The outcome was changed by a granted appeal.
     pub changed_on_appeal: bool,
 }
 
-/// `decided_by` of a screening result changed by a granted appeal.
-pub(super) const APPEAL: &str = "appeal";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum AppealStatus {
     Pending,
@@ -66,7 +75,7 @@ pub struct Appeal {
     pub submitted_at: Timestamp,
     pub recorded_by: UserId,
     pub recorded_at: Timestamp,
-    pub status: String,
+    pub status: AppealStatus,
     pub answer: Option<String>,
     pub decided_by: Option<UserId>,
     pub decided_at: Option<Timestamp>,
@@ -107,7 +116,7 @@ pub(super) fn view(appeal: Appeal, registration_number: String, zone: TimeZone) 
         submitted_at: appeal.submitted_at,
         recorded_at: appeal.recorded_at,
         recorded_by: appeal.recorded_by,
-        status: AppealStatus::parse(&appeal.status).unwrap_or(AppealStatus::Pending),
+        status: appeal.status,
         answer: appeal.answer,
         decided_by: appeal.decided_by,
         decided_at: appeal.decided_at,
@@ -147,4 +156,58 @@ pub struct AppealDecisionRequest {
         custom(function = "crate::http::extract::not_blank")
     )]
     pub answer: String,
+}
+
+/// An appeal as the store records it: the applicant's grounds (trimmed) and when they were
+/// submitted, if stated.
+#[derive(Debug, Clone)]
+pub struct NewAppeal {
+    pub application: ApplicationId,
+    pub recorded_by: UserId,
+    pub reason: String,
+    pub submitted_at: Option<Timestamp>,
+}
+
+impl NewAppeal {
+    pub fn from_request(
+        application: ApplicationId,
+        recorded_by: UserId,
+        request: AppealRequest,
+    ) -> Self {
+        Self {
+            application,
+            recorded_by,
+            reason: request.reason.trim().to_string(),
+            submitted_at: request
+                .submitted_at
+                .map(|t| Timestamp::from_datetime(t.with_timezone(&chrono::Utc))),
+        }
+    }
+}
+
+/// A decision on a pending appeal as the store records it (answer trimmed).
+#[derive(Debug, Clone)]
+pub struct AppealDecision {
+    pub appeal: AppealId,
+    pub decided_by: UserId,
+    pub status: AppealStatus,
+    pub answer: String,
+}
+
+impl AppealDecision {
+    pub fn from_request(
+        appeal: AppealId,
+        decided_by: UserId,
+        request: AppealDecisionRequest,
+    ) -> Self {
+        Self {
+            appeal,
+            decided_by,
+            status: match request.outcome {
+                AppealOutcome::Granted => AppealStatus::Granted,
+                AppealOutcome::Rejected => AppealStatus::Rejected,
+            },
+            answer: request.answer.trim().to_string(),
+        }
+    }
 }

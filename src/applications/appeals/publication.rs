@@ -8,11 +8,10 @@ use sha2::{Digest, Sha256};
 
 use crate::agencies::model::TimeZone;
 use crate::agencies::store as agencies;
-use crate::applications::appeals::model::{
-    APPEAL, AppealStatus, PublicScreeningResult, Publication,
-};
+use crate::applications::appeals::model::{AppealStatus, PublicScreeningResult, Publication};
 use crate::applications::appeals::window;
 use crate::applications::model::ApplicationStatus;
+use crate::applications::screening::model::{ScreeningDecider, ScreeningOutcome};
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::auth::model::UserId;
@@ -99,7 +98,7 @@ pub fn publish(
     let undecided: i64 = applications::table
         .left_join(screening_results::table)
         .filter(applications::opening_id.eq(opening.id))
-        .filter(applications::status.eq(ApplicationStatus::Submitted.as_str()))
+        .filter(applications::status.eq(ApplicationStatus::Submitted))
         .filter(screening_results::application_id.is_null())
         .count()
         .get_result(conn)?;
@@ -179,12 +178,12 @@ pub fn public_results(
     let mut query = screening_results::table
         .inner_join(applications::table)
         .filter(screening_results::opening_id.eq(opening))
-        .filter(applications::status.ne(ApplicationStatus::Withdrawn.as_str()))
+        .filter(applications::status.ne(ApplicationStatus::Withdrawn))
         .into_boxed();
     if let Some(after) = after {
         query = query.filter(applications::registration_number.gt(after));
     }
-    let rows: Vec<(String, String, String, String)> = query
+    let rows: Vec<(String, ScreeningOutcome, String, ScreeningDecider)> = query
         .select((
             applications::registration_number,
             screening_results::outcome,
@@ -202,7 +201,7 @@ pub fn public_results(
                 registration_number,
                 outcome,
                 failed_codes: failed.into_iter().map(|f| f.code).collect(),
-                changed_on_appeal: decided_by == APPEAL,
+                changed_on_appeal: decided_by == ScreeningDecider::Appeal,
             })
         })
         .collect()
@@ -232,7 +231,7 @@ pub fn check_screening_can_lock(
     }
     let pending: i64 = appeals::table
         .filter(appeals::opening_id.eq(opening))
-        .filter(appeals::status.eq(AppealStatus::Pending.as_str()))
+        .filter(appeals::status.eq(AppealStatus::Pending))
         .count()
         .get_result(conn)?;
     if pending > 0 {

@@ -6,8 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::applications::appeals::model::{
-    AppealDecisionRequest, AppealId, AppealRequest, AppealStatus, AppealView,
-    PublicScreeningResult, Publication,
+    AppealDecision, AppealDecisionRequest, AppealId, AppealRequest, AppealStatus, AppealView,
+    NewAppeal, PublicScreeningResult, Publication,
 };
 use crate::applications::appeals::publication;
 use crate::applications::appeals::store as appeals;
@@ -110,14 +110,14 @@ pub async fn create_appeal(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let ctx = principal.audit_context(Some(request_id.0));
-    let request = body.value;
+    let new = NewAppeal::from_request(id, principal.user_id, body.value);
     let appeal = state
         .db
         .write(move |conn| {
             policy::load(conn, &principal, Permission::ApplicationManage, |c| {
                 applications::find_for_update(c, id)
             })?;
-            appeals::record(conn, &ctx, principal.user_id, id, &request)
+            appeals::record(conn, &ctx, &new)
         })
         .await?;
     Ok(HttpResponse::Created().json(appeal))
@@ -207,14 +207,14 @@ pub async fn decide_appeal(
 ) -> Result<web::Json<AppealView>, AppError> {
     let id = id.into_inner();
     let ctx = principal.audit_context(Some(request_id.0));
-    let request = body.value;
+    let decision = AppealDecision::from_request(id, principal.user_id, body.value);
     let appeal = state
         .db
         .write(move |conn| {
             policy::load(conn, &principal, Permission::ApplicationManage, |c| {
                 appeals::find_row(c, id)
             })?;
-            appeals::decide(conn, &ctx, principal.user_id, id, &request)
+            appeals::decide(conn, &ctx, &decision)
         })
         .await?;
     Ok(web::Json(appeal))

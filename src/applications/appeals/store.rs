@@ -2,7 +2,6 @@
 //! while the window is open, deciding it with an answer (a granted appeal re-admits the
 //! application), finding and listing appeals. Each step is audited in its transaction.
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -10,15 +9,14 @@ use sha2::{Digest, Sha256};
 use crate::agencies::model::{AgencyId, TimeZone};
 use crate::agencies::store as agencies;
 use crate::applications::appeals::model::{
-    APPEAL, Appeal, AppealDecisionRequest, AppealId, AppealOutcome, AppealRequest, AppealStatus,
-    AppealView, Publication, view,
+    Appeal, AppealDecision, AppealId, AppealStatus, AppealView, NewAppeal, Publication, view,
 };
 use crate::applications::appeals::publication::{find_publication, screening_open};
 use crate::applications::appeals::window;
 use crate::applications::model::{Application, ApplicationId, ApplicationStatus};
+use crate::applications::screening::model::{ScreeningDecider, ScreeningOutcome};
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
-use crate::auth::model::UserId;
 use crate::db::Conn;
 use crate::db::schema::{appeals, applications, screening_results};
 use crate::db::types::Timestamp;
@@ -29,13 +27,11 @@ use crate::openings::model::Opening;
 const CLOCK_SKEW_SECONDS: i64 = 120;
 
 fn submission_time(
-    requested: Option<DateTime<chrono::FixedOffset>>,
+    requested: Option<Timestamp>,
     now: Timestamp,
     publication: &Publication,
 ) -> Result<Timestamp, AppError> {
-    let submitted = requested
-        .map(|t| Timestamp::from_datetime(t.with_timezone(&Utc)))
-        .unwrap_or(now);
+    let submitted = requested.unwrap_or(now);
     if submitted.as_datetime() > now.as_datetime() + chrono::Duration::seconds(CLOCK_SKEW_SECONDS) {
         return Err(AppError::field("submitted_at", "lies in the future"));
     }
@@ -53,10 +49,9 @@ fn submission_time(
 pub fn record(
     conn: &mut Conn,
     ctx: &AuditContext,
-    recorder: UserId,
-    application: ApplicationId,
-    request: &AppealRequest,
+    new: &NewAppeal,
 ) -> Result<AppealView, AppError> {
+    let application = new.application;
     let app: Application = crate::find_for_update!(conn, applications, application)?
         .ok_or_else(AppError::not_found)?;
     let opening: Opening =
@@ -68,7 +63,7 @@ pub fn record(
         )
     })?;
     let now = ctx.at;
-    let submitted = submission_time(request.submitted_at, now, &publication)?;
+    let submitted = submission_time(new.submitted_at, now, &publication)?;
     if !window::on_time(
         submitted.as_datetime(),
         publication.appeal_deadline.as_datetime(),
@@ -84,18 +79,18 @@ pub fn record(
         ));
     }
     screening_open(&opening, "record an appeal")?;
-    if app.status == ApplicationStatus::Withdrawn.as_str() {
+    if app.status == ApplicationStatus::Withdrawn {
         return Err(AppError::conflict(
             "application_withdrawn",
             "the application is withdrawn",
         ));
     }
-    let outcome: Option<String> = screening_results::table
+    let outcome: Option<ScreeningOutcome> = screening_results::table
         .find(application)
         .select(screening_results::outcome)
         .first(conn)
         .optional()?;
-    if outcome.as_deref() != Some("ineligible") {
+    if outcome != Some(ScreeningOutcome::Ineligible) {
         return Err(AppError::conflict(
             "nothing_to_appeal",
             "only an ineligible screening result can be appealed",
@@ -116,11 +111,11 @@ pub fn record(
         application_id: application,
         opening_id: opening.id,
         agency_id: app.agency_id,
-        reason: request.reason.trim().to_string(),
+        reason: new.reason.clone(),
         submitted_at: submitted,
-        recorded_by: recorder,
+        recorded_by: new.recorded_by,
         recorded_at: now,
-        status: AppealStatus::Pending.as_str().into(),
+        status: AppealStatus::Pending,
         answer: None,
         decided_by: None,
         decided_at: None,
@@ -146,13 +141,12 @@ pub fn record(
 pub fn decide(
     conn: &mut Conn,
     ctx: &AuditContext,
-    decider: UserId,
-    id: AppealId,
-    request: &AppealDecisionRequest,
+    decision: &AppealDecision,
 ) -> Result<AppealView, AppError> {
+    let id = decision.appeal;
     let mut appeal: Appeal =
         crate::find_for_update!(conn, appeals, id)?.ok_or_else(AppError::not_found)?;
-    if appeal.status != AppealStatus::Pending.as_str() {
+    if appeal.status != AppealStatus::Pending {
         return Err(AppError::conflict(
             "appeal_decided",
             format!("the appeal was already decided: {}", appeal.status),
@@ -162,17 +156,14 @@ pub fn decide(
         .ok_or_else(AppError::not_found)?;
     screening_open(&opening, "decide an appeal")?;
     let now = ctx.at;
-    let status = match request.outcome {
-        AppealOutcome::Granted => AppealStatus::Granted,
-        AppealOutcome::Rejected => AppealStatus::Rejected,
-    };
-    appeal.status = status.as_str().into();
-    appeal.answer = Some(request.answer.trim().to_string());
-    appeal.decided_by = Some(decider);
+    let status = decision.status;
+    appeal.status = status;
+    appeal.answer = Some(decision.answer.clone());
+    appeal.decided_by = Some(decision.decided_by);
     appeal.decided_at = Some(now);
     diesel::update(appeals::table.find(id))
         .set((
-            appeals::status.eq(&appeal.status),
+            appeals::status.eq(appeal.status),
             appeals::answer.eq(&appeal.answer),
             appeals::decided_by.eq(appeal.decided_by),
             appeals::decided_at.eq(appeal.decided_at),
@@ -181,9 +172,9 @@ pub fn decide(
     if status == AppealStatus::Granted {
         diesel::update(screening_results::table.find(appeal.application_id))
             .set((
-                screening_results::outcome.eq("eligible"),
+                screening_results::outcome.eq(ScreeningOutcome::Eligible),
                 screening_results::failed.eq("[]"),
-                screening_results::decided_by.eq(APPEAL),
+                screening_results::decided_by.eq(ScreeningDecider::Appeal),
                 screening_results::decided_at.eq(now),
             ))
             .execute(conn)?;
@@ -239,7 +230,7 @@ pub fn list(
         .filter(appeals::opening_id.eq(opening.id))
         .into_boxed();
     if let Some(status) = status {
-        query = query.filter(appeals::status.eq(status.as_str()));
+        query = query.filter(appeals::status.eq(status));
     }
     if let Some(after) = after {
         query = query.filter(appeals::id.gt(after));

@@ -218,7 +218,7 @@ impl PreparedRow {
                 .last_rating
                 .and_then(|r| serde_json::to_value(r).ok())
                 .and_then(|v| v.as_str().map(str::to_string)),
-            status: ApplicationStatus::Submitted.as_str().into(),
+            status: ApplicationStatus::Submitted,
             import_id: intake.import_id,
             withdrawn_at: None,
             withdrawal_reason: None,

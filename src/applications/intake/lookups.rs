@@ -67,7 +67,7 @@ pub(super) type PersonRow = (
 pub(super) type AppliedRow = (
     PersonId,
     OpeningId,
-    String,
+    ApplicationStatus,
     String,
     String,
     String,
@@ -157,7 +157,7 @@ pub(super) fn existing_applications(
                 .or_default()
                 .push(ApplicationFacts {
                     opening_id,
-                    withdrawn: status == ApplicationStatus::Withdrawn.as_str(),
+                    withdrawn: status == ApplicationStatus::Withdrawn,
                     data: (seat_group, level, field, gpa, certificates),
                 });
         }

@@ -5,7 +5,8 @@ use actix_web::web;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::store::{self as screening, DecisionRequest, ScreeningResult, ScreeningRun};
+use super::model::{DecisionRequest, ScreeningDecision, ScreeningResult, ScreeningRun};
+use super::store as screening;
 use crate::app::AppState;
 use crate::applications::appeals::model::Publication;
 use crate::applications::appeals::publication::find_publication;
@@ -108,14 +109,14 @@ pub async fn decide_screening(
 ) -> Result<web::Json<ScreeningResult>, AppError> {
     let id = id.into_inner();
     let ctx = principal.audit_context(Some(request_id.0));
-    let request = body.value;
+    let decision = ScreeningDecision::from(body.value);
     let result = state
         .db
         .write(move |conn| {
             policy::load(conn, &principal, Permission::ApplicationManage, |c| {
                 applications::find_for_update(c, id)
             })?;
-            screening::decide(conn, &ctx, id, &request)
+            screening::decide(conn, &ctx, id, &decision)
         })
         .await?;
     Ok(web::Json(result))

@@ -3,12 +3,13 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
 use crate::applications::model::{ApplicationId, ApplicationStatus};
+use crate::applications::screening::model::{
+    ScreeningDecider, ScreeningDecision, ScreeningOutcome, ScreeningResult, ScreeningRun,
+};
 use crate::applications::screening::rules::{ApplicantFacts, FailedRequirement, check_eligibility};
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
@@ -18,26 +19,6 @@ use crate::db::types::Timestamp;
 use crate::error::AppError;
 use crate::openings::eligibility::{EducationLevel, PerformanceRating};
 use crate::openings::model::{Opening, OpeningStatus};
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ScreeningResult {
-    pub application_id: ApplicationId,
-    pub registration_number: String,
-    /// `eligible` or `ineligible`.
-    pub outcome: String,
-    pub failed: Vec<FailedRequirement>,
-    /// `automatic` for the eligibility check.
-    pub decided_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub decided_at: Timestamp,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ScreeningRun {
-    pub checked: usize,
-    pub eligible: usize,
-    pub ineligible: usize,
-}
 
 /// Application facts as loaded for screening.
 type FactsRow = (
@@ -83,7 +64,7 @@ pub fn run(
     let rows: Vec<FactsRow> = applications::table
         .inner_join(persons::table)
         .filter(applications::opening_id.eq(current.id))
-        .filter(applications::status.eq(ApplicationStatus::Submitted.as_str()))
+        .filter(applications::status.eq(ApplicationStatus::Submitted))
         .select((
             applications::id,
             persons::birth_date,
@@ -119,9 +100,9 @@ pub fn run(
         };
         let failed = check_eligibility(&rules, &facts);
         let outcome = if failed.is_empty() {
-            "eligible"
+            ScreeningOutcome::Eligible
         } else {
-            "ineligible"
+            ScreeningOutcome::Ineligible
         };
         let failed_json = serde_json::to_string(&failed).map_err(AppError::internal_from)?;
         digest.update(format!("{id}|{outcome}|{failed_json}\n"));
@@ -133,7 +114,7 @@ pub fn run(
             screening_results::opening_id.eq(current.id),
             screening_results::outcome.eq(outcome),
             screening_results::failed.eq(&failed_json),
-            screening_results::decided_by.eq("automatic"),
+            screening_results::decided_by.eq(ScreeningDecider::Automatic),
             screening_results::decided_at.eq(now),
         ))
         .on_conflict(screening_results::application_id)
@@ -141,7 +122,7 @@ pub fn run(
         .set((
             screening_results::outcome.eq(outcome),
             screening_results::failed.eq(&failed_json),
-            screening_results::decided_by.eq("automatic"),
+            screening_results::decided_by.eq(ScreeningDecider::Automatic),
             screening_results::decided_at.eq(now),
         ))
         .execute(c))?;
@@ -175,7 +156,14 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(screening_results::application_id.gt(after));
     }
-    let rows: Vec<(ApplicationId, String, String, String, String, Timestamp)> = query
+    let rows: Vec<(
+        ApplicationId,
+        String,
+        ScreeningOutcome,
+        String,
+        ScreeningDecider,
+        Timestamp,
+    )> = query
         .select((
             screening_results::application_id,
             applications::registration_number,
@@ -203,54 +191,13 @@ pub fn list(
         .collect()
 }
 
-/// Why an HR officer decided an application differently from (or in addition to) the check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReasonCode {
-    DocumentsIncomplete,
-    DocumentsInvalid,
-    RequirementNotMet,
-    RequirementMetOnReview,
-    DuplicateRegistration,
-    Other,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Eligible,
-    Ineligible,
-}
-
-impl Outcome {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Outcome::Eligible => "eligible",
-            Outcome::Ineligible => "ineligible",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, validator::Validate)]
-#[serde(deny_unknown_fields)]
-pub struct DecisionRequest {
-    pub outcome: Outcome,
-    pub reason_code: ReasonCode,
-    /// What the officer found, in a sentence (shown to auditors; never personal data).
-    #[validate(
-        length(min = 5, max = 2000),
-        custom(function = "crate::http::extract::not_blank")
-    )]
-    pub note: String,
-}
-
 /// Records an HR officer's decision on one application while its opening is in screening and
 /// not locked; the previous outcome and the reason go to the audit chain.
 pub fn decide(
     conn: &mut Conn,
     ctx: &AuditContext,
     application: ApplicationId,
-    request: &DecisionRequest,
+    decision: &ScreeningDecision,
 ) -> Result<ScreeningResult, AppError> {
     let app: crate::applications::model::Application =
         crate::find_for_update!(conn, applications, application)?
@@ -267,29 +214,28 @@ pub fn decide(
         ));
     }
     crate::applications::appeals::publication::refuse_if_published(conn, opening.id)?;
-    if app.status == ApplicationStatus::Withdrawn.as_str() {
+    if app.status == ApplicationStatus::Withdrawn {
         return Err(AppError::conflict(
             "application_withdrawn",
             "the application is withdrawn",
         ));
     }
-    let before: Option<(String, String)> = screening_results::table
+    let before: Option<ScreeningOutcome> = screening_results::table
         .find(application)
-        .select((screening_results::outcome, screening_results::failed))
+        .select(screening_results::outcome)
         .first(conn)
         .optional()?;
-    let reason = serde_json::to_value(request.reason_code).map_err(AppError::internal_from)?;
-    let reason_code = reason.as_str().unwrap_or("other").to_string();
-    let failed = match request.outcome {
-        Outcome::Eligible => vec![],
-        Outcome::Ineligible => vec![FailedRequirement {
-            code: reason_code.clone(),
-            reason: request.note.trim().to_string(),
+    let reason_code = decision.reason_code.as_str();
+    let failed = match decision.outcome {
+        ScreeningOutcome::Eligible => vec![],
+        ScreeningOutcome::Ineligible => vec![FailedRequirement {
+            code: reason_code.to_string(),
+            reason: decision.note.clone(),
         }],
     };
     let failed_json = serde_json::to_string(&failed).map_err(AppError::internal_from)?;
     let now = ctx.at;
-    let outcome = request.outcome.as_str();
+    let outcome = decision.outcome;
     crate::on_backend!(&mut *conn, |c| diesel::insert_into(
         screening_results::table
     )
@@ -298,7 +244,7 @@ pub fn decide(
         screening_results::opening_id.eq(opening.id),
         screening_results::outcome.eq(outcome),
         screening_results::failed.eq(&failed_json),
-        screening_results::decided_by.eq("hr_officer"),
+        screening_results::decided_by.eq(ScreeningDecider::HrOfficer),
         screening_results::decided_at.eq(now),
     ))
     .on_conflict(screening_results::application_id)
@@ -306,24 +252,24 @@ pub fn decide(
     .set((
         screening_results::outcome.eq(outcome),
         screening_results::failed.eq(&failed_json),
-        screening_results::decided_by.eq("hr_officer"),
+        screening_results::decided_by.eq(ScreeningDecider::HrOfficer),
         screening_results::decided_at.eq(now),
     ))
     .execute(c))?;
     let mut event = NewAuditEvent::new("screening.decided", "application", application)
         .agency(Some(app.agency_id))
         .payload(
-            json!({"opening_id": opening.id, "from": before.as_ref().map(|(o, _)| o.clone()),
-            "to": outcome, "reason_code": reason_code}),
+            json!({"opening_id": opening.id, "from": before.map(|o| o.as_str()),
+            "to": outcome.as_str(), "reason_code": reason_code}),
         );
-    event.justification = Some(request.note.trim().to_string());
+    event.justification = Some(decision.note.clone());
     audit::append(conn, ctx, event)?;
     Ok(ScreeningResult {
         application_id: application,
         registration_number: app.registration_number,
-        outcome: outcome.into(),
+        outcome,
         failed,
-        decided_by: "hr_officer".into(),
+        decided_by: ScreeningDecider::HrOfficer,
         decided_at: now,
     })
 }

@@ -7,7 +7,6 @@ use validator::Validate;
 use crate::auth::policy::{ObjectKind, ObjectRef, Permission};
 use crate::db::schema::grants;
 use crate::db::types::Timestamp;
-use crate::error::AppError;
 pub use crate::ids::{AgencyId, GrantId, ObjectId, UserId};
 
 /// A grant row as stored (revoked grants stay, with who revoked them and when).
@@ -16,9 +15,9 @@ pub use crate::ids::{AgencyId, GrantId, ObjectId, UserId};
 pub struct Grant {
     pub id: GrantId,
     pub user_id: UserId,
-    pub object_kind: String,
+    pub object_kind: ObjectKind,
     pub object_id: ObjectId,
-    pub permission: String,
+    pub permission: Permission,
     pub object_agency: Option<AgencyId>,
     pub granted_by: Option<UserId>,
     pub granted_at: Timestamp,
@@ -74,24 +73,19 @@ pub struct GrantView {
     pub revoked_at: Option<Timestamp>,
 }
 
-impl TryFrom<Grant> for GrantView {
-    type Error = AppError;
-    fn try_from(g: Grant) -> Result<Self, AppError> {
-        let kind = ObjectKind::parse(&g.object_kind)
-            .ok_or_else(|| AppError::internal(format!("unknown object kind {}", g.object_kind)))?;
-        let permission = Permission::parse(&g.permission)
-            .ok_or_else(|| AppError::internal(format!("unknown permission {}", g.permission)))?;
-        Ok(GrantView {
+impl From<Grant> for GrantView {
+    fn from(g: Grant) -> Self {
+        GrantView {
             id: g.id,
             user_id: g.user_id,
-            object_kind: kind,
+            object_kind: g.object_kind,
             object_id: g.object_id,
-            permission,
+            permission: g.permission,
             object_agency: g.object_agency,
             granted_by: g.granted_by,
             granted_at: g.granted_at,
             revoked_by: g.revoked_by,
             revoked_at: g.revoked_at,
-        })
+        }
     }
 }

@@ -84,7 +84,7 @@ pub async fn create_grant(
             store::create(conn, &ctx, new)
         })
         .await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(GrantView::try_from(grant)?))
+    Ok(HttpResponse::build(StatusCode::CREATED).json(GrantView::from(grant)))
 }
 
 /// Grants on objects in the caller's scope, oldest first.
@@ -112,10 +112,7 @@ pub async fn list_grants(
         .run(move |conn| store::list(conn, &filter, after, limit + 1))
         .await?;
     let (rows, next_cursor) = split_page(rows, limit, |g| g.id);
-    let items = rows
-        .into_iter()
-        .map(GrantView::try_from)
-        .collect::<Result<_, _>>()?;
+    let items = rows.into_iter().map(GrantView::from).collect();
     Ok(web::Json(GrantPage { items, next_cursor }))
 }
 
@@ -139,7 +136,7 @@ pub async fn get_grant(
             })
         })
         .await?;
-    Ok(web::Json(grant.try_into()?))
+    Ok(web::Json(grant.into()))
 }
 
 /// Revoke a grant: access ends at once (the row stays, with who revoked it and when).
@@ -165,5 +162,5 @@ pub async fn revoke_grant(
             store::revoke(conn, &ctx, before)
         })
         .await?;
-    Ok(web::Json(grant.try_into()?))
+    Ok(web::Json(grant.into()))
 }

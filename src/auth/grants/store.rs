@@ -21,8 +21,8 @@ pub fn holds_any(
 ) -> Result<bool, AppError> {
     let found: Option<GrantId> = grants::table
         .filter(grants::user_id.eq(user))
-        .filter(grants::permission.eq(permission.as_str()))
-        .filter(grants::object_kind.eq(kind.as_str()))
+        .filter(grants::permission.eq(permission))
+        .filter(grants::object_kind.eq(kind))
         .filter(grants::revoked_at.is_null())
         .select(grants::id)
         .first(conn)
@@ -39,8 +39,8 @@ pub fn holds(
 ) -> Result<bool, AppError> {
     let found: Option<GrantId> = grants::table
         .filter(grants::user_id.eq(user))
-        .filter(grants::permission.eq(permission.as_str()))
-        .filter(grants::object_kind.eq(object.kind.as_str()))
+        .filter(grants::permission.eq(permission))
+        .filter(grants::object_kind.eq(object.kind))
         .filter(grants::object_id.eq(ObjectId(object.id)))
         .filter(grants::revoked_at.is_null())
         .select(grants::id)
@@ -76,9 +76,9 @@ pub fn create(conn: &mut Conn, ctx: &AuditContext, new: NewGrant) -> Result<Gran
     let grant = Grant {
         id: GrantId::generate(),
         user_id: new.user_id,
-        object_kind: new.object.kind.as_str().into(),
+        object_kind: new.object.kind,
         object_id: ObjectId(new.object.id),
-        permission: new.permission.as_str().into(),
+        permission: new.permission,
         object_agency: new.object.agency,
         granted_by: new.granted_by,
         granted_at: ctx.at,

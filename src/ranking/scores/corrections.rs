@@ -9,6 +9,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::applications::model::{Application, ApplicationId};
+use crate::applications::screening::model::ScreeningOutcome;
 use crate::audit::model::AuditContext;
 use crate::auth::model::UserId;
 use crate::db::Conn;
@@ -86,12 +87,12 @@ pub fn correct(
     if !problems.is_empty() {
         return Err(invalid_scores(problems));
     }
-    let screening: Option<String> = screening_results::table
+    let screening: Option<ScreeningOutcome> = screening_results::table
         .find(application)
         .select(screening_results::outcome)
         .first(conn)
         .optional()?;
-    rules::application_takes_scores(&app.status, screening.as_deref()).map_err(conflict)?;
+    rules::application_takes_scores(app.status, screening).map_err(conflict)?;
     let before: Option<String> = objective_scores::table
         .find((application, &stage.code))
         .select(objective_scores::scores)

@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::agencies::model::AgencyId;
-use crate::applications::model::ApplicationId;
+use crate::applications::model::{ApplicationId, ApplicationStatus};
+use crate::applications::screening::model::ScreeningOutcome;
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::bulk::driver::{self, Batch, BatchSink, Reading};
@@ -112,7 +113,13 @@ fn resolve(
     if let Some(agency) = scope {
         query = query.filter(applications::agency_id.eq(agency));
     }
-    let rows: Vec<(ApplicationId, String, OpeningId, String, Option<String>)> = query
+    let rows: Vec<(
+        ApplicationId,
+        String,
+        OpeningId,
+        ApplicationStatus,
+        Option<ScreeningOutcome>,
+    )> = query
         .select((
             applications::id,
             applications::registration_number,
@@ -130,7 +137,7 @@ fn resolve(
         }
         let verdict = openings_seen[&opening_id]
             .clone()
-            .and_then(|()| rules::application_takes_scores(&status, screening.as_deref()))
+            .and_then(|()| rules::application_takes_scores(status, screening))
             .map(|()| Target {
                 application: id,
                 opening: opening_id,

@@ -61,7 +61,7 @@ pub fn stage_results(
                 .and(objective_scores::stage_code.eq(&stage.code))),
         )
         .filter(applications::opening_id.eq(opening.id))
-        .filter(applications::status.ne(ApplicationStatus::Withdrawn.as_str()))
+        .filter(applications::status.ne(ApplicationStatus::Withdrawn))
         .filter(screening_results::outcome.eq(ADMITTED))
         .select((
             applications::id,

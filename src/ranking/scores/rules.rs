@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::applications::model::ApplicationStatus;
+use crate::applications::screening::model::ScreeningOutcome;
 use crate::bulk::model::RowError;
 use crate::error::AppError;
 use crate::openings::model::{Opening, OpeningStatus};
@@ -14,7 +15,7 @@ use crate::openings::rounds::rules::RuleSetRules;
 use crate::ranking::engine;
 
 /// The screening outcome that admits an application to the scored stages.
-pub const ADMITTED: &str = "eligible";
+pub const ADMITTED: ScreeningOutcome = ScreeningOutcome::Eligible;
 
 /// Why something cannot take a score: a stable code and a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,8 +147,11 @@ pub const RESULTS_LOCKED: &str = "results_locked";
 
 /// Whether an application may be scored: not withdrawn, and admitted by screening
 /// (`screening` is its screening outcome, `None` if it has none).
-pub fn application_takes_scores(status: &str, screening: Option<&str>) -> Result<(), Refusal> {
-    if status == ApplicationStatus::Withdrawn.as_str() {
+pub fn application_takes_scores(
+    status: ApplicationStatus,
+    screening: Option<ScreeningOutcome>,
+) -> Result<(), Refusal> {
+    if status == ApplicationStatus::Withdrawn {
         return Err(Refusal::new(
             "application_withdrawn",
             "the application is withdrawn",

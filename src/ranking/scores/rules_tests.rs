@@ -120,7 +120,7 @@ fn good_scores_still_need_a_known_number_whose_application_takes_scores() {
 #[test]
 fn only_admitted_applications_that_are_not_withdrawn_take_scores() {
     assert_eq!(
-        application_takes_scores("submitted", Some(ADMITTED)),
+        application_takes_scores(ApplicationStatus::Submitted, Some(ADMITTED)),
         Ok(())
     );
     let code = |status, screening| {
@@ -128,10 +128,17 @@ fn only_admitted_applications_that_are_not_withdrawn_take_scores() {
             .unwrap_err()
             .code
     };
-    assert_eq!(code("submitted", Some("ineligible")), "not_admitted");
+    let ineligible = Some(ScreeningOutcome::Ineligible);
+    assert_eq!(
+        code(ApplicationStatus::Submitted, ineligible),
+        "not_admitted"
+    );
     // No screening result yet: absent from screening is not admitted.
-    assert_eq!(code("submitted", None), "not_admitted");
-    assert_eq!(code("withdrawn", Some(ADMITTED)), "application_withdrawn");
+    assert_eq!(code(ApplicationStatus::Submitted, None), "not_admitted");
+    assert_eq!(
+        code(ApplicationStatus::Withdrawn, Some(ADMITTED)),
+        "application_withdrawn"
+    );
 }
 
 #[test]
