@@ -1,6 +1,5 @@
 //! HTTP surface of login, sessions and user accounts.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,12 +13,12 @@ use super::policy::{self, Permission, Principal};
 use super::rules;
 use super::store::{self, UserFilter};
 use crate::agencies::model::AgencyId;
-use crate::app::AppState;
+use crate::app::{AppState, CreateRequest};
 use crate::audit::model::NewAuditEvent;
 use crate::audit::store as audit;
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
-use crate::http::idempotency::{self, IdempotencyKey};
+use crate::http::idempotency::IdempotencyKey;
 use crate::http::middleware::RequestId;
 use crate::http::pagination::{PageQuery, split_page};
 
@@ -125,39 +124,39 @@ pub async fn create_user(
     body: JsonBody<CreateUserRequest>,
 ) -> Result<HttpResponse, AppError> {
     policy::authorize(&principal, Permission::UserManage)?;
-    let request = body.value;
-    let agency = rules::agency_for_new_user(&principal, request.role, request.agency_id)?;
-    let ctx = principal.audit_context(Some(request_id.0));
-    let once = key.bind(principal.user_id, "POST /api/v1/users", &body.body_sha256);
+    let asked = body.value;
+    let agency = rules::agency_for_new_user(&principal, asked.role, asked.agency_id)?;
+    let new = NewUser {
+        email: normalize_email(&asked.email),
+        full_name: asked.full_name.trim().to_string(),
+        role: asked.role,
+        agency_id: agency,
+        password_hash: None,
+    };
+    let request = CreateRequest {
+        principal: &principal,
+        request_id,
+        key,
+        operation: "POST /api/v1/users",
+        body_sha256: &body.body_sha256,
+    };
     let (digester, ttl) = (state.digester.clone(), state.config.activation_ttl);
-    idempotency::run_once(
-        &state.db,
-        once,
-        StatusCode::CREATED,
-        forget_activation_token,
-        move |conn| {
+    state
+        .create_once(request, forget_activation_token, move |conn, ctx| {
             if let Some(agency) = agency
                 && crate::agencies::store::find_by_id(conn, agency)?.is_none()
             {
                 return Err(AppError::field("agency_id", "no such agency"));
             }
-            let new = NewUser {
-                email: normalize_email(&request.email),
-                full_name: request.full_name.trim().to_string(),
-                role: request.role,
-                agency_id: agency,
-                password_hash: None,
-            };
-            let user = store::create(conn, &ctx, &digester, new)?;
+            let user = store::create(conn, ctx, &digester, new)?;
             let (token, expires_at) =
                 store::activation::issue_activation_token(conn, user.id, "activation", ttl)?;
             Ok(UserCreated {
                 user: user.into(),
                 activation: ActivationToken { token, expires_at },
             })
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// A replayed account creation does not show the one-time activation token again (it is kept

@@ -12,7 +12,8 @@ use std::time::Instant;
 
 use crate::applications::identity::IdentityVault;
 use crate::applications::imports::source::ApplicationShape;
-use crate::applications::intake::batch::{Intake, PreparedRow};
+use crate::applications::intake::batch::Intake;
+use crate::applications::intake::prepared::PreparedRow;
 use crate::applications::intake::rows;
 use crate::applications::model::{Application, Person, PersonId};
 use crate::bulk::model::ImportFormat;

@@ -11,7 +11,8 @@ use serde_json::json;
 
 use super::job::{self, finish, insert_errors};
 use crate::applications::imports::model::{ApplicationImport, ImportStatus, Progress};
-use crate::applications::intake::batch::{self as store, BatchOutcome, Intake, PreparedRow};
+use crate::applications::intake::batch::{self as store, BatchOutcome, Intake};
+use crate::applications::intake::prepared::PreparedRow;
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::bulk::driver::{Batch, BatchSink};

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::prepared::PreparedRow;
 use super::rows::ValidRow;
 use crate::agencies::model::AgencyId;
 use crate::applications::identity::{IdNumber, IdentityVault};
@@ -125,109 +126,6 @@ impl BatchOutcome {
     }
 }
 
-/// A registration number: the round's prefix and 12 random Crockford base-32 characters
-/// (60 bits), unguessable and unrelated to the applicant.
-pub fn registration_number(prefix: &str) -> Result<String, AppError> {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let mut bytes = [0u8; 12];
-    getrandom::fill(&mut bytes).map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
-    let tail: String = bytes
-        .iter()
-        .map(|b| ALPHABET[(b & 31) as usize] as char)
-        .collect();
-    Ok(format!("{prefix}-{tail}"))
-}
-
-/// A valid row with the work that needs no database done ahead: the keyed hashes and the
-/// encryptions of its NIK and KK (an import does this on its reading thread).
-pub struct PreparedRow {
-    pub row: ValidRow,
-    nik_hash: String,
-    kk_hash: String,
-    nik_enc: String,
-    kk_enc: String,
-}
-
-impl PreparedRow {
-    pub fn new(vault: &IdentityVault, row: ValidRow) -> Result<Self, AppError> {
-        Ok(Self {
-            nik_hash: vault.hash(IdNumber::Nik, &row.nik),
-            kk_hash: vault.hash(IdNumber::Kk, &row.kk),
-            nik_enc: vault.encrypt(&row.nik)?,
-            kk_enc: vault.encrypt(&row.kk)?,
-            row,
-        })
-    }
-
-    pub fn all(vault: &IdentityVault, rows: Vec<ValidRow>) -> Result<Vec<Self>, AppError> {
-        rows.into_iter().map(|row| Self::new(vault, row)).collect()
-    }
-
-    /// The keyed hash of the row's NIK.
-    pub fn nik_hash(&self) -> &str {
-        &self.nik_hash
-    }
-
-    /// The person row of a NIK the round has not seen.
-    pub fn person(&self, id: PersonId, round_id: RoundId, now: Timestamp) -> Person {
-        let row = &self.row;
-        Person {
-            id,
-            round_id,
-            nik_hash: self.nik_hash.clone(),
-            nik_enc: self.nik_enc.clone(),
-            kk_hash: self.kk_hash.clone(),
-            kk_enc: self.kk_enc.clone(),
-            full_name: row.full_name.clone(),
-            birth_date: row.birth_date.to_string(),
-            sex: row.sex.as_str().into(),
-            region_of_origin: row.region_of_origin.clone(),
-            email: row.email.clone(),
-            phone: row.phone.clone(),
-            created_at: now,
-            updated_at: now,
-        }
-    }
-
-    /// The new application of `person` to the opening in `slot`, with a fresh registration
-    /// number.
-    pub fn application(
-        &self,
-        person_id: PersonId,
-        slot: &OpeningSlot,
-        intake: &Intake,
-        now: Timestamp,
-    ) -> Result<Application, AppError> {
-        let row = &self.row;
-        let data = application_data(row);
-        Ok(Application {
-            id: ApplicationId::generate(),
-            round_id: intake.round_id,
-            opening_id: slot.id,
-            agency_id: slot.agency_id,
-            person_id,
-            registration_number: registration_number(&intake.number_prefix)?,
-            seat_group: data.0,
-            education_level: data.1,
-            education_field: data.2,
-            gpa_x100: data.3,
-            certificates: data.4,
-            current_grade: row.current_grade,
-            years_in_grade: row.years_in_grade,
-            last_rating: row
-                .last_rating
-                .and_then(|r| serde_json::to_value(r).ok())
-                .and_then(|v| v.as_str().map(str::to_string)),
-            status: ApplicationStatus::Submitted,
-            import_id: intake.import_id,
-            withdrawn_at: None,
-            withdrawal_reason: None,
-            created_at: now,
-            updated_at: now,
-        })
-    }
-}
-
 /// Applies valid rows: checks each against the round's openings, the persons and applications
 /// already recorded (and earlier rows of the batch), then inserts what is new. Rows that repeat
 /// an application exactly are counted unchanged, so re-importing a file changes nothing.
@@ -238,7 +136,7 @@ pub fn apply_batch(
     now: Timestamp,
 ) -> Result<BatchOutcome, AppError> {
     let mut outcome = BatchOutcome::default();
-    let mut unique: Vec<String> = rows.iter().map(|r| r.nik_hash.clone()).collect();
+    let mut unique: Vec<String> = rows.iter().map(|r| r.nik_hash().to_string()).collect();
     unique.sort();
     unique.dedup();
     let mut people = existing_persons(conn, intake.round_id, &unique)?;
@@ -247,7 +145,7 @@ pub fn apply_batch(
     let mut new_applications: Vec<(u64, Application)> = Vec::new();
 
     for prepared in rows {
-        let (row, nik_hash) = (&prepared.row, prepared.nik_hash.clone());
+        let (row, nik_hash) = (&prepared.row, prepared.nik_hash().to_string());
         let n = row.number;
         let Some(slot) = intake.openings.get(&row.opening_code) else {
             outcome.errors.push(RowError::new(
@@ -288,7 +186,7 @@ pub fn apply_batch(
             full_name: row.full_name.clone(),
             birth_date: row.birth_date.to_string(),
             sex: row.sex.as_str().into(),
-            kk_hash: prepared.kk_hash.clone(),
+            kk_hash: prepared.kk_hash().to_string(),
             region_of_origin: row.region_of_origin.clone(),
         };
         let person_id = match people.get(&nik_hash) {

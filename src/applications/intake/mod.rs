@@ -3,4 +3,5 @@
 
 pub mod batch;
 mod lookups;
+pub mod prepared;
 pub mod rows;

@@ -106,26 +106,15 @@ pub fn run(
         };
         let failed_json = serde_json::to_string(&failed).map_err(AppError::internal_from)?;
         digest.update(format!("{id}|{outcome}|{failed_json}\n"));
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(
-            screening_results::table
-        )
-        .values((
-            screening_results::application_id.eq(id),
-            screening_results::opening_id.eq(current.id),
-            screening_results::outcome.eq(outcome),
-            screening_results::failed.eq(&failed_json),
-            screening_results::decided_by.eq(ScreeningDecider::Automatic),
-            screening_results::decided_at.eq(now),
-        ))
-        .on_conflict(screening_results::application_id)
-        .do_update()
-        .set((
-            screening_results::outcome.eq(outcome),
-            screening_results::failed.eq(&failed_json),
-            screening_results::decided_by.eq(ScreeningDecider::Automatic),
-            screening_results::decided_at.eq(now),
-        ))
-        .execute(c))?;
+        record_result(
+            conn,
+            id,
+            current.id,
+            outcome,
+            &failed_json,
+            ScreeningDecider::Automatic,
+            now,
+        )?;
         summary.checked += 1;
         if failed.is_empty() {
             summary.eligible += 1;
@@ -236,26 +225,15 @@ pub fn decide(
     let failed_json = serde_json::to_string(&failed).map_err(AppError::internal_from)?;
     let now = ctx.at;
     let outcome = decision.outcome;
-    crate::on_backend!(&mut *conn, |c| diesel::insert_into(
-        screening_results::table
-    )
-    .values((
-        screening_results::application_id.eq(application),
-        screening_results::opening_id.eq(opening.id),
-        screening_results::outcome.eq(outcome),
-        screening_results::failed.eq(&failed_json),
-        screening_results::decided_by.eq(ScreeningDecider::HrOfficer),
-        screening_results::decided_at.eq(now),
-    ))
-    .on_conflict(screening_results::application_id)
-    .do_update()
-    .set((
-        screening_results::outcome.eq(outcome),
-        screening_results::failed.eq(&failed_json),
-        screening_results::decided_by.eq(ScreeningDecider::HrOfficer),
-        screening_results::decided_at.eq(now),
-    ))
-    .execute(c))?;
+    record_result(
+        conn,
+        application,
+        opening.id,
+        outcome,
+        &failed_json,
+        ScreeningDecider::HrOfficer,
+        now,
+    )?;
     let mut event = NewAuditEvent::new("screening.decided", "application", application)
         .agency(Some(app.agency_id))
         .payload(
@@ -272,4 +250,37 @@ pub fn decide(
         decided_by: ScreeningDecider::HrOfficer,
         decided_at: now,
     })
+}
+
+/// Writes (or overwrites) the screening result of one application of an opening.
+fn record_result(
+    conn: &mut Conn,
+    application: ApplicationId,
+    opening: crate::openings::model::OpeningId,
+    outcome: ScreeningOutcome,
+    failed_json: &str,
+    decided_by: ScreeningDecider,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    crate::on_backend!(&mut *conn, |c| diesel::insert_into(
+        screening_results::table
+    )
+    .values((
+        screening_results::application_id.eq(application),
+        screening_results::opening_id.eq(opening),
+        screening_results::outcome.eq(outcome),
+        screening_results::failed.eq(failed_json),
+        screening_results::decided_by.eq(decided_by),
+        screening_results::decided_at.eq(at),
+    ))
+    .on_conflict(screening_results::application_id)
+    .do_update()
+    .set((
+        screening_results::outcome.eq(outcome),
+        screening_results::failed.eq(failed_json),
+        screening_results::decided_by.eq(decided_by),
+        screening_results::decided_at.eq(at),
+    ))
+    .execute(c))?;
+    Ok(())
 }
