@@ -25,6 +25,8 @@ pub struct AppState {
     pub identities: IdentityVault,
     /// Import jobs running in this process.
     pub imports: Arc<ImportRegistry>,
+    /// Bounds how many uploads (with the import work after them) run at once.
+    pub uploads: Arc<crate::http::upload::UploadSlots>,
     /// When this server's state was built: import jobs older than this and still running were
     /// cut off by an earlier stop.
     pub started_at: crate::db::types::Timestamp,

@@ -49,6 +49,15 @@ pub struct Config {
     pub import_dir: PathBuf,
     /// Largest import file accepted.
     pub max_import_bytes: u64,
+    /// A request body that makes no progress for this long ends with 408.
+    pub body_timeout: Duration,
+    /// Uploads (each with the import work that follows it) running at once in the server.
+    pub max_uploads: usize,
+    /// Uploads running at once for one user.
+    pub max_uploads_per_user: usize,
+    /// Threads of each worker's blocking pool, where database calls run (actix's default when
+    /// unset: 512 shared out over the workers).
+    pub blocking_threads: Option<usize>,
     pub checkpoint_interval: Duration,
     /// How often the background sealer chains pending audit events written by this process.
     pub audit_seal_interval: Duration,
@@ -181,6 +190,15 @@ impl Config {
             identity_key,
             import_dir,
             max_import_bytes,
+            body_timeout: Duration::from_secs(
+                parse_var(&var, "BODY_TIMEOUT_SECONDS", 30u64)?.max(1),
+            ),
+            max_uploads: parse_var(&var, "MAX_CONCURRENT_UPLOADS", 4usize)?.max(1),
+            max_uploads_per_user: parse_var(&var, "MAX_UPLOADS_PER_USER", 2usize)?.max(1),
+            blocking_threads: match var("BLOCKING_THREADS") {
+                None => None,
+                Some(_) => Some(parse_var(&var, "BLOCKING_THREADS", 0usize)?.max(1)),
+            },
             audit_seal_interval: Duration::from_millis(
                 parse_var(&var, "AUDIT_SEAL_INTERVAL_MS", 50)?.max(1),
             ),

@@ -60,6 +60,9 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("request body too large")]
     PayloadTooLarge { limit: usize },
+    /// The body stopped arriving: nothing for `idle_secs` seconds.
+    #[error("no part of the request body arrived for {idle_secs} s")]
+    RequestTimeout { idle_secs: u64 },
     #[error("{detail}")]
     UnsupportedMediaType { detail: String },
     #[error("{detail}")]
@@ -172,6 +175,7 @@ impl AppError {
             | Self::TooManyRequests { code, .. }
             | Self::Unavailable { code, .. } => code,
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::RequestTimeout { .. } => "body_timeout",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::Internal { .. } => "internal_error",
@@ -218,6 +222,7 @@ impl ResponseError for AppError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -241,6 +246,10 @@ impl ResponseError for AppError {
         } = self
         {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let Self::RequestTimeout { .. } = self {
+            // The rest of the body may still come: the connection cannot be reused.
+            response.force_close();
         }
         if let Self::Unauthorized { .. } = self {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));

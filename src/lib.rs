@@ -58,6 +58,7 @@ pub fn build_state(config: Config) -> Result<AppState, AppError> {
     Ok(AppState {
         identities,
         imports: Default::default(),
+        uploads: http::upload::UploadSlots::new(config.max_uploads, config.max_uploads_per_user),
         refusals: Default::default(),
         started_at: db::types::Timestamp::now(),
         tokens: Arc::new(TokenService::from_config(&config)?),
@@ -78,8 +79,9 @@ pub fn build_state(config: Config) -> Result<AppState, AppError> {
 pub fn start_server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     let workers = state.config.workers.max(1);
     let max_body = state.config.max_body_bytes;
+    let blocking_threads = state.config.blocking_threads;
     let data = web::Data::new(state);
-    let server = HttpServer::new(move || {
+    let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .configure(|cfg| http::extractor_configs(cfg, max_body))
@@ -88,10 +90,11 @@ pub fn start_server(state: AppState, listener: TcpListener) -> std::io::Result<S
             .wrap(from_fn(http::middleware::observe))
     })
     .workers(workers)
-    .shutdown_timeout(30)
-    .listen(listener)?
-    .run();
-    Ok(server)
+    .shutdown_timeout(30);
+    if let Some(threads) = blocking_threads {
+        server = server.worker_max_blocking_threads(threads);
+    }
+    Ok(server.listen(listener)?.run())
 }
 
 /// Background jobs of a running server: the audit sealer and the periodic checkpoint signer.

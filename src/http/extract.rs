@@ -6,7 +6,6 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
@@ -27,10 +26,10 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
+        let (limit, idle) = req
             .app_data::<web::Data<AppState>>()
-            .map(|s| s.config.max_body_bytes)
-            .unwrap_or(1024 * 1024);
+            .map(|s| (s.config.max_body_bytes, s.config.body_timeout))
+            .unwrap_or((1024 * 1024, std::time::Duration::from_secs(30)));
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -61,10 +60,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
                 return Err(AppError::PayloadTooLarge { limit });
             }
             let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| {
-                    AppError::bad_request("body_unreadable", "the request body could not be read")
-                })?;
+            while let Some(chunk) = super::upload::next_chunk(&mut payload, idle).await? {
                 if body.len() + chunk.len() > limit {
                     return Err(AppError::PayloadTooLarge { limit });
                 }

@@ -22,17 +22,30 @@ pub async fn healthz() -> web::Json<Health> {
     })
 }
 
-/// The database is reachable and every migration is applied; 503 otherwise.
+/// What `/readyz` allows beyond the pool's acquire timeout for the ping itself.
+const READY_MARGIN: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The database answers within the pool's acquire timeout and every migration is applied; 503
+/// otherwise.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Problem)))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, AppError> {
-    let current = state
-        .db
-        .run(|conn| {
-            db::ping(conn)?;
-            db::migrations_current(conn)
-        })
-        .await?;
+    let check = state.db.run(|conn| {
+        db::ping(conn)?;
+        db::migrations_current(conn)
+    });
+    // A server whose database calls cannot start (pool or blocking threads all held) is not
+    // ready, however long the queue: the orchestrator should restart it.
+    let deadline = state.config.db_acquire_timeout + READY_MARGIN;
+    let current = actix_web::rt::time::timeout(deadline, check)
+        .await
+        .map_err(|_| AppError::Unavailable {
+            code: "database_unreachable",
+            detail: format!(
+                "the database did not answer within {} ms",
+                deadline.as_millis()
+            ),
+        })??;
     if !current {
         return Err(AppError::Unavailable {
             code: "migrations_pending",

@@ -40,12 +40,14 @@ pub struct ScoreImportQuery {
 /// `errors[0].field` = `stage`), a CSV header that does not fit the stage (`invalid_file`), a
 /// file without data rows (`empty_file`). Rows refused because their stage is locked are
 /// recorded in the audit chain (`objective_scores.refused`, at most one event per caller,
-/// stage and minute).
+/// stage and minute). Uploads are bounded as for application imports (429 `too_many_uploads`,
+/// 503 `uploads_busy`, 408 `body_timeout`).
 #[utoipa::path(post, path = "/api/v1/selection-rounds/{id}/scores", tag = "applications",
     params(("id" = String, Path, format = Uuid), ScoreImportQuery),
     request_body(content = String, content_type = "text/csv", description = "CSV with a header (or application/x-ndjson)"),
     responses((status = 200, body = ScoreImportReport), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)),
+        (status = 404, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem), (status = 408, body = Problem),
+        (status = 429, body = Problem), (status = 503, body = Problem)),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn import_scores(
@@ -74,14 +76,22 @@ pub async fn import_scores(
         .db
         .run(move |conn| scores::check_import_stage(conn, round_id, scope, &stage))
         .await?;
+    // Held for the upload and the import that follows it in this request.
+    let _slot = state.uploads.acquire(principal.user_id)?;
     let path = state
         .config
         .import_dir
         .join(format!("scores-{}.upload", uuid::Uuid::now_v7()));
-    let (sha256, _) = upload::spool(payload, path.clone(), state.config.max_import_bytes).await?;
+    let spool = upload::spool(
+        payload,
+        path,
+        state.config.max_import_bytes,
+        state.config.body_timeout,
+    )
+    .await?;
     let ctx = principal.audit_context(Some(request_id.0));
     let job_ctx = ctx.clone();
-    let spooled = path.clone();
+    let (sha256, spooled) = (spool.sha256.clone(), spool.path().to_path_buf());
     let result = state
         .db
         .run(move |conn| {
@@ -100,7 +110,7 @@ pub async fn import_scores(
             scores::import(conn, &job_ctx, &job, &spooled)
         })
         .await;
-    let _ = std::fs::remove_file(&path);
+    drop(spool);
     let outcome = result?;
     if outcome.rows_locked > 0 {
         audit_refused_import(&state, principal.user_id, ctx, round_id, scope, &outcome).await;

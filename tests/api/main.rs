@@ -12,6 +12,7 @@ mod authz_matrix;
 mod errors;
 mod grants;
 mod imports;
+mod limits;
 mod openings;
 mod ops;
 mod scores;

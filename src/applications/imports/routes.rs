@@ -45,12 +45,15 @@ pub struct ImportErrorPage {
 /// Upload a CSV or JSON Lines file of applications for a round; each row names its opening by
 /// code. The file is spooled to disk and imported by a job: 202 with the import, whose status and
 /// error report are at `/api/v1/application-imports/{id}`. HR officers import for their agency's
-/// openings; an admin imports a whole round.
+/// openings; an admin imports a whole round. Uploads running at once are bounded: 429
+/// `too_many_uploads` over the caller's own limit, 503 `uploads_busy` when the server is full; a
+/// body that stops arriving gets 408 `body_timeout`.
 #[utoipa::path(post, path = "/api/v1/selection-rounds/{id}/application-imports", tag = "applications",
     params(("id" = String, Path, format = Uuid), ImportQuery),
     request_body(content = String, content_type = "text/csv", description = "CSV with a header (or application/x-ndjson)"),
     responses((status = 202, body = ImportView), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem)),
+        (status = 404, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 408, body = Problem),
+        (status = 429, body = Problem), (status = 503, body = Problem)),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn create_import(
@@ -72,10 +75,17 @@ pub async fn create_import(
         .await?
         .ok_or_else(AppError::not_found)?;
     let format = ImportFormat::from_media_type(&upload::media_type(&req))?;
+    // Held from the first byte of the upload to the end of its job.
+    let slot = state.uploads.acquire(principal.user_id)?;
     let import_id = ImportId::generate();
     let path = state.config.import_dir.join(format!("{import_id}.upload"));
-    let (sha256, bytes) =
-        upload::spool(payload, path.clone(), state.config.max_import_bytes).await?;
+    let spooled = upload::spool(
+        payload,
+        path,
+        state.config.max_import_bytes,
+        state.config.body_timeout,
+    )
+    .await?;
     let ctx = principal.audit_context(Some(request_id.0));
     let import = ApplicationImport::queued(
         NewImport {
@@ -84,21 +94,17 @@ pub async fn create_import(
             agency_id: agency,
             mode: query.mode.unwrap_or(ImportMode::AllOrNothing),
             format,
-            file_sha256: sha256,
-            file_bytes: bytes,
+            file_sha256: spooled.sha256.clone(),
+            file_bytes: spooled.bytes,
         },
         &ctx,
     );
     let (record, job_ctx) = (import.clone(), ctx.clone());
-    if let Err(e) = state
+    state
         .db
         .write(move |conn| import_job::create(conn, &ctx, &record))
-        .await
-    {
-        let _ = std::fs::remove_file(&path);
-        return Err(e);
-    }
-    start_job(&state, import.clone(), path, job_ctx)?;
+        .await?;
+    start_job(&state, import.clone(), spooled.keep(), slot, job_ctx)?;
     Ok(HttpResponse::Accepted()
         .insert_header((
             header::LOCATION,
@@ -112,6 +118,7 @@ fn start_job(
     state: &AppState,
     import: ApplicationImport,
     spool: PathBuf,
+    slot: upload::UploadSlot,
     ctx: crate::audit::model::AuditContext,
 ) -> Result<(), AppError> {
     let progress = state.imports.start(import.id);
@@ -141,6 +148,7 @@ fn start_job(
                 }
             }
             registry.finish(id);
+            drop(slot);
         })
         .map(|_| ())
         .map_err(AppError::internal_from)
