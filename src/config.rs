@@ -69,6 +69,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Notes for the start-up log (e.g. "generated a JWT secret"), never the secrets themselves.
     pub startup_notes: Vec<String>,
+    /// What start-up had to correct (e.g. a data directory others could read), logged at WARN.
+    pub startup_warnings: Vec<String>,
 }
 
 type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -93,15 +95,14 @@ impl Config {
     pub fn from_lookup(lookup: Lookup) -> Result<Self, AppError> {
         let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
-        std::fs::create_dir_all(&data_dir).map_err(|e| {
-            AppError::internal(format!(
-                "cannot create DATA_DIR {}: {e}",
-                data_dir.display()
-            ))
-        })?;
         let mut notes = Vec::new();
+        let mut warnings = Vec::new();
+        private_files::secure_dir(&data_dir, &mut warnings)?;
         let database_url = var("DATABASE_URL")
             .unwrap_or_else(|| data_dir.join("asn-merit.db").to_string_lossy().into_owned());
+        if let Some(file) = crate::db::sqlite_file(&database_url) {
+            private_files::secure_sqlite_file(&file, &mut warnings)?;
+        }
 
         let jwt_key = match (var("JWT_ED25519_KEY_FILE"), var("JWT_SECRET")) {
             (Some(path), _) => JwtKeySource::EdDsaPem(read_secret_file(Path::new(&path))?),
@@ -217,6 +218,7 @@ impl Config {
             log_format,
             data_dir,
             startup_notes: notes,
+            startup_warnings: warnings,
         })
     }
 
@@ -225,6 +227,79 @@ impl Config {
         self.migration_database_url
             .as_deref()
             .unwrap_or(&self.database_url)
+    }
+}
+
+/// The data directory and the SQLite files hold personal data and password hashes: only their
+/// owner may read them. New ones are created so (0700 / 0600); existing ones that others could
+/// read are corrected, with a warning naming the path and its old mode.
+mod private_files {
+    use std::path::Path;
+
+    use crate::error::AppError;
+
+    const DIR_MODE: u32 = 0o700;
+    const FILE_MODE: u32 = 0o600;
+
+    pub fn secure_dir(dir: &Path, warnings: &mut Vec<String>) -> Result<(), AppError> {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, DIR_MODE);
+        builder.create(dir).map_err(|e| {
+            AppError::internal(format!("cannot create DATA_DIR {}: {e}", dir.display()))
+        })?;
+        restrict(dir, DIR_MODE, warnings)
+    }
+
+    /// Creates the database file owner-only before SQLite opens it (SQLite gives its `-wal` and
+    /// `-shm` files the database file's mode) and corrects the modes of existing ones.
+    pub fn secure_sqlite_file(file: &Path, warnings: &mut Vec<String>) -> Result<(), AppError> {
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| AppError::internal(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
+        options
+            .open(file)
+            .map_err(|e| AppError::internal(format!("cannot open {}: {e}", file.display())))?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = file.as_os_str().to_owned();
+            name.push(suffix);
+            let path = std::path::PathBuf::from(name);
+            if path.exists() {
+                restrict(&path, FILE_MODE, warnings)?;
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    fn restrict(path: &Path, mode: u32, warnings: &mut Vec<String>) -> Result<(), AppError> {
+        use std::os::unix::fs::PermissionsExt;
+        let fail = |e: std::io::Error| {
+            AppError::internal(format!(
+                "cannot read or set the mode of {}: {e}",
+                path.display()
+            ))
+        };
+        let old = std::fs::metadata(path).map_err(fail)?.permissions().mode() & 0o777;
+        if old & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(fail)?;
+            warnings.push(format!(
+                "{} was readable by others (mode {old:o}); set to {mode:o}",
+                path.display()
+            ));
+        }
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    fn restrict(_: &Path, _: u32, _: &mut Vec<String>) -> Result<(), AppError> {
+        Ok(())
     }
 }
 
@@ -273,4 +348,56 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<(), AppError> 
     })?;
     file.write_all(contents)
         .map_err(|e| AppError::internal(format!("cannot write key file {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+#[cfg(unix)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    fn config_in(dir: &Path) -> Config {
+        let data = dir.to_string_lossy().into_owned();
+        Config::from_lookup(&|name| (name == "DATA_DIR").then(|| data.clone())).unwrap()
+    }
+
+    #[test]
+    fn a_new_data_directory_and_database_file_are_owner_only() {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        let config = config_in(&data);
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("asn-merit.db")), 0o600);
+        assert!(config.startup_warnings.is_empty());
+    }
+
+    #[test]
+    fn an_existing_data_directory_others_can_read_is_corrected_with_a_warning() {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for name in ["asn-merit.db", "asn-merit.db-wal", "asn-merit.db-shm"] {
+            let file = data.join(name);
+            std::fs::write(&file, b"").unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let config = config_in(&data);
+        assert_eq!(mode(&data), 0o700);
+        for name in ["asn-merit.db", "asn-merit.db-wal", "asn-merit.db-shm"] {
+            assert_eq!(mode(&data.join(name)), 0o600, "{name}");
+        }
+        assert_eq!(
+            config.startup_warnings.len(),
+            4,
+            "{:?}",
+            config.startup_warnings
+        );
+        assert!(config.startup_warnings[0].contains("mode 755"));
+    }
 }

@@ -63,6 +63,8 @@ pub enum AppError {
     /// The body stopped arriving: nothing for `idle_secs` seconds.
     #[error("no part of the request body arrived for {idle_secs} s")]
     RequestTimeout { idle_secs: u64 },
+    #[error("the request headers exceed {max_bytes} bytes or {max_count} fields")]
+    HeadersTooLarge { max_bytes: usize, max_count: usize },
     #[error("{detail}")]
     UnsupportedMediaType { detail: String },
     #[error("{detail}")]
@@ -176,6 +178,7 @@ impl AppError {
             | Self::Unavailable { code, .. } => code,
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::RequestTimeout { .. } => "body_timeout",
+            Self::HeadersTooLarge { .. } => "headers_too_large",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::Internal { .. } => "internal_error",
@@ -223,6 +226,7 @@ impl ResponseError for AppError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -44,7 +44,7 @@ use crate::{agencies, applications, audit, auth, deviations, error, http, openin
         public::list_public_openings, public::get_public_opening,
     ),
     components(schemas(error::Problem, error::FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ServerFacts),
     tags(
         (name = "auth", description = "Login, logout, activation"),
         (name = "users", description = "Accounts and roles"),
@@ -70,6 +70,144 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+    }
+}
+
+/// What holds for every operation because of the shared plumbing, written into each one so the
+/// document says what the server does: error bodies are `application/problem+json`; the 4xx and
+/// 503 answers the extractors, limits and the pool give; the `Idempotency-Key` format.
+struct ServerFacts;
+
+impl Modify for ServerFacts {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                facts::problem_media_type(operation);
+                facts::shared_responses(path, operation);
+                facts::idempotency_key_format(operation);
+            }
+        }
+    }
+}
+
+mod facts {
+    use utoipa::openapi::path::{Operation, ParameterIn};
+    use utoipa::openapi::{
+        ContentBuilder, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Type,
+    };
+
+    const PROBLEM: &str = "application/problem+json";
+
+    /// A response whose body is a `Problem` is sent as `application/problem+json`.
+    pub fn problem_media_type(operation: &mut Operation) {
+        for response in operation.responses.responses.values_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            if let Some(content) = response.content.shift_remove("application/json") {
+                let is_problem = matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"));
+                let media_type = if is_problem {
+                    PROBLEM
+                } else {
+                    "application/json"
+                };
+                response.content.insert(media_type.to_string(), content);
+            }
+        }
+    }
+
+    fn problem(description: &str) -> Response {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                PROBLEM,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    }
+
+    fn add(operation: &mut Operation, status: &str, description: &str) {
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::T(problem(description)));
+    }
+
+    /// The answers of the shared extractors and limits, where they apply.
+    pub fn shared_responses(path: &str, operation: &mut Operation) {
+        let parameters = operation.parameters.as_deref().unwrap_or_default();
+        let has_query = parameters
+            .iter()
+            .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+        let has_path = path.contains('{');
+        let has_idempotency_key = parameters.iter().any(|p| p.name == "Idempotency-Key");
+        let has_body = operation.request_body.is_some();
+        let json_body = operation
+            .request_body
+            .as_ref()
+            .is_some_and(|b| b.content.contains_key("application/json"));
+        if has_query || has_path || has_idempotency_key || has_body {
+            add(
+                operation,
+                "400",
+                "Malformed request: `malformed_json` (body), `invalid_query`, `invalid_path_parameter`, `invalid_idempotency_key`",
+            );
+        }
+        if has_body {
+            add(
+                operation,
+                "408",
+                "`body_timeout`: the body stopped arriving",
+            );
+            add(operation, "413", "`payload_too_large`");
+            add(operation, "415", "`unsupported_media_type`");
+        }
+        if json_body || has_query {
+            add(
+                operation,
+                "422",
+                "`validation_failed`: invalid values, per field in `errors`",
+            );
+        }
+        add(
+            operation,
+            "431",
+            "`headers_too_large`: request headers over 16 KiB or 64 fields",
+        );
+        if path != "/healthz" && path != "/metrics" {
+            add(
+                operation,
+                "503",
+                "`database_unavailable` or another temporary condition; retry",
+            );
+        }
+    }
+
+    /// Idempotency keys are 1 to 200 visible ASCII characters.
+    pub fn idempotency_key_format(operation: &mut Operation) {
+        let Some(parameters) = operation.parameters.as_mut() else {
+            return;
+        };
+        for parameter in parameters.iter_mut() {
+            if parameter.name == "Idempotency-Key" {
+                let schema = ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(200))
+                    .pattern(Some("^[!-~]{1,200}$"));
+                parameter.schema = Some(RefOr::T(schema.into()));
+            }
+        }
     }
 }
 

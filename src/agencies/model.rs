@@ -112,11 +112,13 @@ impl From<Agency> for AgencyView {
 #[serde(deny_unknown_fields)]
 pub struct CreateAgencyRequest {
     #[validate(length(min = 2, max = 40), custom(function = "validate_code"))]
+    #[schema(min_length = 2, max_length = 40, pattern = "^[A-Z0-9-]*$")]
     pub code: String,
     #[validate(
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
     pub name: String,
     pub level: AgencyLevel,
     pub time_zone: TimeZone,
@@ -129,6 +131,7 @@ pub struct UpdateAgencyRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     pub level: Option<AgencyLevel>,
     pub time_zone: Option<TimeZone>,

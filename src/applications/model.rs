@@ -234,5 +234,6 @@ pub struct WithdrawRequest {
         length(min = 5, max = 2000),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 5, max_length = 2000, pattern = "\\S")]
     pub reason: String,
 }

@@ -82,11 +82,13 @@ impl From<User> for UserView {
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     #[validate(email(message = "must be an email address"), length(max = 254))]
+    #[schema(max_length = 254, format = Email)]
     pub email: String,
     #[validate(
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub full_name: String,
     pub role: Role,
     /// Required for HR officers, panelists and appointing officials; absent for national admins and auditors.
@@ -100,6 +102,7 @@ pub struct UpdateUserRequest {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub full_name: Option<String>,
     pub role: Option<Role>,
     /// `false` disables the account and revokes its tokens at once.
@@ -125,9 +128,10 @@ pub struct ActivationToken {
 #[serde(deny_unknown_fields)]
 pub struct ActivateRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub token: String,
     #[validate(length(min = 1, max = 1024))]
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
@@ -135,9 +139,10 @@ pub struct ActivateRequest {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
     pub email: String,
     #[validate(length(min = 1, max = 1024))]
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 1, max_length = 1024)]
     pub password: String,
 }
 

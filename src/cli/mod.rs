@@ -203,6 +203,9 @@ pub fn run(cli: Cli) -> ExitCode {
     for note in &config.startup_notes {
         tracing::info!("{note}");
     }
+    for warning in &config.startup_warnings {
+        tracing::warn!("{warning}");
+    }
     let result = match command.unwrap_or(Command::Serve) {
         Command::Serve => server::serve(config),
         Command::Migrate => server::migrate(&config),

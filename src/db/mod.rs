@@ -61,6 +61,15 @@ impl ConnectionManager {
     }
 }
 
+/// The SQLite database file a URL names (None for PostgreSQL and for `:memory:`).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let path = match Backend::from_url(url) {
+        Backend::Postgres => return None,
+        Backend::Sqlite => sqlite_path(url).unwrap_or(url),
+    };
+    (path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
 /// SQLite accepts a plain path; `sqlite://` is accepted too and stripped.
 fn sqlite_path(url: &str) -> Option<&str> {
     url.strip_prefix("sqlite://")

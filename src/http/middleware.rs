@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -13,6 +13,32 @@ use tracing::Instrument;
 use crate::app::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Request headers beyond these get 431 in the problem format. actix-http itself answers a bare
+/// 431 (no body) before any of our code runs for a head over 128 KiB or more than 96 headers.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+pub const MAX_HEADER_COUNT: usize = 64;
+
+/// 431 `headers_too_large` for a request whose headers exceed [`MAX_HEADER_BYTES`] in all or
+/// [`MAX_HEADER_COUNT`] in number.
+pub async fn limit_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let headers = req.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if bytes > MAX_HEADER_BYTES || headers.len() > MAX_HEADER_COUNT {
+        let error = crate::error::AppError::HeadersTooLarge {
+            max_bytes: MAX_HEADER_BYTES,
+            max_count: MAX_HEADER_COUNT,
+        };
+        return Ok(req.error_response(error).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
 
 /// The id of the current request, also recorded on every audit event it writes.
 #[derive(Debug, Clone)]

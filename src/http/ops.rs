@@ -74,7 +74,3 @@ pub async fn route_not_found() -> Result<HttpResponse, AppError> {
         detail: "no such endpoint".into(),
     })
 }
-
-pub async fn method_not_allowed() -> Result<HttpResponse, AppError> {
-    Err(AppError::MethodNotAllowed)
-}

@@ -12,6 +12,7 @@ pub const MAX_LIMIT: i64 = 200;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -29,10 +30,11 @@ impl PageQuery {
         }
     }
 
-    /// The cursor parsed as `T` (an id or a sequence number).
+    /// The cursor parsed as `T` (an id or a sequence number); an empty one is the first page.
     pub fn cursor<T: std::str::FromStr>(&self) -> Result<Option<T>, AppError> {
         self.cursor
             .as_deref()
+            .filter(|c| !c.is_empty())
             .map(|c| {
                 c.parse::<T>()
                     .map_err(|_| AppError::field("cursor", "is not a cursor this list issued"))

@@ -192,17 +192,20 @@ pub struct CreateOpeningRequest {
         length(min = 1, max = 60),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 1, max_length = 60, pattern = "\\S")]
     pub code: String,
     /// The work unit (unit kerja).
     #[validate(
         length(min = 1, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub unit: String,
     #[validate(
         length(min = 1, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub location: String,
     pub kind: OpeningKind,
     pub seat_groups: Vec<SeatGroup>,
@@ -224,11 +227,13 @@ pub struct UpdateOpeningRequest {
         length(min = 1, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub unit: Option<String>,
     #[validate(
         length(min = 1, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub location: Option<String>,
     pub seat_groups: Option<Vec<SeatGroup>>,
     pub eligibility: Option<Eligibility>,
@@ -239,6 +244,7 @@ pub struct UpdateOpeningRequest {
     pub plan: Option<AssessmentPlan>,
     /// Required after publish: why the published rules must change (at least a full sentence).
     #[validate(length(max = 4000))]
+    #[schema(max_length = 4000)]
     pub justification: Option<String>,
 }
 
@@ -320,5 +326,6 @@ pub struct StageActionRequest {
         length(min = 1, max = 60),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 1, max_length = 60, pattern = "\\S")]
     pub stage: String,
 }

@@ -470,11 +470,12 @@ async fn unknown_route_is_404_route_not_found() {
 async fn wrong_method_is_405_method_not_allowed() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    for (method, path) in [
-        (reqwest::Method::PUT, "/api/v1/agencies"),
-        (reqwest::Method::DELETE, "/api/v1/users"),
-        (reqwest::Method::GET, "/api/v1/auth/login"),
-        (reqwest::Method::POST, "/api/v1/me"),
+    for (method, path, allow) in [
+        (reqwest::Method::PUT, "/api/v1/agencies", "GET, POST"),
+        (reqwest::Method::DELETE, "/api/v1/users", "GET, POST"),
+        (reqwest::Method::GET, "/api/v1/auth/login", "POST"),
+        (reqwest::Method::POST, "/api/v1/me", "GET"),
+        (reqwest::Method::DELETE, "/readyz", "GET"),
     ] {
         let response = app
             .http
@@ -484,6 +485,7 @@ async fn wrong_method_is_405_method_not_allowed() {
             .await
             .unwrap();
         assert_eq!(response.status(), 405, "{method} {path}");
+        assert_eq!(response.headers()["allow"], allow, "{method} {path}");
         assert_problem(response, 405, "method_not_allowed").await;
     }
 }
@@ -571,4 +573,24 @@ async fn malformed_idempotency_key_is_400() {
         .await
         .unwrap();
     assert_eq!(agencies["items"].as_array().unwrap().len(), 0);
+}
+
+#[actix_web::test]
+async fn oversized_request_headers_get_431_in_the_problem_format() {
+    let app = TestApp::spawn().await;
+    let big = app
+        .http
+        .get(app.url("/healthz"))
+        .header("x-padding", "a".repeat(20 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(big, 431, "headers_too_large").await;
+    let mut many = app.http.get(app.url("/healthz"));
+    for i in 0..70 {
+        many = many.header(format!("x-field-{i}"), "a");
+    }
+    assert_problem(many.send().await.unwrap(), 431, "headers_too_large").await;
+    let fine = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(fine.status(), 200);
 }

@@ -329,6 +329,21 @@ async fn login_logs_contain_neither_password_nor_token() {
         .await
         .unwrap();
     assert_eq!(me.status(), 200);
+    // A request the HTTP parser cannot read is a client's mistake: WARN, not ERROR.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut raw = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        raw.write_all(b"GARBAGE \x01 HTTP/1.1\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), raw.read_to_end(&mut answer)).await;
+        assert!(
+            answer.starts_with(b"HTTP/1.1 400"),
+            "{:?}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
     let _ = server.kill();
     let _ = server.wait();
@@ -348,6 +363,14 @@ async fn login_logs_contain_neither_password_nor_token() {
                 .unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
         }
     }
+    assert!(
+        logs.contains("unreadable request"),
+        "the malformed request is not logged:\n{logs}"
+    );
+    assert!(
+        !logs.contains("\"level\":\"ERROR\""),
+        "something was logged at ERROR:\n{logs}"
+    );
     assert!(
         !logs.contains(TEST_PASSWORD),
         "the password appears in the logs"
@@ -603,4 +626,22 @@ async fn sqlite_connection_may_append_the_audit_chain_but_never_rewrite_it() {
         .await
         .unwrap();
     assert_eq!(verified["ok"], true, "{verified}");
+}
+
+#[cfg(unix)]
+#[actix_web::test]
+async fn the_data_directory_and_the_sqlite_files_of_a_running_server_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.agency(&admin, "PRIVAT").await;
+    assert_eq!(mode(&crate::helpers::data_dir(&app)), 0o700);
+    if let Some(file) = asn_merit::db::sqlite_file(&app.db.url) {
+        for suffix in ["", "-wal", "-shm"] {
+            let path = std::path::PathBuf::from(format!("{}{suffix}", file.display()));
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
 }

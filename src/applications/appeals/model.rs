@@ -131,6 +131,7 @@ pub struct AppealRequest {
         length(min = 10, max = 4000),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 10, max_length = 4000, pattern = "\\S")]
     pub reason: String,
     /// When the applicant submitted the appeal (e.g. on the national portal); defaults to now.
     /// Judged against the deadline in the agency's time zone; may not lie in the future.
@@ -155,6 +156,7 @@ pub struct AppealDecisionRequest {
         length(min = 10, max = 4000),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 10, max_length = 4000, pattern = "\\S")]
     pub answer: String,
 }
 

@@ -101,6 +101,7 @@ pub struct DecisionRequest {
         length(min = 5, max = 2000),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 5, max_length = 2000, pattern = "\\S")]
     pub note: String,
 }
 

@@ -122,17 +122,20 @@ pub struct CreateCompetencyRequest {
         length(min = 2, max = 40),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 2, max_length = 40, pattern = "\\S")]
     pub code: String,
     pub kind: CompetencyKind,
     #[validate(
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
     pub name: String,
     #[validate(
         length(equal = 5, message = "give one description per level, 1 to 5"),
         custom(function = "descriptions_not_blank")
     )]
+    #[schema(pattern = "\\S")]
     pub level_descriptions: Vec<String>,
 }
 
@@ -143,11 +146,13 @@ pub struct UpdateCompetencyRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     #[validate(
         length(equal = 5, message = "give one description per level, 1 to 5"),
         custom(function = "descriptions_not_blank")
     )]
+    #[schema(pattern = "\\S")]
     pub level_descriptions: Option<Vec<String>>,
 }
 
@@ -229,6 +234,7 @@ pub struct StandardRow {
 pub struct RequiredLevel {
     pub competency_id: CompetencyId,
     #[validate(range(min = 1, max = 5))]
+    #[schema(minimum = 1, maximum = 5)]
     pub required_level: i32,
 }
 
@@ -265,14 +271,17 @@ pub struct CreatePositionRequest {
         length(min = 1, max = 40),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 1, max_length = 40, pattern = "\\S")]
     pub code: String,
     #[validate(
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
     pub title: String,
     pub kind: PositionKind,
     #[validate(range(min = 1, max = 17))]
+    #[schema(minimum = 1, maximum = 17)]
     pub grade: i32,
     #[validate(nested)]
     pub standard: Vec<RequiredLevel>,
@@ -285,9 +294,11 @@ pub struct UpdatePositionRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
     pub title: Option<String>,
     pub kind: Option<PositionKind>,
     #[validate(range(min = 1, max = 17))]
+    #[schema(minimum = 1, maximum = 17)]
     pub grade: Option<i32>,
     /// Replaces the whole standard.
     #[validate(nested)]
@@ -345,6 +356,7 @@ impl From<UpdatePositionRequest> for PositionChanges {
 pub struct AssessedLevel {
     pub competency_id: CompetencyId,
     #[validate(range(min = 1, max = 5))]
+    #[schema(minimum = 1, maximum = 5)]
     pub level: i32,
 }
 

@@ -47,13 +47,16 @@ pub struct RuleSetView {
 pub struct CreateRuleSetRequest {
     /// e.g. `casn-2024`.
     #[validate(length(min = 2, max = 40), custom(function = "lower_code"))]
+    #[schema(min_length = 2, max_length = 40, pattern = "^[a-z0-9-]*$")]
     pub code: String,
     #[validate(
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
     pub name: String,
     #[validate(range(min = 2000, max = 2100))]
+    #[schema(minimum = 2000, maximum = 2100)]
     pub year: i32,
     pub rules: RuleSetRules,
 }
@@ -65,6 +68,7 @@ pub struct UpdateRuleSetRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     pub rules: Option<RuleSetRules>,
 }
@@ -214,8 +218,10 @@ pub struct CreateRoundRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
     pub name: String,
     #[validate(range(min = 2000, max = 2100))]
+    #[schema(minimum = 2000, maximum = 2100)]
     pub year: i32,
     pub kind: RoundKind,
     /// Defaults to `planning`.
@@ -231,6 +237,7 @@ pub struct UpdateRoundRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
+    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     pub phase: Option<RoundPhase>,
     /// Only while no opening of the round is published.

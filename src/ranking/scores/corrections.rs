@@ -28,6 +28,7 @@ use crate::ranking::scores::rules::{self, Refusal};
 pub struct ScoreCorrectionRequest {
     /// The stage's code in the opening's plan, e.g. `SKD`.
     #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
     pub stage: String,
     /// The corrected score of every subtest, e.g. `{"TWK": 100, "TIU": 120, "TKP": 200}`.
     pub scores: BTreeMap<String, i32>,
