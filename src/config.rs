@@ -49,6 +49,8 @@ pub struct Config {
     pub import_dir: PathBuf,
     /// Largest import file accepted.
     pub max_import_bytes: u64,
+    /// Longest row of an import file: a longer one is a row error, skipped without being held.
+    pub max_import_row_bytes: usize,
     /// A request body that makes no progress for this long ends with 408.
     pub body_timeout: Duration,
     /// Uploads (each with the import work that follows it) running at once in the server.
@@ -72,6 +74,9 @@ pub struct Config {
     /// What start-up had to correct (e.g. a data directory others could read), logged at WARN.
     pub startup_warnings: Vec<String>,
 }
+
+/// `MAX_IMPORT_ROW_BYTES` unless set: far above any real applicant or score row.
+pub const DEFAULT_MAX_IMPORT_ROW_BYTES: usize = 64 * 1024;
 
 type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
@@ -191,6 +196,12 @@ impl Config {
             identity_key,
             import_dir,
             max_import_bytes,
+            max_import_row_bytes: parse_var(
+                &var,
+                "MAX_IMPORT_ROW_BYTES",
+                DEFAULT_MAX_IMPORT_ROW_BYTES,
+            )?
+            .max(1),
             body_timeout: Duration::from_secs(
                 parse_var(&var, "BODY_TIMEOUT_SECONDS", 30u64)?.max(1),
             ),

@@ -19,6 +19,7 @@ use crate::applications::model::{Application, Person, PersonId};
 use crate::bulk::model::ImportFormat;
 use crate::bulk::reader::RowReader;
 use crate::clock::{Clock, SystemClock};
+use crate::config::DEFAULT_MAX_IMPORT_ROW_BYTES;
 use crate::db::{self, Conn};
 use crate::error::AppError;
 use crate::openings::rounds::model::RoundId;
@@ -93,7 +94,12 @@ fn transform(
     let round = rounds::find_round(conn, round)?.ok_or_else(AppError::not_found)?;
     let intake = Intake::load(conn, &round, None, None, None)?;
     let input = File::open(file).map_err(AppError::internal_from)?;
-    let reader = RowReader::open(input, ImportFormat::Csv, ApplicationShape::new(false))?;
+    let reader = RowReader::open(
+        input,
+        ImportFormat::Csv,
+        ApplicationShape::new(false),
+        DEFAULT_MAX_IMPORT_ROW_BYTES,
+    )?;
     let clock = SystemClock;
     let (today, now) = (clock.today(), clock.now());
     let mut index_of: HashMap<String, usize> = HashMap::new();

@@ -5,3 +5,4 @@
 pub mod driver;
 pub mod model;
 pub mod reader;
+pub mod records;

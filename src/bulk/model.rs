@@ -62,6 +62,14 @@ impl ImportFormat {
     }
 }
 
+/// How an import file is read: its format and the longest row it may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileLayout {
+    pub format: ImportFormat,
+    /// `MAX_IMPORT_ROW_BYTES`.
+    pub max_row_bytes: usize,
+}
+
 /// One problem with one row: the error report lists every one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RowError {
@@ -87,6 +95,21 @@ impl RowError {
     /// JSON object).
     pub fn malformed(row: u64, message: impl Into<String>) -> Self {
         Self::new(row, "row", "malformed_row", message)
+    }
+
+    /// A row longer than `MAX_IMPORT_ROW_BYTES`: skipped unread.
+    pub fn too_long(row: u64, max_row_bytes: usize) -> Self {
+        Self::new(
+            row,
+            "row",
+            "row_too_long",
+            format!("the row is longer than {max_row_bytes} bytes (MAX_IMPORT_ROW_BYTES)"),
+        )
+    }
+
+    /// Text no database stores (a NUL character), or a row that is not UTF-8.
+    pub fn invalid_text(row: u64, field: &str, message: impl Into<String>) -> Self {
+        Self::new(row, field, "invalid_text", message)
     }
 }
 

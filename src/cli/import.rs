@@ -18,7 +18,7 @@ pub fn applications(
 ) -> Result<ExitCode, AppError> {
     use crate::applications::imports::cli::{Target, import_file};
     use crate::applications::imports::model::ImportStatus;
-    use crate::bulk::model::{ImportFormat, ImportMode};
+    use crate::bulk::model::{FileLayout, ImportFormat, ImportMode};
     let mode = ImportMode::parse(mode)
         .ok_or_else(|| AppError::field("mode", "must be all_or_nothing or valid_rows"))?;
     let guessed = match file.extension().and_then(|e| e.to_str()) {
@@ -44,7 +44,10 @@ pub fn applications(
         file,
         target,
         mode,
-        format,
+        FileLayout {
+            format,
+            max_row_bytes: state.config.max_import_row_bytes,
+        },
     )?;
     let mut conn = db::establish(&state.config.database_url)?;
     seal_all(&mut conn)?;

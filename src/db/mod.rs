@@ -3,6 +3,7 @@
 
 mod macros;
 pub mod schema;
+pub mod text;
 mod trouble;
 pub mod types;
 

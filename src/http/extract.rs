@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
+use super::json::{self, JsonProblem};
 use super::middleware::RequestId;
 use crate::app::AppState;
 use crate::error::{AppError, FieldError};
@@ -78,16 +79,23 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-/// Malformed JSON is 400 (checked first, over the whole body); well-formed JSON with wrong
-/// types, unknown fields or unknown enum values is 422 naming the field.
+/// Malformed JSON is 400, and so is an object naming a key twice (checked first, over the whole
+/// body); well-formed JSON with text no database stores, wrong types (an array for an object
+/// too), unknown fields or unknown enum values is 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+    let value = json::parse_value(body).map_err(|problem| match problem {
+        JsonProblem::Syntax(e) => {
+            AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+        }
+        JsonProblem::DuplicateKey(key) => AppError::bad_request(
+            "duplicate_key",
+            format!("the key `{key}` appears more than once in one object"),
+        ),
     })?;
-    if let Some(field) = field_with_nul(&value, "") {
-        return Err(AppError::field(&field, "must not contain NUL characters"));
+    if let Some((field, why)) = json::unstorable_text(&value) {
+        return Err(AppError::field(&field, why));
     }
-    serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
+    serde_path_to_error::deserialize::<_, T>(json::Objects(value)).map_err(|error| {
         let path = error.path().to_string();
         let message = strip_position(&error.into_inner().to_string());
         AppError::Invalid {
@@ -104,32 +112,6 @@ pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
         Err(validator::ValidationError::new("blank").with_message("must not be blank".into()))
     } else {
         Ok(())
-    }
-}
-
-/// The first string (or key) holding a NUL character, which no database text column accepts.
-fn field_with_nul(value: &serde_json::Value, path: &str) -> Option<String> {
-    let join = |key: &str| {
-        if path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{path}.{key}")
-        }
-    };
-    match value {
-        serde_json::Value::String(s) if s.contains('\0') => Some(path.to_string()),
-        serde_json::Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| field_with_nul(v, &format!("{path}[{i}]"))),
-        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
-            if k.contains('\0') {
-                Some(join(k))
-            } else {
-                field_with_nul(v, &join(k))
-            }
-        }),
-        _ => None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod extract;
 pub mod idempotency;
+pub mod json;
 pub mod metrics;
 pub mod middleware;
 pub mod ops;

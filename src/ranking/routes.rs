@@ -91,6 +91,7 @@ pub async fn import_scores(
     .await?;
     let ctx = principal.audit_context(Some(request_id.0));
     let job_ctx = ctx.clone();
+    let max_row_bytes = state.config.max_import_row_bytes;
     let (sha256, spooled) = (spool.sha256.clone(), spool.path().to_path_buf());
     let result = state
         .db
@@ -106,6 +107,7 @@ pub async fn import_scores(
                 mode: query.mode.unwrap_or(ImportMode::AllOrNothing),
                 format,
                 file_sha256: sha256,
+                max_row_bytes,
             };
             scores::import(conn, &job_ctx, &job, &spooled)
         })

@@ -150,6 +150,41 @@ async fn nul_characters_are_422_in_bodies_and_queries() {
 }
 
 #[actix_web::test]
+async fn a_key_named_twice_is_400_duplicate_key_naming_the_key() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let body = r#"{"code": "BKN", "name": "Badan Kepegawaian Negara", "level": "central",
+        "time_zone": "WIB", "name": "Another name"}"#;
+    let response = post_agency_raw(&app, &admin, "application/json", body).await;
+    let problem = assert_problem(response, 400, "duplicate_key").await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("`name`"),
+        "{problem}"
+    );
+}
+
+#[actix_web::test]
+async fn an_array_where_an_object_belongs_is_422_invalid_body() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let body = r#"["ARRAY", "Badan Kepegawaian Negara", "central", "WIB"]"#;
+    let response = post_agency_raw(&app, &admin, "application/json", body).await;
+    assert_problem(response, 422, "invalid_body").await;
+    let agencies: Value = app
+        .get("/api/v1/agencies?limit=200", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !agencies.to_string().contains("ARRAY"),
+        "the array created an agency: {agencies}"
+    );
+}
+
+#[actix_web::test]
 async fn oversized_body_is_413_payload_too_large() {
     let app = TestApp::spawn_with(&[("MAX_BODY_BYTES", "1024")]).await;
     let admin = app.admin().await;

@@ -12,6 +12,7 @@ mod authz_matrix;
 mod errors;
 mod grants;
 mod imports;
+mod imports_hardening;
 mod limits;
 mod openings;
 mod ops;

@@ -15,7 +15,7 @@ use crate::applications::imports::job::{self as import_job, JobSpec};
 use crate::applications::imports::model::*;
 use crate::applications::model::ImportId;
 use crate::audit::model::AuditContext;
-use crate::bulk::model::{ImportFormat, ImportMode};
+use crate::bulk::model::{FileLayout, ImportMode};
 use crate::clock::SystemClock;
 use crate::db::{self, Conn};
 use crate::error::AppError;
@@ -69,8 +69,9 @@ pub fn import_file(
     file: &Path,
     target: Target,
     mode: ImportMode,
-    format: ImportFormat,
+    layout: FileLayout,
 ) -> Result<ApplicationImport, AppError> {
+    let format = layout.format;
     let mut conn = db::establish(url)?;
     let (round_id, agency_id, only) = resolve(&mut conn, &target)?;
     let (sha256, bytes) = sha256_of(file)?;
@@ -102,6 +103,7 @@ pub fn import_file(
         ctx,
         clock: Arc::new(SystemClock),
         remove_file: false,
+        max_row_bytes: layout.max_row_bytes,
     };
     let job = {
         let (url, vault, path, progress) = (

@@ -44,6 +44,8 @@ pub struct JobSpec {
     pub clock: SharedClock,
     /// The server's spooled upload is removed at the end; the CLI's own file is not.
     pub remove_file: bool,
+    /// `MAX_IMPORT_ROW_BYTES`: a longer row is a row error.
+    pub max_row_bytes: usize,
 }
 
 pub fn find(conn: &mut Conn, id: ImportId) -> Result<Option<ApplicationImport>, AppError> {
@@ -74,14 +76,20 @@ pub fn create(
 pub fn list_errors(
     conn: &mut Conn,
     id: ImportId,
-    after: Option<i64>,
+    after: Option<ErrorCursor>,
     limit: i64,
 ) -> Result<Vec<ImportErrorRow>, AppError> {
     let mut query = import_errors::table
         .filter(import_errors::import_id.eq(id))
         .into_boxed();
     if let Some(after) = after {
-        query = query.filter(import_errors::row_number.gt(after));
+        query = query.filter(
+            import_errors::row_number
+                .gt(after.row)
+                .or(import_errors::row_number
+                    .eq(after.row)
+                    .and(import_errors::field.gt(after.field))),
+        );
     }
     Ok(query
         .order((import_errors::row_number.asc(), import_errors::field.asc()))
@@ -200,7 +208,7 @@ pub fn run(
     let result = run_rows(
         &mut conn,
         vault,
-        spool,
+        (spool, spec.max_row_bytes),
         &mut import,
         spec.only_opening_code.as_deref(),
         &ctx,
@@ -240,7 +248,7 @@ pub fn run(
 fn run_rows(
     conn: &mut Conn,
     vault: &IdentityVault,
-    spool: &Path,
+    (spool, max_row_bytes): (&Path, usize),
     import: &mut ApplicationImport,
     default_code: Option<&str>,
     ctx: &AuditContext,
@@ -259,7 +267,7 @@ fn run_rows(
         .map_err(|e| AppError::internal(format!("the import file is gone: {e}")))?;
     let counting = Counting::new(BufReader::with_capacity(1 << 16, file), progress.clone());
     let shape = ApplicationShape::new(default_code.is_some());
-    let rows = match RowReader::open(counting, import.format, shape) {
+    let rows = match RowReader::open(counting, import.format, shape, max_row_bytes) {
         Ok(rows) => rows,
         Err(problem) => {
             let header_error = RowError::new(0, "header", "invalid_file", problem.detail.clone());

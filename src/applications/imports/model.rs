@@ -131,6 +131,49 @@ pub struct ImportErrorRow {
     pub message: String,
 }
 
+/// Where a page of the error report ends: the last error's row and field, the report's order
+/// and key (a row reports each field once). Sent as opaque base64url text, so a field named
+/// by a JSON line needs no escaping in the query string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorCursor {
+    pub row: i64,
+    pub field: String,
+}
+
+impl ErrorCursor {
+    pub fn after(error: &ImportErrorRow) -> Self {
+        Self {
+            row: error.row_number,
+            field: error.field.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        use base64::Engine;
+        let text = format!("{}:{}", self.row, self.field);
+        f.write_str(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text))
+    }
+}
+
+impl std::str::FromStr for ErrorCursor {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| ())?;
+        let text = String::from_utf8(bytes).map_err(|_| ())?;
+        let (row, field) = text.split_once(':').ok_or(())?;
+        Ok(Self {
+            row: row.parse().map_err(|_| ())?,
+            field: field.to_string(),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ImportView {
     pub id: ImportId,

@@ -16,6 +16,7 @@ use crate::bulk::model::RowError;
 use crate::bulk::model::{ImportFormat, ImportMode};
 use crate::error::{AppError, Problem};
 use crate::http::middleware::RequestId;
+use crate::http::pagination::{PageQuery, split_page};
 use crate::http::upload;
 use crate::openings::rounds::model::RoundId;
 use crate::openings::rounds::store as rounds;
@@ -32,14 +33,16 @@ pub struct ImportQuery {
 pub struct ErrorPageQuery {
     /// Page size, 1 to 1000 (default 200).
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page (a row number).
-    pub cursor: Option<i64>,
+    /// The `next_cursor` of the previous page (opaque; it names the last error returned, so
+    /// following it returns every error exactly once, however a page ends).
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ImportErrorPage {
     pub items: Vec<RowError>,
-    pub next_cursor: Option<i64>,
+    /// Opaque; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// Upload a CSV or JSON Lines file of applications for a round; each row names its opening by
@@ -122,6 +125,7 @@ fn start_job(
     ctx: crate::audit::model::AuditContext,
 ) -> Result<(), AppError> {
     let progress = state.imports.start(import.id);
+    let max_row_bytes = state.config.max_import_row_bytes;
     let (url, vault, registry, id, clock) = (
         state.config.database_url.clone(),
         state.identities.clone(),
@@ -138,6 +142,7 @@ fn start_job(
                 ctx,
                 clock,
                 remove_file: true,
+                max_row_bytes,
             };
             match import_job::run(&url, &vault, &spool, spec, progress) {
                 Ok(status) => {
@@ -188,7 +193,9 @@ pub async fn get_import(
     Ok(web::Json(ImportView::new(import, live.as_deref())))
 }
 
-/// The per-row error report (row number, field, code), in row order.
+/// The per-row error report (row number, field, code), by row and by field within a row.
+///
+/// Pages follow `next_cursor` and never lose or repeat an error.
 #[utoipa::path(get, path = "/api/v1/application-imports/{id}/errors", tag = "applications",
     params(("id" = String, Path, format = Uuid), ErrorPageQuery),
     responses((status = 200, body = ImportErrorPage), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -208,13 +215,17 @@ pub async fn list_import_errors(
         Some(n) if (1..=1000).contains(&n) => n,
         Some(_) => return Err(AppError::field("limit", "must be between 1 and 1000")),
     };
-    let after = query.cursor;
+    let after = PageQuery {
+        limit: None,
+        cursor: query.cursor.clone(),
+    }
+    .cursor::<ErrorCursor>()?;
     let rows = state
         .db
         .run(move |conn| import_job::list_errors(conn, id, after, limit + 1))
         .await?;
-    // A page never splits one row's errors: the cursor is a row number.
-    let mut items: Vec<RowError> = rows
+    let (rows, next_cursor) = split_page(rows, limit, ErrorCursor::after);
+    let items = rows
         .into_iter()
         .map(|r| RowError {
             row: r.row_number as u64,
@@ -223,14 +234,5 @@ pub async fn list_import_errors(
             message: r.message,
         })
         .collect();
-    let mut next_cursor = None;
-    if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        let last = items.last().map(|e| e.row).unwrap_or(0);
-        if items.first().map(|e| e.row) != Some(last) {
-            items.retain(|e| e.row != last);
-        }
-        next_cursor = items.last().map(|e| e.row as i64);
-    }
     Ok(web::Json(ImportErrorPage { items, next_cursor }))
 }

@@ -173,7 +173,12 @@ mod tests {
         text: &str,
         format: ImportFormat,
     ) -> Result<RowReader<&[u8], ApplicationShape>, FileProblem> {
-        RowReader::open(text.as_bytes(), format, ApplicationShape::new(false))
+        RowReader::open(
+            text.as_bytes(),
+            format,
+            ApplicationShape::new(false),
+            crate::config::DEFAULT_MAX_IMPORT_ROW_BYTES,
+        )
     }
 
     #[test]

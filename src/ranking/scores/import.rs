@@ -155,6 +155,8 @@ pub struct ScoreImport<'a> {
     pub mode: ImportMode,
     pub format: ImportFormat,
     pub file_sha256: String,
+    /// `MAX_IMPORT_ROW_BYTES`: a longer row is a row error.
+    pub max_row_bytes: usize,
 }
 
 /// Imports the spooled file; every row is checked (registration number of the round and scope,
@@ -172,7 +174,7 @@ pub fn import(
         rules: job.rules,
         stage_code: job.stage_code,
     };
-    let rows = RowReader::open(file, job.format, shape)?;
+    let rows = RowReader::open(file, job.format, shape, job.max_row_bytes)?;
     let mut sink = ScoreSink {
         ctx,
         job,
