@@ -13,6 +13,7 @@ mod errors;
 mod grants;
 mod imports;
 mod limits;
+mod login_throttle;
 mod openings;
 mod ops;
 mod scores;
