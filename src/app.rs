@@ -38,6 +38,9 @@ pub struct AppState {
     /// Limits audit events of refused changes to locked results to one per actor, stage and
     /// minute (in process: a restart starts a new minute).
     pub refusals: Arc<crate::ranking::scores::refusals::RefusalLimiter>,
+    /// Woken whenever a login attempt of this process is settled, so that attempts waiting for
+    /// it ask the throttle again at once (attempts of other processes are seen by polling).
+    pub login_settled: Arc<tokio::sync::Notify>,
 }
 
 /// What every idempotent create names: who asks, in which request, under which key, for which

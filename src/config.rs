@@ -65,8 +65,18 @@ pub struct Config {
     pub audit_seal_interval: Duration,
     pub hash_threads: usize,
     pub max_body_bytes: usize,
+    /// Failures for one email (from anywhere) before its attempts are slowed down.
     pub login_max_failures: i64,
+    /// Failures from one client address (for any email) before it is refused until the oldest
+    /// leaves the window: the bound on credential stuffing.
+    pub login_max_failures_per_address: i64,
     pub login_window: Duration,
+    /// The first delay once an email is over its limit; it doubles per further failure.
+    pub login_delay_base: Duration,
+    /// The longest such delay.
+    pub login_delay_max: Duration,
+    /// Peers whose X-Forwarded-For is believed (reverse proxies); nobody's by default.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub activation_ttl: Duration,
     pub log_format: LogFormat,
     /// Notes for the start-up log (e.g. "generated a JWT secret"), never the secrets themselves.
@@ -222,7 +232,15 @@ impl Config {
             hash_threads: parse_var(&var, "HASH_THREADS", (cores / 2).max(1))?.max(1),
             max_body_bytes: parse_var(&var, "MAX_BODY_BYTES", 1024 * 1024)?,
             login_max_failures: parse_var(&var, "LOGIN_MAX_FAILURES", 5)?,
+            login_max_failures_per_address: parse_var(&var, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20)?,
             login_window: Duration::from_secs(parse_var(&var, "LOGIN_WINDOW_SECONDS", 900)?),
+            login_delay_base: Duration::from_secs(
+                parse_var(&var, "LOGIN_DELAY_BASE_SECONDS", 2u64)?.max(1),
+            ),
+            login_delay_max: Duration::from_secs(
+                parse_var(&var, "LOGIN_DELAY_MAX_SECONDS", 900u64)?.max(1),
+            ),
+            trusted_proxies: parse_trusted_proxies(var("TRUSTED_PROXIES").as_deref())?,
             activation_ttl: Duration::from_secs(
                 parse_var(&var, "ACTIVATION_TTL_HOURS", 72u64)? * 3600,
             ),
@@ -312,6 +330,26 @@ mod private_files {
     fn restrict(_: &Path, _: u32, _: &mut Vec<String>) -> Result<(), AppError> {
         Ok(())
     }
+}
+
+/// `TRUSTED_PROXIES`: comma-separated addresses (`10.0.0.7`) or networks (`10.0.0.0/8`).
+fn parse_trusted_proxies(value: Option<&str>) -> Result<Vec<ipnet::IpNet>, AppError> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    AppError::internal(format!(
+                        "TRUSTED_PROXIES: {entry:?} is neither an IP address nor a CIDR network"
+                    ))
+                })
+        })
+        .collect()
 }
 
 fn read_secret_file(path: &Path) -> Result<SecretSlice<u8>, AppError> {

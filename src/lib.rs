@@ -60,6 +60,7 @@ pub fn build_state(config: Config) -> Result<AppState, AppError> {
         imports: Default::default(),
         uploads: http::upload::UploadSlots::new(config.max_uploads, config.max_uploads_per_user),
         refusals: Default::default(),
+        login_settled: Default::default(),
         started_at: db::types::Timestamp::now(),
         tokens: Arc::new(TokenService::from_config(&config)?),
         hasher: PasswordHasher::new(config.hash_threads)?,

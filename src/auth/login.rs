@@ -1,55 +1,95 @@
 //! Login, logout and password setting: the flows that combine hashing, throttling and sessions.
 
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
 use serde_json::json;
 use uuid::Uuid;
 
 use super::model::LoginFailureId;
 use super::model::{LoginResponse, User, UserView, check_password_strength, normalize_email};
-use super::store::throttle::{self, Attempt};
+use super::store::throttle::{self, Attempt, ThrottleKey};
 use super::store::{self, activation, sessions};
+use super::throttle_policy::{Limits, address_bucket, retry_after_secs};
 use crate::app::AppState;
 use crate::audit::model::{Actor, AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::db::types::Timestamp;
 use crate::error::AppError;
 
+/// How long an attempt waits for attempts still being checked before it gives up with 429.
+const WAIT_LIMIT: Duration = Duration::from_secs(10);
+/// Between two looks at the throttle while waiting (attempts of other processes wake no one).
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
 /// Checks credentials. Unknown email, wrong password, disabled or not-yet-activated account all
-/// take the same path (a full argon2 verification) and give the same 401; five failures for one
-/// email within the window give 429, whether or not the account exists.
+/// take the same path (a full argon2 verification) and give the same 401. The throttle (see
+/// `throttle_policy`) answers 429 with `Retry-After` before any password is checked.
 pub async fn login(
     state: &AppState,
     email: &str,
     password: String,
+    client: IpAddr,
     request_id: String,
 ) -> Result<LoginResponse, AppError> {
     let email = normalize_email(email);
-    let email_digest = state.digester.digest(&email);
-    let window = chrono::Duration::from_std(state.config.login_window)
-        .unwrap_or(chrono::Duration::minutes(15));
-    let max_failures = state.config.login_max_failures;
-
-    let digest = email_digest.clone();
-    let attempt = state
-        .db
-        .write(move |conn| {
-            let since = Timestamp::from_datetime(Timestamp::now().as_datetime() - window);
-            throttle::reserve_attempt(conn, &digest, since, max_failures)
-        })
-        .await?;
-    let attempt = match attempt {
-        Attempt::Granted(id) => id,
-        Attempt::Refused { oldest } => {
-            let retry_at = oldest
-                .map(|t| t.as_datetime() + window)
-                .unwrap_or_else(chrono::Utc::now);
-            let retry_after_secs = (retry_at - chrono::Utc::now()).num_seconds().max(1) as u64;
-            return Err(AppError::TooManyRequests {
-                code: "too_many_login_attempts",
-                retry_after_secs,
-            });
+    let key = ThrottleKey {
+        email: state.digester.digest(&email),
+        address: state.digester.digest(&address_bucket(client)),
+    };
+    let attempt = reserve(state, &key).await?;
+    let checked = check_password(state, email, password).await;
+    let outcome = match checked {
+        Ok(Some(user)) => start_session(state, user, attempt, &key, request_id).await,
+        Ok(None) => record_failure(state, attempt, &key, request_id).await,
+        Err(e) => {
+            release(state, attempt).await;
+            Err(e)
         }
     };
+    state.login_settled.notify_waiters();
+    outcome
+}
 
+/// Reserves an attempt, waiting while attempts still being checked decide whether a limit is
+/// reached (so a correct password is delayed by them, never refused).
+async fn reserve(state: &AppState, key: &ThrottleKey) -> Result<LoginFailureId, AppError> {
+    let limits = Limits::from_config(&state.config);
+    let deadline = Instant::now() + WAIT_LIMIT;
+    loop {
+        // Created before the look, so a settlement right after it still wakes this attempt.
+        let settled = state.login_settled.notified();
+        let key = key.clone();
+        let attempt = state
+            .db
+            .write(move |conn| throttle::reserve_attempt(conn, &key, &limits))
+            .await?;
+        match attempt {
+            Attempt::Granted(id) => return Ok(id),
+            Attempt::Refused { retry_after } => {
+                return Err(too_many(retry_after_secs(retry_after)));
+            }
+            Attempt::Busy if Instant::now() >= deadline => return Err(too_many(1)),
+            Attempt::Busy => {
+                let _ = tokio::time::timeout(POLL_INTERVAL, settled).await;
+            }
+        }
+    }
+}
+
+fn too_many(retry_after_secs: u64) -> AppError {
+    AppError::TooManyRequests {
+        code: "too_many_login_attempts",
+        retry_after_secs,
+    }
+}
+
+/// The user whose active account this password opens, if any.
+async fn check_password(
+    state: &AppState,
+    email: String,
+    password: String,
+) -> Result<Option<User>, AppError> {
     let user = state
         .db
         .run(move |conn| store::find_by_email(conn, &email))
@@ -59,15 +99,17 @@ pub async fn login(
         .filter(|u| u.active)
         .and_then(|u| u.password_hash.clone());
     let matched = state.hasher.verify(password, usable).await?;
-    match user.filter(|_| matched) {
-        Some(user) => start_session(state, user, attempt, request_id).await,
-        None => {
-            audit_failure(state, email_digest, request_id).await?;
-            Err(AppError::unauthorized(
-                "invalid_credentials",
-                "the email or password is wrong",
-            ))
-        }
+    Ok(user.filter(|_| matched))
+}
+
+async fn release(state: &AppState, attempt: LoginFailureId) {
+    let released = state
+        .db
+        .write(move |conn| throttle::release_attempt(conn, attempt))
+        .await;
+    if let Err(e) = released {
+        // It counts as a failure once it goes stale.
+        tracing::warn!(error = %e, "could not release a login attempt");
     }
 }
 
@@ -75,6 +117,7 @@ async fn start_session(
     state: &AppState,
     user: User,
     attempt: LoginFailureId,
+    key: &ThrottleKey,
     request_id: String,
 ) -> Result<LoginResponse, AppError> {
     let jti = Uuid::now_v7();
@@ -90,10 +133,11 @@ async fn start_session(
         chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(chrono::Utc::now),
     );
     let session_user = user.clone();
+    let key = key.clone();
     state
         .db
         .write(move |conn| {
-            throttle::forgive_attempt(conn, attempt)?;
+            throttle::forgive_attempt(conn, attempt, &key)?;
             sessions::create_session(conn, jti, session_user.id, now, expires_at)?;
             let ctx = AuditContext {
                 actor: Actor::User {
@@ -124,15 +168,18 @@ async fn start_session(
     })
 }
 
-async fn audit_failure(
+/// Settles the attempt as a failure and audits it in one transaction; answers the 401.
+async fn record_failure(
     state: &AppState,
-    email_digest: String,
+    attempt: LoginFailureId,
+    key: &ThrottleKey,
     request_id: String,
-) -> Result<(), AppError> {
+) -> Result<LoginResponse, AppError> {
+    let key = key.clone();
     state
         .db
         .write(move |conn| {
-            // The failure itself was counted when the attempt was reserved.
+            throttle::settle_failure(conn, attempt)?;
             let ctx = AuditContext {
                 actor: Actor::Anonymous,
                 request_id: Some(request_id),
@@ -140,10 +187,15 @@ async fn audit_failure(
             };
             let mut event = NewAuditEvent::new("auth.login_failed", "session", "");
             event.object_id = None;
-            audit::append(conn, &ctx, event.payload(json!({"email": email_digest})))?;
+            let payload = json!({"email": key.email, "client": key.address});
+            audit::append(conn, &ctx, event.payload(payload))?;
             Ok(())
         })
-        .await
+        .await?;
+    Err(AppError::unauthorized(
+        "invalid_credentials",
+        "the email or password is wrong",
+    ))
 }
 
 /// Sets a password with a one-time activation or reset token.

@@ -11,3 +11,4 @@ pub mod routes;
 pub mod rules;
 pub mod session_cache;
 pub mod store;
+pub mod throttle_policy;

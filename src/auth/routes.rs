@@ -17,6 +17,7 @@ use crate::app::{AppState, CreateRequest};
 use crate::audit::model::NewAuditEvent;
 use crate::audit::store as audit;
 use crate::error::{AppError, Problem};
+use crate::http::client_address::ClientAddress;
 use crate::http::extract::JsonBody;
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::middleware::RequestId;
@@ -38,16 +39,18 @@ pub struct UserListQuery {
 /// Exchange email and password for a short-lived access token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 422, body = Problem),
-        (status = 429, body = Problem, description = "Too many failures for this email; see Retry-After")))]
+        (status = 429, body = Problem, headers(("Retry-After" = u64, description = "Seconds until this client may try again")),
+            description = "too_many_login_attempts: too many failures from this client address (for any email), or for this email from an address that has failed for it (a delay that doubles per further failure); see Retry-After")))]
 #[tracing::instrument(skip_all)]
 pub async fn login_user(
     state: web::Data<AppState>,
     request_id: RequestId,
+    client: ClientAddress,
     body: JsonBody<LoginRequest>,
 ) -> Result<web::Json<LoginResponse>, AppError> {
     let LoginRequest { email, password } = body.value;
     Ok(web::Json(
-        login::login(&state, &email, password, request_id.0).await?,
+        login::login(&state, &email, password, client.0, request_id.0).await?,
     ))
 }
 
@@ -275,6 +278,8 @@ pub async fn update_user(
 }
 
 /// Issue a new one-time token with which the user sets a new password (no one else sets it).
+///
+/// The old password stops working and every session of the user ends at once.
 #[utoipa::path(post, path = "/api/v1/users/{id}/reset-password", tag = "users",
     params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = ActivationToken), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -298,15 +303,21 @@ pub async fn reset_password(
             })?;
             rules::check_can_reset(&principal, &target)?;
             let issued = store::activation::issue_activation_token(conn, target.id, "reset", ttl)?;
+            let revoked = store::end_credentials(conn, target.id, ctx.at)?;
             audit::append(
                 conn,
                 &ctx,
                 NewAuditEvent::new("user.password_reset_issued", "user", target.id)
                     .agency(target.agency_id)
-                    .payload(serde_json::json!({"expires_at": issued.1.to_rfc3339()})),
+                    .payload(serde_json::json!({
+                        "expires_at": issued.1.to_rfc3339(),
+                        "password_cleared": true,
+                        "sessions_revoked": revoked,
+                    })),
             )?;
             Ok(issued)
         })
         .await?;
+    state.sessions.forget_user(id);
     Ok(web::Json(ActivationToken { token, expires_at }))
 }

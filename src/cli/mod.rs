@@ -1,6 +1,7 @@
 //! The command line: serve (default), migrate, create-admin, rule sets, imports, synthetic data
 //! and the audit tools. `main.rs` only parses and calls [`run`].
 
+pub mod accounts;
 pub mod audit;
 pub mod generate;
 pub mod import;
@@ -39,6 +40,12 @@ pub enum Command {
         email: String,
         #[arg(long, default_value = "Administrator")]
         name: String,
+    },
+    /// Lift the login throttle of one email: its recorded failures (from every address) are
+    /// deleted, audited as this operator.
+    ClearLoginThrottle {
+        #[arg(long)]
+        email: String,
     },
     /// National rule sets: `rule-sets load seed/rule-sets/casn-2024.json` loads the 2024 figures.
     RuleSets {
@@ -210,6 +217,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve => server::serve(config),
         Command::Migrate => server::migrate(&config),
         Command::CreateAdmin { email, name } => server::create_admin(config, &email, &name),
+        Command::ClearLoginThrottle { email } => accounts::clear_login_throttle(config, &email),
         Command::RuleSets {
             command: RuleSetCommand::Load { file },
         } => server::load_rule_set(config, &file),

@@ -67,6 +67,8 @@ diesel::table! {
         id -> SqlUuid,
         email_digest -> Text,
         failed_at -> SqlTime,
+        client_digest -> Text,
+        in_flight -> Bool,
     }
 }
 

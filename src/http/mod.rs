@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every domain: extractors, pagination, idempotency, middleware,
 //! metrics and health. It imports no domain module; the router lives at the crate root.
 
+pub mod client_address;
 pub mod extract;
 pub mod idempotency;
 pub mod json;

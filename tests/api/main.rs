@@ -14,6 +14,7 @@ mod grants;
 mod imports;
 mod imports_hardening;
 mod limits;
+mod login_throttle;
 mod openings;
 mod ops;
 mod scores;

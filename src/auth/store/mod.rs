@@ -167,6 +167,18 @@ pub fn update(
     Ok(after)
 }
 
+/// A reset: the current password stops working and every session of the user is revoked (the
+/// caller evicts the user from the session cache after commit). Returns the sessions revoked.
+pub fn end_credentials(conn: &mut Conn, id: UserId, at: Timestamp) -> Result<usize, AppError> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(None::<String>),
+            users::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    sessions::revoke_user_sessions(conn, id)
+}
+
 /// Rows that no longer decide anything: sessions expired a week ago, failed logins older than
 /// the throttling window, activation tokens used or expired a month ago. Returns the counts.
 pub fn prune_expired(
