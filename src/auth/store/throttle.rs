@@ -58,6 +58,9 @@ fn stale_cutoff(now: Timestamp) -> Timestamp {
     Timestamp::from_datetime(now.as_datetime() - chrono::Duration::seconds(IN_FLIGHT_STALE_SECONDS))
 }
 
+/// One statement, so one snapshot: counted in two, a reservation settling in between (settling
+/// takes no lock) would be seen neither in flight nor failed, and one attempt too many would pass
+/// (seen on PostgreSQL). The rows are few: refused attempts write none.
 fn tally(
     conn: &mut Conn,
     scope: Scope<'_>,
@@ -65,40 +68,26 @@ fn tally(
     now: Timestamp,
 ) -> Result<Tally, AppError> {
     let stale = stale_cutoff(now);
-    let settled = login_failures::in_flight
-        .eq(false)
-        .or(login_failures::failed_at.lt(stale));
-    let failures: i64 = scoped(scope, since)
-        .filter(settled)
-        .count()
-        .get_result(conn)?;
-    let in_flight: i64 = scoped(scope, since)
-        .filter(login_failures::in_flight.eq(true))
-        .filter(login_failures::failed_at.ge(stale))
-        .count()
-        .get_result(conn)?;
-    let (oldest, latest) = if failures == 0 {
-        (None, None)
-    } else {
-        let first = |conn: &mut Conn, newest: bool| -> Result<Option<Timestamp>, AppError> {
-            let query = scoped(scope, since)
-                .filter(settled)
-                .select(login_failures::failed_at);
-            let query = if newest {
-                query.order(login_failures::failed_at.desc())
-            } else {
-                query.order(login_failures::failed_at.asc())
-            };
-            Ok(query.first(conn).optional()?)
-        };
-        (first(conn, false)?, first(conn, true)?)
+    let rows: Vec<(bool, Timestamp)> = scoped(scope, since)
+        .select((login_failures::in_flight, login_failures::failed_at))
+        .load(conn)?;
+    let mut tally = Tally {
+        failures: 0,
+        in_flight: 0,
+        oldest_failure: None,
+        latest_failure: None,
     };
-    Ok(Tally {
-        failures,
-        in_flight,
-        oldest_failure: oldest.map(|t| t.as_datetime()),
-        latest_failure: latest.map(|t| t.as_datetime()),
-    })
+    for (in_flight, at) in rows {
+        if in_flight && at >= stale {
+            tally.in_flight += 1;
+            continue;
+        }
+        let at = at.as_datetime();
+        tally.failures += 1;
+        tally.oldest_failure = Some(tally.oldest_failure.map_or(at, |t| t.min(at)));
+        tally.latest_failure = Some(tally.latest_failure.map_or(at, |t| t.max(at)));
+    }
+    Ok(tally)
 }
 
 /// Decides on an attempt under a per-address and a per-email lock (always taken in that order),
