@@ -168,7 +168,7 @@ fn forget_activation_token(body: &mut serde_json::Value) {
     body["activation"]["token"] = serde_json::Value::String(String::new());
 }
 
-/// List accounts in the caller's scope.
+/// List accounts in the caller's scope (an HR officer: the panelists of their agency).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageQuery, UserListQuery),
     responses((status = 200, body = UserPage), (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
@@ -182,19 +182,23 @@ pub async fn list_users(
     policy::authorize(&principal, Permission::UserRead)?;
     let limit = page.limit()?;
     let scope = policy::list_scope(&principal);
+    let nothing = || {
+        Ok(web::Json(UserPage {
+            items: vec![],
+            next_cursor: None,
+        }))
+    };
     let agency = match (scope, filter.agency_id) {
-        (Some(own), Some(asked)) if own != asked => {
-            return Ok(web::Json(UserPage {
-                items: vec![],
-                next_cursor: None,
-            }));
-        }
+        (Some(own), Some(asked)) if own != asked => return nothing(),
         (Some(own), _) => Some(own),
         (None, asked) => asked,
     };
+    let Some(role) = rules::listed_role(&principal, filter.role) else {
+        return nothing();
+    };
     let filter = UserFilter {
         agency,
-        role: filter.role,
+        role,
         after: page.cursor::<UserId>()?,
     };
     let rows = state
@@ -208,7 +212,8 @@ pub async fn list_users(
     }))
 }
 
-/// One account (yourself, or one in your scope if your role reads accounts).
+/// One account: yourself, or one in your scope if your role reads it (an HR officer reads
+/// panelists only; any other account is 404 to them).
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = UserView), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -229,6 +234,7 @@ pub async fn get_user(
             policy::load(conn, &principal, Permission::UserRead, |c| {
                 store::find_by_id(c, id)
             })
+            .and_then(|user| rules::check_can_read(&principal, &user).map(|()| user))
             .map_err(|e| match e {
                 AppError::Forbidden { .. } => AppError::not_found(),
                 other => other,

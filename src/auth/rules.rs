@@ -83,6 +83,29 @@ pub fn check_user_change(
     Ok(())
 }
 
+/// Whose accounts a caller whose role reads accounts may read (scope is decided by the policy):
+/// admins and auditors any; HR officers the panelists they manage, not the PPK or the auditors
+/// of their agency (least privilege: an inspectorate's auditors stay out of the view of those
+/// they audit).
+pub fn check_can_read(principal: &Principal, target: &User) -> Result<(), AppError> {
+    match principal.role {
+        Role::HrOfficer if target.role != Role::Panelist => Err(AppError::forbidden(
+            "HR officers read panelist accounts only",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The role filter of a caller's list of accounts (HR officers see panelists only); `None`
+/// when the caller may see no account of the role asked for.
+pub fn listed_role(principal: &Principal, asked: Option<Role>) -> Option<Option<Role>> {
+    match (principal.role, asked) {
+        (Role::HrOfficer, Some(role)) if role != Role::Panelist => None,
+        (Role::HrOfficer, _) => Some(Some(Role::Panelist)),
+        (_, asked) => Some(asked),
+    }
+}
+
 /// Who may issue a password-reset token for `target`: admins for anyone, HR for their panelists.
 pub fn check_can_reset(principal: &Principal, target: &User) -> Result<(), AppError> {
     match principal.role {
@@ -120,6 +143,27 @@ mod tests {
             created_at: Timestamp::now(),
             updated_at: Timestamp::now(),
         }
+    }
+
+    #[test]
+    fn hr_officers_read_and_list_panelists_only() {
+        let own = AgencyId::generate();
+        let hr = principal(Role::HrOfficer, Some(own));
+        assert!(check_can_read(&hr, &user(Role::Panelist, Some(own))).is_ok());
+        for role in [Role::AppointingOfficial, Role::Auditor, Role::HrOfficer] {
+            assert!(
+                check_can_read(&hr, &user(role, Some(own))).is_err(),
+                "{role:?}"
+            );
+        }
+        assert_eq!(listed_role(&hr, None), Some(Some(Role::Panelist)));
+        assert_eq!(listed_role(&hr, Some(Role::Auditor)), None);
+        let auditor = principal(Role::Auditor, Some(own));
+        assert!(check_can_read(&auditor, &user(Role::AppointingOfficial, Some(own))).is_ok());
+        assert_eq!(
+            listed_role(&auditor, Some(Role::Auditor)),
+            Some(Some(Role::Auditor))
+        );
     }
 
     #[test]

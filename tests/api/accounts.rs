@@ -362,3 +362,53 @@ async fn a_replayed_user_creation_does_not_repeat_the_activation_token() {
     assert_eq!(other.status(), 201);
     assert!(other.headers().get("idempotency-replayed").is_none());
 }
+
+#[actix_web::test]
+async fn an_hr_officer_lists_and_reads_only_the_panelists_of_the_agency() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let agency = app.agency(&admin, "LISTED").await;
+    let hr = app.user(Role::HrOfficer, Some(agency)).await;
+    let panelist = app.user(Role::Panelist, Some(agency)).await;
+    let ppk = app.user(Role::AppointingOfficial, Some(agency)).await;
+    let auditor = app.user(Role::Auditor, Some(agency)).await;
+    let page: serde_json::Value = app
+        .get("/api/v1/users?limit=200", &hr)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![panelist.id.to_string().as_str()], "{page}");
+    let asked: serde_json::Value = app
+        .get("/api/v1/users?role=auditor", &hr)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(asked["items"], serde_json::json!([]));
+    for other in [&ppk, &auditor] {
+        let response = app
+            .get(&format!("/api/v1/users/{}", other.id), &hr)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{:?}", other.role);
+    }
+    // The agency's auditor reads them all.
+    let response = app
+        .get(&format!("/api/v1/users/{}", ppk.id), &auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
