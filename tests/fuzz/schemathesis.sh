@@ -30,12 +30,12 @@ cleanup() {
 }
 trap cleanup EXIT
 BIN="$ROOT/target/debug/asn-merit"
-PASSWORD="Fuzz-$(od -An -N8 -tx8 /dev/urandom | tr -d ' \n')"
-ASN_MERIT_ADMIN_PASSWORD="$PASSWORD" "$BIN" create-admin --email fuzz@fuzz.go.id >/dev/null
+PASSWORD="Merit-Check-$(od -An -N8 -tx8 /dev/urandom | tr -d ' \n')"
+ASN_MERIT_ADMIN_PASSWORD="$PASSWORD" "$BIN" create-admin --email operator@asn-merit.test >/dev/null
 "$BIN" serve >"$WORK/server.log" 2>&1 & SERVER=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 TOKEN=$(curl -sf -H 'content-type: application/json' \
-  -d "{\"email\":\"fuzz@fuzz.go.id\",\"password\":\"$PASSWORD\"}" "http://127.0.0.1:$PORT/api/v1/auth/login" |
+  -d "{\"email\":\"operator@asn-merit.test\",\"password\":\"$PASSWORD\"}" "http://127.0.0.1:$PORT/api/v1/auth/login" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 "$VENV/bin/st" run "http://127.0.0.1:$PORT/api/v1/openapi.json" --checks all \
   -H "Authorization: Bearer $TOKEN" --exclude-path /api/v1/auth/logout \
