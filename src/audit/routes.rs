@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::auth::policy::{self, Permission, Principal};
 use crate::db::types::Timestamp;
 use crate::error::{AppError, Problem};
-use crate::http::pagination::{PageQuery, split_page};
+use crate::http::pagination::{SeqPageQuery, split_page};
 use crate::ids::AgencyId;
 use crate::ids::UserId;
 
@@ -55,7 +55,7 @@ fn parse_time(field: &str, value: &Option<String>) -> Result<Option<Timestamp>, 
 }
 
 /// Audit events in sequence order, filtered.
-#[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", params(PageQuery, EventQuery),
+#[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", params(SeqPageQuery, EventQuery),
     responses((status = 200, body = AuditEventPage), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -63,9 +63,10 @@ fn parse_time(field: &str, value: &Option<String>) -> Result<Option<Timestamp>, 
 pub async fn list_events(
     state: web::Data<AppState>,
     principal: Principal,
-    page: web::Query<PageQuery>,
+    page: web::Query<SeqPageQuery>,
     query: web::Query<EventQuery>,
 ) -> Result<web::Json<AuditEventPage>, AppError> {
+    let page = page.page();
     policy::authorize(&principal, Permission::AuditRead)?;
     super::sealer::seal_now(&state.db).await?;
     let limit = page.limit()?;
@@ -169,15 +170,16 @@ pub async fn verify_chain(
 }
 
 /// Signed checkpoints, oldest first.
-#[utoipa::path(get, path = "/api/v1/audit/checkpoints", tag = "audit", params(PageQuery),
+#[utoipa::path(get, path = "/api/v1/audit/checkpoints", tag = "audit", params(SeqPageQuery),
     responses((status = 200, body = CheckpointPage), (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn list_checkpoints(
     state: web::Data<AppState>,
     principal: Principal,
-    page: web::Query<PageQuery>,
+    page: web::Query<SeqPageQuery>,
 ) -> Result<web::Json<CheckpointPage>, AppError> {
+    let page = page.page();
     policy::authorize(&principal, Permission::AuditRead)?;
     super::sealer::seal_now(&state.db).await?;
     let limit = page.limit()?;

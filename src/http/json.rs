@@ -107,7 +107,13 @@ impl<'de> Visitor<'de> for Strict<'_> {
         Ok(Value::Number(v.into()))
     }
 
+    /// An integral number written with a fraction (`7.0`) is an integer, as JSON Schema reads
+    /// it, while f64 holds it exactly (up to 2^53).
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        if v.fract() == 0.0 && v.abs() <= EXACT {
+            return Ok(Value::Number((v as i64).into()));
+        }
         Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
     }
 
@@ -334,6 +340,16 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
+
+    #[test]
+    fn an_integral_number_with_a_fraction_reads_as_an_integer() {
+        let value = parse_value(br#"{"grade": 7.0, "ratio": 0.5, "huge": 1e300}"#).unwrap();
+        assert_eq!(value["grade"].as_i64(), Some(7));
+        assert_eq!(value["ratio"].as_f64(), Some(0.5));
+        assert_eq!(value["huge"].as_f64(), Some(1e300));
+        let grade: i32 = serde_json::from_value(value["grade"].clone()).unwrap();
+        assert_eq!(grade, 7);
+    }
 
     #[derive(Debug, serde::Deserialize, PartialEq)]
     struct Stage {

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{TestApp, TestUser, assert_problem, data_dir};
+use asn_merit::auth::model::Role;
 
 fn agency_body() -> Value {
     json!({"code": "BKN", "name": "Badan Kepegawaian Negara", "level": "central", "time_zone": "WIB"})
@@ -628,4 +629,46 @@ async fn oversized_request_headers_get_431_in_the_problem_format() {
     assert_problem(many.send().await.unwrap(), 431, "headers_too_large").await;
     let fine = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(fine.status(), 200);
+}
+
+/// JSON Schema reads `8.0` as an integer, and so does the server; `8.5` is not one.
+#[actix_web::test]
+async fn an_integral_number_written_with_a_fraction_is_an_integer() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let agency = app.agency(&admin, "ANGKA").await;
+    let hr = app.user(Role::HrOfficer, Some(agency)).await;
+    let body = |grade: f64| json!({"code": format!("PK-{}", grade as i64), "title": "Pranata Komputer", "kind": "functional", "grade": grade, "standard": []});
+    let created = app
+        .post("/api/v1/positions", &hr)
+        .json(&body(8.0))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["grade"], 8);
+    let refused = app
+        .post("/api/v1/positions", &hr)
+        .json(&body(8.5))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(refused, 422, "invalid_body").await;
+}
+
+#[actix_web::test]
+async fn an_empty_cursor_is_the_first_page() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.agency(&admin, "PERTAMA").await;
+    let page: Value = app
+        .get("/api/v1/agencies?cursor=", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
 }
