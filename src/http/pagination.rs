@@ -52,11 +52,11 @@ impl PageQuery {
         }
     }
 
-    /// The cursor parsed as `T` (an id or a sequence number); an empty one is the first page.
+    /// The cursor parsed as `T` (an id or a sequence number); an empty one is no cursor the list
+    /// issued (422, as the document's format says).
     pub fn cursor<T: std::str::FromStr>(&self) -> Result<Option<T>, AppError> {
         self.cursor
             .as_deref()
-            .filter(|c| !c.is_empty())
             .map(|c| {
                 c.parse::<T>()
                     .map_err(|_| AppError::field("cursor", "is not a cursor this list issued"))

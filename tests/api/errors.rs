@@ -657,18 +657,18 @@ async fn an_integral_number_written_with_a_fraction_is_an_integer() {
     assert_problem(refused, 422, "invalid_body").await;
 }
 
+/// The document says a cursor is an id (or a sequence number): an empty one is refused like any
+/// other that the list did not issue.
 #[actix_web::test]
-async fn an_empty_cursor_is_the_first_page() {
+async fn an_empty_cursor_is_refused_as_the_document_says() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    app.agency(&admin, "PERTAMA").await;
-    let page: Value = app
-        .get("/api/v1/agencies?cursor=", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
+    for path in [
+        "/api/v1/agencies?cursor=",
+        "/api/v1/audit/checkpoints?cursor=",
+    ] {
+        let response = app.get(path, &admin).send().await.unwrap();
+        let body = assert_problem(response, 422, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], "cursor", "{path}: {body}");
+    }
 }

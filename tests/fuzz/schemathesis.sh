@@ -37,6 +37,6 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && b
 TOKEN=$(curl -sf -H 'content-type: application/json' \
   -d "{\"email\":\"operator@asn-merit.test\",\"password\":\"$PASSWORD\"}" "http://127.0.0.1:$PORT/api/v1/auth/login" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-"$VENV/bin/st" run "http://127.0.0.1:$PORT/api/v1/openapi.json" --checks all \
+cd "$WORK" && "$VENV/bin/st" run "http://127.0.0.1:$PORT/api/v1/openapi.json" --checks all \
   -H "Authorization: Bearer $TOKEN" --exclude-path /api/v1/auth/logout \
   -n "${FUZZ_MAX_EXAMPLES:-5}" --max-time "${FUZZ_MAX_SECONDS:-180}" --seed "${FUZZ_SEED:-1}" --workers 2
