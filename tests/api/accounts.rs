@@ -372,14 +372,7 @@ async fn an_hr_officer_lists_and_reads_only_the_panelists_of_the_agency() {
     let panelist = app.user(Role::Panelist, Some(agency)).await;
     let ppk = app.user(Role::AppointingOfficial, Some(agency)).await;
     let auditor = app.user(Role::Auditor, Some(agency)).await;
-    let page: serde_json::Value = app
-        .get("/api/v1/users?limit=200", &hr)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = app.get_json("/api/v1/users?limit=200", &hr).await;
     let ids: Vec<&str> = page["items"]
         .as_array()
         .unwrap()
@@ -387,14 +380,7 @@ async fn an_hr_officer_lists_and_reads_only_the_panelists_of_the_agency() {
         .map(|u| u["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, vec![panelist.id.to_string().as_str()], "{page}");
-    let asked: serde_json::Value = app
-        .get("/api/v1/users?role=auditor", &hr)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let asked = app.get_json("/api/v1/users?role=auditor", &hr).await;
     assert_eq!(asked["items"], serde_json::json!([]));
     for other in [&ppk, &auditor] {
         let response = app

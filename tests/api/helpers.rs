@@ -344,6 +344,16 @@ impl TestApp {
     pub fn get(&self, path: &str, user: &TestUser) -> reqwest::RequestBuilder {
         self.http.get(self.url(path)).bearer_auth(&user.token)
     }
+    /// GET `path` as `user` and read the JSON body, whatever the status.
+    pub async fn get_json(&self, path: &str, user: &TestUser) -> Value {
+        self.get(path, user)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
     pub fn post(&self, path: &str, user: &TestUser) -> reqwest::RequestBuilder {
         self.http.post(self.url(path)).bearer_auth(&user.token)
     }
