@@ -5,6 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::openings::{catalogue, public, rounds};
+
+mod refusals;
 use crate::{agencies, applications, audit, auth, deviations, error, http, openings, ranking};
 
 #[derive(OpenApi)]
@@ -94,6 +96,7 @@ impl Modify for ServerFacts {
                 facts::idempotency_key_format(operation);
             }
         }
+        refusals::state_refusals(openapi);
     }
 }
 

@@ -40,8 +40,10 @@ pub struct EventQuery {
     /// Only for national auditors and admins; agency auditors always see their own agency.
     pub agency_id: Option<AgencyId>,
     /// RFC 3339, inclusive.
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// RFC 3339, exclusive.
+    #[param(format = DateTime)]
     pub to: Option<String>,
 }
 
@@ -107,6 +109,7 @@ pub struct VerifyQuery {
     /// ... `head_hash` ...
     pub checkpoint_head_hash: Option<String>,
     /// ... `signed_at` ...
+    #[param(format = DateTime)]
     pub checkpoint_signed_at: Option<String>,
     /// ... and `signature`. It is checked with the server's own public key only (the `public_key` of
     /// `GET /api/v1/audit/checkpoints`); a checkpoint signed with any other key does not verify.

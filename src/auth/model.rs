@@ -130,8 +130,9 @@ pub struct ActivateRequest {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub token: String,
+    /// [`check_password_strength`] then asks for 12 to 256 characters, as the schema says.
     #[validate(length(min = 1, max = 1024))]
-    #[schema(format = Password, min_length = 1, max_length = 1024)]
+    #[schema(format = Password, min_length = 12, max_length = 256)]
     pub password: String,
 }
 

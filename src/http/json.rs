@@ -29,30 +29,45 @@ pub fn parse_value(input: &[u8]) -> Result<Value, JsonProblem> {
     .deserialize(&mut reader)
     .and_then(|value| reader.end().map(|()| value));
     parsed.map_err(|e| match duplicate.into_inner() {
-        Some(path) => JsonProblem::DuplicateKey(path),
+        Some(path) => JsonProblem::DuplicateKey(printable_path(&path)),
         None => JsonProblem::Syntax(e.to_string()),
     })
 }
 
-/// The path of the first string or key holding text no database stores, and why.
+/// The path of the first string or key holding text no database stores, and why. The path is
+/// [`printable_path`]: a key that holds the NUL names it as `\u0000`.
 pub fn unstorable_text(value: &Value) -> Option<(String, &'static str)> {
-    match value {
-        Value::String(s) => text::refusal(s).map(|why| (String::new(), why)),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
-            unstorable_text(item).map(|(path, why)| (nest(&format!("[{i}]"), &path), why))
-        }),
-        Value::Object(map) => unstorable_in_object(map),
-        _ => None,
-    }
+    find_unstorable(value).map(|(path, why)| (printable_path(&path), why))
 }
 
 /// [`unstorable_text`] for the members of one object (an import line's fields).
 pub fn unstorable_in_object(map: &Map<String, Value>) -> Option<(String, &'static str)> {
+    find_unstorable_member(map).map(|(path, why)| (printable_path(&path), why))
+}
+
+fn find_unstorable(value: &Value) -> Option<(String, &'static str)> {
+    match value {
+        Value::String(s) => text::refusal(s).map(|why| (String::new(), why)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            find_unstorable(item).map(|(path, why)| (nest(&format!("[{i}]"), &path), why))
+        }),
+        Value::Object(map) => find_unstorable_member(map),
+        _ => None,
+    }
+}
+
+fn find_unstorable_member(map: &Map<String, Value>) -> Option<(String, &'static str)> {
     map.iter()
         .find_map(|(key, value)| match text::refusal(key) {
             Some(why) => Some((key.clone(), why)),
-            None => unstorable_text(value).map(|(path, why)| (nest(key, &path), why)),
+            None => find_unstorable(value).map(|(path, why)| (nest(key, &path), why)),
         })
+}
+
+/// A path made of the caller's keys, fit to be answered and stored: a NUL (which no database
+/// stores, and which is why the key is refused) is written as the six characters `\u0000`.
+fn printable_path(path: &str) -> String {
+    path.replace('\0', "\\u0000")
 }
 
 /// `outer` joined to the path inside it: `a` + `b` is `a.b`, `a` + `[0]` is `a[0]`.
@@ -413,7 +428,7 @@ mod tests {
         let key = serde_json::json!({"k\u{0}": 1});
         assert_eq!(
             unstorable_text(&key).map(|(path, _)| path),
-            Some("k\u{0}".into())
+            Some("k\\u0000".into())
         );
         assert_eq!(unstorable_text(&serde_json::json!({"a": ["b"]})), None);
     }

@@ -150,6 +150,28 @@ async fn nul_characters_are_422_in_bodies_and_queries() {
     );
 }
 
+/// A key holding a NUL is refused, and the answer names it without repeating the NUL: the
+/// document says no text of the API holds one (schemathesis found `field` echoing it).
+#[actix_web::test]
+async fn a_nul_in_a_key_is_named_as_an_escape_never_echoed() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let body = r#"{"code": "BKN", "name": "Badan Kepegawaian Negara", "level": "central",
+        "time_zone": "WIB", "x\u0000y": 1}"#;
+    let response = post_agency_raw(&app, &admin, "application/json", body).await;
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "x\\u0000y", "{problem}");
+
+    let twice = r#"{"code": "BKN", "k\u0000": 1, "k\u0000": 2}"#;
+    let response = post_agency_raw(&app, &admin, "application/json", twice).await;
+    let problem = assert_problem(response, 400, "duplicate_key").await;
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("k\\u0000") && !detail.contains('\0'),
+        "{detail}"
+    );
+}
+
 #[actix_web::test]
 async fn a_key_named_twice_is_400_duplicate_key_naming_the_key() {
     let app = TestApp::spawn().await;

@@ -252,6 +252,64 @@ async fn the_plan_is_validated_against_the_rule_set_and_each_error_names_its_fie
     assert_problem(again, 409, "opening_code_taken").await;
 }
 
+/// Numbers far beyond any real rule set or plan are field errors. The checks computed products
+/// and sums in i32: a debug build panicked (500), and a release build wrapped, so that 1000
+/// questions of 4294968 points passed as the 704 points they wrap to.
+#[actix_web::test]
+async fn numbers_beyond_i32_in_rule_sets_and_plans_are_field_errors_not_overflows() {
+    let app = TestApp::spawn().await;
+    let r = Recruitment::setup(&app).await;
+    let refused = async |rules: Value| {
+        let mut body = casn_2024_seed();
+        body["code"] = json!("casn-overflow");
+        body["rules"] = rules;
+        let response = app
+            .post("/api/v1/rule-sets", &r.admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        fields(&assert_problem(response, 422, "validation_failed").await)
+    };
+    let seed = casn_2024_seed()["rules"].clone();
+
+    let mut wrapping = seed.clone();
+    wrapping["skd"]["subtests"][0]["questions"] = json!(1000);
+    wrapping["skd"]["subtests"][0]["scoring"]["points_correct"] = json!(4_294_968);
+    wrapping["skd"]["subtests"][0]["max_points"] = json!(704);
+    assert_eq!(
+        refused(wrapping).await,
+        ["rules.skd.subtests[0].max_points"]
+    );
+
+    let mut weights = seed.clone();
+    weights["final_weights"] = json!({"skd": i32::MAX, "skb": 1});
+    assert_eq!(refused(weights).await, ["rules.final_weights"]);
+
+    let mut totals = seed.clone();
+    for subtest in totals["skd"]["subtests"].as_array_mut().unwrap() {
+        *subtest = json!({"code": subtest["code"], "name": "Besar", "questions": 1000,
+            "max_points": 1_000_000_000, "scoring": {"kind": "right_wrong", "points_correct": 1_000_000}});
+    }
+    assert_eq!(refused(totals).await, ["rules.skd.subtests"]);
+
+    let mut plan = r.opening_body("F-OVER");
+    plan["plan"]["stages"][2]["parts"][0]["weight_percent"] = json!(i32::MAX);
+    plan["plan"]["stages"][2]["parts"][1]["weight_percent"] = json!(i32::MAX);
+    plan["seat_groups"][0]["seats"] = json!(100_000);
+    plan["seat_groups"][1]["seats"] = json!(100_000);
+    let response = app
+        .post("/api/v1/openings", &r.hr)
+        .json(&plan)
+        .send()
+        .await
+        .unwrap();
+    let mut got = fields(&assert_problem(response, 422, "validation_failed").await);
+    got.sort();
+    assert!(got.contains(&"plan.stages[2].parts".to_string()), "{got:?}");
+    assert!(got.contains(&"seat_groups".to_string()), "{got:?}");
+}
+
 #[actix_web::test]
 async fn each_lifecycle_action_checks_the_state_it_starts_from() {
     let app = TestApp::spawn().await;

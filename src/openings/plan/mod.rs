@@ -98,7 +98,8 @@ pub struct StagePart {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Advance {
-    AllPassers,
+    // A struct variant, not a unit one: serde checks `deny_unknown_fields` only on fields.
+    AllPassers {},
     /// `multiplier` × the seat group's seats (3 × quota for SKD in 2024).
     MultipleOfQuota {
         multiplier: i32,

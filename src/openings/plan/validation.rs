@@ -10,7 +10,8 @@ use super::{
 use crate::error::FieldError;
 use crate::openings::rounds::rules::{PartKind, RuleSetRules};
 
-/// Validates seat groups: at least one, unique, positive seats, each with a threshold set.
+/// Validates seat groups: at least one, unique, positive seats, each with a threshold set, and
+/// at most [`MAX_SEATS`] in all.
 pub fn validate_seat_groups(groups: &[SeatGroup], rules: &RuleSetRules) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if groups.is_empty() {
@@ -43,8 +44,18 @@ pub fn validate_seat_groups(groups: &[SeatGroup], rules: &RuleSetRules) -> Vec<F
             ));
         }
     }
+    let total: i64 = groups.iter().map(|g| i64::from(g.seats)).sum();
+    if total > MAX_SEATS {
+        errors.push(FieldError::new(
+            "seat_groups",
+            format!("the seats of all groups must add up to at most {MAX_SEATS}, not {total}"),
+        ));
+    }
     errors
 }
+
+/// The most seats one opening can have, in all its seat groups.
+pub const MAX_SEATS: i64 = 100_000;
 
 /// Every problem with the plan, each naming its field (`plan.stages[1].parts[0].weight_percent`).
 pub fn validate_plan(plan: &AssessmentPlan, ctx: &PlanContext) -> Vec<FieldError> {
@@ -67,7 +78,12 @@ pub fn validate_plan(plan: &AssessmentPlan, ctx: &PlanContext) -> Vec<FieldError
         }
         validate_stage(stage, ctx, &field, &mut errors);
     }
-    let total: i32 = plan.stages.iter().map(|s| s.weight_percent).sum();
+    // In i64: weights far out of range (reported above) must not overflow or wrap to 100.
+    let total: i64 = plan
+        .stages
+        .iter()
+        .map(|s| i64::from(s.weight_percent))
+        .sum();
     if total != 100 {
         errors.push(FieldError::new(
             "plan.stages",
@@ -322,7 +338,11 @@ fn validate_parts(
             }
         }
     }
-    let total: i32 = stage.parts.iter().map(|p| p.weight_percent).sum();
+    let total: i64 = stage
+        .parts
+        .iter()
+        .map(|p| i64::from(p.weight_percent))
+        .sum();
     if total != 100 {
         errors.push(FieldError::new(
             field("parts"),

@@ -154,8 +154,12 @@ impl RuleSetRules {
         self.skd.subtests.iter().find(|s| s.code == code)
     }
 
+    /// Saturating, so that an invalid rule set (whose errors `validate` reports) cannot overflow.
     pub fn skd_max_total(&self) -> i32 {
-        self.skd.subtests.iter().map(|s| s.max_points).sum()
+        self.skd
+            .subtests
+            .iter()
+            .fold(0i32, |total, s| total.saturating_add(s.max_points))
     }
 
     /// The threshold set that applies to a seat group, if the rules name one.
@@ -196,15 +200,16 @@ impl RuleSetRules {
             if !(1..=1000).contains(&subtest.questions) {
                 err(f("questions"), "must be between 1 and 1000".into());
             }
+            // Checked: a product beyond i32 must not wrap into a plausible `max_points`.
             let expected = match subtest.scoring {
                 Scoring::RightWrong { points_correct } if points_correct >= 1 => {
-                    Some(subtest.questions * points_correct)
+                    Some(subtest.questions.checked_mul(points_correct))
                 }
                 Scoring::Graded {
                     min_per_question,
                     max_per_question,
                 } if min_per_question >= 0 && max_per_question > min_per_question => {
-                    Some(subtest.questions * max_per_question)
+                    Some(subtest.questions.checked_mul(max_per_question))
                 }
                 _ => {
                     err(
@@ -214,7 +219,13 @@ impl RuleSetRules {
                     None
                 }
             };
-            if let Some(expected) = expected
+            if expected == Some(None) {
+                err(
+                    f("max_points"),
+                    "questions times the most points per question exceeds 2147483647".into(),
+                );
+            }
+            if let Some(Some(expected)) = expected
                 && expected != subtest.max_points
             {
                 err(
@@ -222,6 +233,14 @@ impl RuleSetRules {
                     format!("must be {expected}: questions times the most points per question"),
                 );
             }
+        }
+        let checked_total =
+            (self.skd.subtests.iter()).try_fold(0i32, |total, s| total.checked_add(s.max_points));
+        if checked_total.is_none() {
+            err(
+                p("skd.subtests"),
+                "the max_points of all subtests add up to more than 2147483647".into(),
+            );
         }
         for (i, key) in self.skd.tie_break.iter().enumerate() {
             if key != "total" && !codes.contains(key.as_str()) {
@@ -285,7 +304,7 @@ impl RuleSetRules {
             );
         }
         let weights = self.final_weights;
-        if weights.skd < 0 || weights.skb < 0 || weights.skd + weights.skb != 100 {
+        if weights.skd < 0 || weights.skb < 0 || weights.skd.checked_add(weights.skb) != Some(100) {
             err(
                 p("final_weights"),
                 "SKD and SKB weights must be non-negative and sum to 100".into(),

@@ -252,7 +252,7 @@ pub fn advance_quota(
         Some(Advance::MultipleOfQuota { multiplier }) => (*multiplier, seats_each(&|g| g.seats)),
         Some(Advance::Absolute { count }) => (1, seats_each(&|_| *count)),
         // Everyone who passes goes on: a cut-off no seat group reaches.
-        Some(Advance::AllPassers) => (1, seats_each(&|_| i32::MAX / 2)),
+        Some(Advance::AllPassers {}) => (1, seats_each(&|_| i32::MAX / 2)),
         None => (default_multiplier, seats_each(&|g| g.seats)),
     }
 }

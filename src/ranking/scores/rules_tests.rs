@@ -268,7 +268,7 @@ fn who_goes_on_follows_the_stage_or_the_rule_sets_multiplier() {
         advance_quota(None, &groups, 5),
         (5, seats(&[("general", 2), ("disability", 1)]))
     );
-    let (multiplier, all) = advance_quota(Some(&Advance::AllPassers), &groups, 5);
+    let (multiplier, all) = advance_quota(Some(&Advance::AllPassers {}), &groups, 5);
     assert_eq!(multiplier, 1);
     assert!(all.values().all(|&n| n > 1_000_000));
 }

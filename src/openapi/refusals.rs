@@ -1,0 +1,188 @@
+//! What the strict JSON reader (`crate::http::json`) refuses, said in the document:
+//! - a NUL character in any string, key or value (`crate::db::text`: the backends disagree on
+//!   storing it): a pattern on every plain string of a JSON schema and on the keys of every map;
+//! - an unknown field in a variant of an internally tagged enum (`#[serde(tag = "kind",
+//!   deny_unknown_fields)]`, which utoipa writes without `additionalProperties: false`).
+
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayItems, KnownFormat, Object, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::{ObjectBuilder, OpenApi, RefOr};
+
+/// Any text without a NUL character.
+const NUL_FREE: &str = "^[^\\u0000]*$";
+/// `\S` (not blank), and no NUL character.
+const NUL_FREE_NOT_BLANK: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
+
+/// Every JSON schema of the document: the components and the inline request bodies.
+pub fn state_refusals(openapi: &mut OpenApi) {
+    if let Some(components) = openapi.components.as_mut() {
+        components.schemas.values_mut().for_each(visit);
+    }
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let bodies = operation
+                .request_body
+                .iter_mut()
+                .flat_map(|b| b.content.values_mut());
+            for content in bodies.filter_map(|c| c.schema.as_mut()) {
+                visit(content);
+            }
+        }
+    }
+}
+
+fn visit(schema: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(object) => visit_object(object),
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                visit(items);
+            }
+        }
+        Schema::OneOf(one_of) => {
+            one_of.items.iter_mut().for_each(close_tagged_variant);
+            one_of.items.iter_mut().for_each(visit);
+        }
+        Schema::AllOf(all_of) => all_of.items.iter_mut().for_each(visit),
+        Schema::AnyOf(any_of) => any_of.items.iter_mut().for_each(visit),
+        _ => {}
+    }
+}
+
+/// A variant of an internally tagged enum: an object whose required `kind` has one value.
+fn close_tagged_variant(variant: &mut RefOr<Schema>) {
+    let RefOr::T(Schema::Object(object)) = variant else {
+        return;
+    };
+    let tagged = object.required.iter().any(|r| r == "kind")
+        && matches!(object.properties.get("kind"),
+            Some(RefOr::T(Schema::Object(kind))) if kind.enum_values.as_ref().is_some_and(|v| v.len() == 1));
+    if tagged && object.additional_properties.is_none() {
+        object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+    }
+}
+
+fn visit_object(object: &mut Object) {
+    if is_plain_text(object) {
+        object.pattern = nul_free(object.pattern.as_deref());
+    }
+    object.properties.values_mut().for_each(visit);
+    let is_map = match object.additional_properties.as_deref_mut() {
+        Some(AdditionalProperties::RefOr(values)) => {
+            visit(values);
+            true
+        }
+        Some(AdditionalProperties::FreeForm(any)) => *any,
+        None => false,
+    };
+    if is_map && object.property_names.is_none() {
+        let keys = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(NUL_FREE));
+        object.property_names = Some(Box::new(Schema::Object(keys.build())));
+    }
+}
+
+/// A string that no format or enumeration already confines (`password` is only a hint).
+fn is_plain_text(object: &Object) -> bool {
+    let is_string = match &object.schema_type {
+        SchemaType::Type(t) => *t == Type::String,
+        SchemaType::Array(types) => types.contains(&Type::String),
+        SchemaType::AnyValue => false,
+    };
+    let confining_format = match &object.format {
+        None => false,
+        Some(SchemaFormat::KnownFormat(KnownFormat::Password)) => false,
+        Some(_) => true,
+    };
+    is_string && !confining_format && object.enum_values.is_none()
+}
+
+/// The pattern that also refuses NUL. Our other patterns are anchored and spell out their
+/// characters, so they refuse it already (a test checks every pattern of the document).
+fn nul_free(pattern: Option<&str>) -> Option<String> {
+    match pattern {
+        None => Some(NUL_FREE.to_string()),
+        Some("\\S") => Some(NUL_FREE_NOT_BLANK.to_string()),
+        Some(other) => Some(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The patterns are ECMA-262 as JSON Schema says; these use only syntax that the `regex`
+    /// crate reads the same way (`\u0000`, classes, anchors).
+    fn matches(pattern: &str, text: &str) -> bool {
+        regex::Regex::new(pattern).unwrap().is_match(text)
+    }
+
+    #[test]
+    fn the_patterns_refuse_nul_and_keep_what_they_admitted() {
+        assert!(matches(NUL_FREE, "Siti Rahmawati\n"));
+        assert!(matches(NUL_FREE, ""));
+        assert!(!matches(NUL_FREE, "a\0b"));
+        assert!(matches(NUL_FREE_NOT_BLANK, "  x "));
+        assert!(!matches(NUL_FREE_NOT_BLANK, " \t "));
+        assert!(!matches(NUL_FREE_NOT_BLANK, "x\0"));
+        assert!(!matches(NUL_FREE_NOT_BLANK, "\0"));
+    }
+
+    fn patterns(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(p)) = map.get("pattern") {
+                    found.push(p.clone());
+                }
+                map.values().for_each(|v| patterns(v, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| patterns(v, found)),
+            _ => {}
+        }
+    }
+
+    /// The two internally tagged enums of the API refuse unknown fields, as the document says.
+    #[test]
+    fn tagged_variants_refuse_unknown_fields_and_the_document_says_so() {
+        use crate::openings::plan::Advance;
+        use crate::openings::rounds::rules::Scoring;
+        let advance = r#"{"kind": "all_passers", "x": 1}"#;
+        assert!(serde_json::from_str::<Advance>(advance).is_err());
+        let scoring = r#"{"kind": "right_wrong", "points_correct": 5, "x": 1}"#;
+        assert!(serde_json::from_str::<Scoring>(scoring).is_err());
+        let document: serde_json::Value =
+            serde_json::from_str(&crate::openapi::document()).unwrap();
+        for name in ["Advance", "Scoring"] {
+            let variants = document["components"]["schemas"][name]["oneOf"]
+                .as_array()
+                .unwrap();
+            for variant in variants {
+                assert_eq!(variant["additionalProperties"], false, "{name}: {variant}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_pattern_of_the_document_admits_nul() {
+        let document: serde_json::Value =
+            serde_json::from_str(&crate::openapi::document()).unwrap();
+        let mut found = Vec::new();
+        patterns(&document, &mut found);
+        assert!(found.iter().any(|p| p == NUL_FREE));
+        for pattern in found {
+            for text in ["\0", "A\0", "a\0b", "0\0"] {
+                assert!(!matches(&pattern, text), "{pattern:?} admits {text:?}");
+            }
+        }
+    }
+}
