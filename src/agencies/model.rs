@@ -118,7 +118,11 @@ pub struct CreateAgencyRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: String,
     pub level: AgencyLevel,
     pub time_zone: TimeZone,
@@ -131,7 +135,11 @@ pub struct UpdateAgencyRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: Option<String>,
     pub level: Option<AgencyLevel>,
     pub time_zone: Option<TimeZone>,

@@ -88,7 +88,11 @@ pub struct CreateUserRequest {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub full_name: String,
     pub role: Role,
     /// Required for HR officers, panelists and appointing officials; absent for national admins and auditors.
@@ -102,7 +106,11 @@ pub struct UpdateUserRequest {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub full_name: Option<String>,
     pub role: Option<Role>,
     /// `false` disables the account and revokes its tokens at once.
@@ -130,7 +138,9 @@ pub struct ActivateRequest {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub token: String,
-    /// [`check_password_strength`] then asks for 12 to 256 characters, as the schema says.
+    /// 12 to 256 characters from three of: lower case, upper case, digits, symbols; no common
+    /// password and not the account's email name.
+    // The length bounds are `check_password_strength`'s, inside the validator's 1 to 1024.
     #[validate(length(min = 1, max = 1024))]
     #[schema(format = Password, min_length = 12, max_length = 256)]
     pub password: String,

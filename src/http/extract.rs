@@ -107,6 +107,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
 }
 
 /// For `#[validate(custom(function = ...))]`: text that is only white space is empty.
+///
+/// The document says it with the pattern
+/// `[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]` (one character
+/// that is not Unicode White_Space, which is what `str::trim` removes); `\S` would not do, as
+/// regex dialects disagree with Rust and with each other on U+0085, U+FEFF and U+001C-U+001F.
 pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
     if value.trim().is_empty() {
         Err(validator::ValidationError::new("blank").with_message("must not be blank".into()))

@@ -39,10 +39,16 @@ pub struct Eligibility {
     pub education_levels: Vec<EducationLevel>,
     /// Accepted fields of study (program studi); empty = any.
     #[serde(default)]
+    #[schema(
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub education_fields: Vec<String>,
     #[serde(default)]
+    #[schema(minimum = 15, maximum = 70)]
     pub min_age: Option<i32>,
+    /// Not below `min_age`.
     #[serde(default)]
+    #[schema(minimum = 15, maximum = 70)]
     pub max_age: Option<i32>,
     /// The date ages are measured at; required with an age limit.
     #[serde(default)]
@@ -50,14 +56,20 @@ pub struct Eligibility {
     pub age_reference_date: Option<NaiveDate>,
     /// Minimum GPA (IPK) × 100, e.g. 300 for 3.00.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 400)]
     pub min_gpa_x100: Option<i32>,
     #[serde(default)]
+    #[schema(
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub required_certificates: Vec<String>,
     /// Promotion only: minimum grade (kelas jabatan) held now.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 17)]
     pub min_grade: Option<i32>,
     /// Promotion only: minimum years in the current grade.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 40)]
     pub min_years_in_grade: Option<i32>,
     /// Promotion only: minimum last performance rating.
     #[serde(default)]

@@ -192,22 +192,35 @@ pub struct CreateOpeningRequest {
         length(min = 1, max = 60),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 1, max_length = 60, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 60,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub code: String,
     /// The work unit (unit kerja).
     #[validate(
         length(min = 1, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub unit: String,
     #[validate(
         length(min = 1, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub location: String,
     pub kind: OpeningKind,
+    #[schema(min_items = 1)]
     pub seat_groups: Vec<SeatGroup>,
     #[serde(default)]
     pub eligibility: Eligibility,
@@ -227,14 +240,23 @@ pub struct UpdateOpeningRequest {
         length(min = 1, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub unit: Option<String>,
     #[validate(
         length(min = 1, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub location: Option<String>,
+    #[schema(min_items = 1)]
     pub seat_groups: Option<Vec<SeatGroup>>,
     pub eligibility: Option<Eligibility>,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -326,6 +348,10 @@ pub struct StageActionRequest {
         length(min = 1, max = 60),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 1, max_length = 60, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 60,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub stage: String,
 }

@@ -29,6 +29,75 @@ fn committed_api_spec_matches_the_code() {
     );
 }
 
+/// The white space the document's patterns name (inside `[...]`, `[^...]` or `[^;...]`, the
+/// negated ones with NUL added), spelled the same everywhere, is exactly what `str::trim`
+/// removes: Unicode White_Space.
+#[test]
+fn the_white_space_of_the_document_patterns_is_rusts() {
+    const WHITE_SPACE: &str =
+        r"\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+    fn patterns(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value) {
+                        ("pattern", Value::String(p)) => out.push(p.clone()),
+                        _ => patterns(value, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| patterns(item, out)),
+            _ => {}
+        }
+    }
+    let spec: Value = serde_json::from_str(&asn_merit::openapi::document()).unwrap();
+    let mut all = Vec::new();
+    patterns(&spec, &mut all);
+    let mut classes = 0;
+    for pattern in &all {
+        for class in pattern.split('[').skip(1).filter(|c| c.contains(r"\u0085")) {
+            let inner = class.split(']').next().unwrap();
+            let inner = inner.trim_start_matches('^').trim_start_matches(';');
+            // A negated class also excludes NUL (src/openapi/refusals.rs).
+            let inner = inner.strip_suffix(r"\u0000").unwrap_or(inner);
+            assert_eq!(inner, WHITE_SPACE, "in {pattern}");
+            classes += 1;
+        }
+    }
+    assert!(classes > 30, "only {classes} white-space classes found");
+    // The class's characters: escapes `\t`, `\r`, `\uXXXX`, a space, and `a-b` ranges.
+    let mut chars = Vec::new();
+    let mut rest = WHITE_SPACE;
+    while !rest.is_empty() {
+        let (c, tail) = match rest.strip_prefix('\\') {
+            Some(t) if t.starts_with('t') => ('\t', &t[1..]),
+            Some(t) if t.starts_with('r') => ('\r', &t[1..]),
+            Some(t) => {
+                let code = u32::from_str_radix(&t[1..5], 16).unwrap();
+                (char::from_u32(code).unwrap(), &t[5..])
+            }
+            None => (rest.chars().next().unwrap(), &rest[1..]),
+        };
+        chars.push(c);
+        rest = tail;
+    }
+    let mut white_space = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars.get(i + 1) == Some(&'-') {
+            white_space.extend(chars[i]..=chars[i + 2]);
+            i += 3;
+        } else {
+            white_space.push(chars[i]);
+            i += 1;
+        }
+    }
+    let rust: Vec<char> = (char::MIN..=char::MAX)
+        .filter(|c| c.is_whitespace())
+        .collect();
+    assert_eq!(white_space, rust);
+}
+
 /// Every route in the router appears in the document (a new route without a spec entry fails).
 /// The router is read as text; if it moves or the reading breaks, the count below fails (it read
 /// the old `src/http/mod.rs`, which held no route any more, and checked nothing).

@@ -131,7 +131,11 @@ pub struct AppealRequest {
         length(min = 10, max = 4000),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 10, max_length = 4000, pattern = "\\S")]
+    #[schema(
+        min_length = 10,
+        max_length = 4000,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub reason: String,
     /// When the applicant submitted the appeal (e.g. on the national portal); defaults to now.
     /// Judged against the deadline in the agency's time zone; may not lie in the future.
@@ -156,7 +160,11 @@ pub struct AppealDecisionRequest {
         length(min = 10, max = 4000),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 10, max_length = 4000, pattern = "\\S")]
+    #[schema(
+        min_length = 10,
+        max_length = 4000,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub answer: String,
 }
 

@@ -32,6 +32,7 @@ pub struct ImportQuery {
 #[into_params(parameter_in = Query)]
 pub struct ErrorPageQuery {
     /// Page size, 1 to 1000 (default 200).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page (opaque; it names the last error returned, so
     /// following it returns every error exactly once, however a page ends).

@@ -101,7 +101,11 @@ pub struct DecisionRequest {
         length(min = 5, max = 2000),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 5, max_length = 2000, pattern = "\\S")]
+    #[schema(
+        min_length = 5,
+        max_length = 2000,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub note: String,
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::auth::policy::{ObjectKind, ObjectRef, Permission};
+use crate::auth::policy::{ObjectKind, ObjectRef, Permission, grantable_on};
 use crate::db::schema::grants;
 use crate::db::types::Timestamp;
 pub use crate::ids::{AgencyId, GrantId, ObjectId, UserId};
@@ -48,7 +48,31 @@ pub struct CreateGrantRequest {
     #[schema(value_type = String, format = Uuid)]
     pub object_id: ObjectId,
     /// Grantable today: `opening_read` on an `opening`.
+    #[schema(schema_with = grantable_permission_schema)]
     pub permission: Permission,
+}
+
+/// `permission` as the document states it: only the permissions `policy::grantable_on` names
+/// (any other is refused with 422), taken from `Permission`'s own schema so the two stay in step.
+fn grantable_permission_schema() -> utoipa::openapi::Object {
+    use utoipa::PartialSchema;
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    let all = match Permission::schema() {
+        RefOr::T(Schema::Object(permission)) => permission.enum_values.unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let grantable = all.into_iter().filter(|value| {
+        value
+            .as_str()
+            .and_then(Permission::parse)
+            .is_some_and(|p| grantable_on(p).is_some())
+    });
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("Grantable today: `opening_read` on an `opening`."))
+        .enum_values(Some(grantable))
+        .build()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -122,20 +122,35 @@ pub struct CreateCompetencyRequest {
         length(min = 2, max = 40),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 2, max_length = 40, pattern = "\\S")]
+    #[schema(
+        min_length = 2,
+        max_length = 40,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub code: String,
     pub kind: CompetencyKind,
     #[validate(
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: String,
     #[validate(
         length(equal = 5, message = "give one description per level, 1 to 5"),
         custom(function = "descriptions_not_blank")
     )]
-    #[schema(pattern = "\\S")]
+    // Each item: not blank and at most 2000 *bytes* (`descriptions_not_blank`); maxLength counts
+    // characters, so 2000 is the bound every accepted item keeps.
+    #[schema(
+        min_items = 5,
+        max_items = 5,
+        max_length = 2000,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub level_descriptions: Vec<String>,
 }
 
@@ -146,13 +161,22 @@ pub struct UpdateCompetencyRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: Option<String>,
     #[validate(
         length(equal = 5, message = "give one description per level, 1 to 5"),
         custom(function = "descriptions_not_blank")
     )]
-    #[schema(pattern = "\\S")]
+    #[schema(
+        min_items = 5,
+        max_items = 5,
+        max_length = 2000,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub level_descriptions: Option<Vec<String>>,
 }
 
@@ -271,13 +295,21 @@ pub struct CreatePositionRequest {
         length(min = 1, max = 40),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 1, max_length = 40, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 40,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub code: String,
     #[validate(
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub title: String,
     pub kind: PositionKind,
     #[validate(range(min = 1, max = 17))]
@@ -294,7 +326,11 @@ pub struct UpdatePositionRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub title: Option<String>,
     pub kind: Option<PositionKind>,
     #[validate(range(min = 1, max = 17))]

@@ -15,12 +15,14 @@ pub use validation::{validate_plan, validate_seat_groups};
 #[serde(deny_unknown_fields)]
 pub struct SeatGroup {
     pub group: String,
+    #[schema(minimum = 1, maximum = 100000)]
     pub seats: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentPlan {
+    #[schema(min_items = 1)]
     pub stages: Vec<Stage>,
 }
 
@@ -52,13 +54,22 @@ impl StageKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Stage {
+    #[schema(
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub code: String,
+    #[schema(
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: String,
     pub kind: StageKind,
     /// Weight in the final score, in percent; all stages sum to 100.
+    #[schema(minimum = 0, maximum = 100)]
     pub weight_percent: i32,
     /// `skd` for the rule set's basic competency test (range, subtests and thresholds from it).
+    // Any other value is refused, on every kind of stage (`SKD` is the only test).
     #[serde(default)]
+    #[schema(pattern = "^skd$")]
     pub test: Option<String>,
     #[serde(default)]
     pub score_min: Option<i32>,
@@ -88,7 +99,10 @@ pub struct StagePart {
     pub kind: PartKind,
     /// Percent of the stage's score.
     pub weight_percent: i32,
+    #[schema(minimum = 0)]
     pub score_min: i32,
+    /// Above `score_min` (so at least 1).
+    #[schema(minimum = 1)]
     pub score_max: i32,
     #[serde(default)]
     pub panel: Option<PanelSpec>,
@@ -102,9 +116,11 @@ pub enum Advance {
     AllPassers {},
     /// `multiplier` × the seat group's seats (3 × quota for SKD in 2024).
     MultipleOfQuota {
+        #[schema(minimum = 1, maximum = 100)]
         multiplier: i32,
     },
     Absolute {
+        #[schema(minimum = 1)]
         count: i32,
     },
 }
@@ -124,6 +140,8 @@ pub struct PanelSpec {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Uuid)]
     pub rubric_id: Option<uuid::Uuid>,
+    /// 2 to 15 independent scorers (at least 3 for a trimmed mean).
+    #[schema(minimum = 2, maximum = 15)]
     pub min_scorers: i32,
     pub blind: bool,
     pub aggregate: Aggregate,

@@ -53,7 +53,11 @@ pub struct CreateRuleSetRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: String,
     #[validate(range(min = 2000, max = 2100))]
     #[schema(minimum = 2000, maximum = 2100)]
@@ -68,7 +72,11 @@ pub struct UpdateRuleSetRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: Option<String>,
     pub rules: Option<RuleSetRules>,
 }
@@ -218,7 +226,11 @@ pub struct CreateRoundRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: String,
     #[validate(range(min = 2000, max = 2100))]
     #[schema(minimum = 2000, maximum = 2100)]
@@ -237,7 +249,11 @@ pub struct UpdateRoundRequest {
         length(min = 2, max = 200),
         custom(function = "crate::http::extract::not_blank")
     )]
-    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: Option<String>,
     pub phase: Option<RoundPhase>,
     /// Only while no opening of the round is published.

@@ -19,16 +19,19 @@ pub struct RuleSetRules {
     /// The basic competency test (SKD) and its subtests.
     pub skd: SkdRules,
     /// Passing thresholds (nilai ambang batas), one set per group of seat groups.
+    #[schema(min_items = 1)]
     pub threshold_sets: Vec<ThresholdSet>,
     /// Weights of the final score in percent (SKD 40 / SKB 60 in 2024).
     pub final_weights: FinalWeights,
     /// Bounds on the weight of each SKB part kind, per agency level (PermenPANRB 27/2021 art. 48).
     pub skb_part_bounds: Vec<PartBound>,
     /// How many go on from SKD: this many times the quota of each seat group.
+    #[schema(minimum = 1, maximum = 100)]
     pub advance_multiplier: i32,
     /// Tie-break chain of the final ranking, e.g. `skd_total`, `TKP`, `TIU`, `TWK`, `gpa`, `older`.
     pub final_tie_break: Vec<String>,
     /// Days an applicant has to appeal a published administrative result.
+    #[schema(minimum = 1, maximum = 30)]
     pub appeal_window_days: i32,
     /// Whether one person may apply to only one opening of the round's selection year.
     pub one_opening_per_year: bool,
@@ -37,6 +40,7 @@ pub struct RuleSetRules {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SkdRules {
+    #[schema(min_items = 1)]
     pub subtests: Vec<Subtest>,
     /// Tie-break chain at the SKD cut-off: `total`, then subtest codes (TKP, TIU, TWK in 2024).
     pub tie_break: Vec<String>,
@@ -46,8 +50,12 @@ pub struct SkdRules {
 #[serde(deny_unknown_fields)]
 pub struct Subtest {
     /// e.g. `TWK`, `TIU`, `TKP`.
+    #[schema(
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub code: String,
     pub name: String,
+    #[schema(minimum = 1, maximum = 1000)]
     pub questions: i32,
     pub max_points: i32,
     pub scoring: Scoring,
@@ -58,10 +66,16 @@ pub struct Subtest {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Scoring {
     /// Right or wrong: `points_correct` or 0 (TWK, TIU: 5 or 0), so totals are multiples of it.
-    RightWrong { points_correct: i32 },
+    RightWrong {
+        #[schema(minimum = 1)]
+        points_correct: i32,
+    },
     /// Every option scores between the bounds (TKP: 1 to 5); an unanswered question scores 0.
     Graded {
+        #[schema(minimum = 0)]
         min_per_question: i32,
+        /// Above `min_per_question` (so at least 1).
+        #[schema(minimum = 1)]
         max_per_question: i32,
     },
 }
@@ -73,19 +87,26 @@ pub struct ThresholdSet {
     pub code: String,
     pub name: String,
     /// Seat groups this set applies to (`general`, `cum_laude`, `disability`, ...).
+    #[schema(min_items = 1)]
     pub seat_groups: Vec<String>,
-    /// Minimum per subtest, each separately.
+    /// Minimum per subtest, each separately: 0 to the subtest's `max_points`.
     #[serde(default)]
+    #[schema(schema_with = subtest_minimums_schema)]
     pub subtest_minimums: BTreeMap<String, i32>,
-    /// Minimum SKD total, for the special groups.
+    /// Minimum SKD total, for the special groups: 0 to the sum of the subtests' `max_points`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub total_minimum: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FinalWeights {
+    /// Percent; with `skb` it sums to 100.
+    #[schema(minimum = 0, maximum = 100)]
     pub skd: i32,
+    /// Percent; with `skd` it sums to 100.
+    #[schema(minimum = 0, maximum = 100)]
     pub skb: i32,
 }
 
@@ -118,11 +139,39 @@ impl PartKind {
 pub struct PartBound {
     pub agency_level: AgencyLevel,
     pub part_kind: PartKind,
+    /// At most `max_percent`.
+    #[schema(minimum = 0, maximum = 100)]
     pub min_percent: i32,
+    #[schema(minimum = 0, maximum = 100)]
     pub max_percent: i32,
     /// At most this many parts of the kind (regional agencies: one extra test).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub max_count: Option<i32>,
+}
+
+/// Points per subtest code, each at least 0, as the document states them (the derive puts no
+/// bound on a map's values): threshold minimums here, corrected scores in `ranking`. The upper
+/// bound, the subtest's `max_points`, lies in the rule set and is not in the document.
+pub fn points_by_subtest_schema(description: &str) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(description))
+        .property_names(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .additional_properties(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                .minimum(Some(0)),
+        ))
+        .build()
+}
+
+fn subtest_minimums_schema() -> utoipa::openapi::Object {
+    points_by_subtest_schema(
+        "Minimum per subtest, each separately: 0 to the subtest's `max_points`.",
+    )
 }
 
 /// Which openings a round holds: CPNS and PPPK rounds recruit, a promotion round promotes.
@@ -351,72 +400,5 @@ impl RuleSetRules {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn casn_2024() -> RuleSetRules {
-        let file: serde_json::Value =
-            serde_json::from_str(include_str!("../../../seed/rule-sets/casn-2024.json")).unwrap();
-        serde_json::from_value(file["rules"].clone()).unwrap()
-    }
-
-    #[test]
-    fn the_shipped_2024_rules_are_consistent() {
-        let rules = casn_2024();
-        assert_eq!(rules.validate("rules"), vec![]);
-        assert_eq!(rules.skd_max_total(), 550);
-        assert_eq!(
-            rules.threshold_set_for("disability").unwrap().total_minimum,
-            Some(286)
-        );
-    }
-
-    #[test]
-    fn inconsistent_rules_name_each_field() {
-        let mut rules = casn_2024();
-        rules.skd.subtests[0].max_points = 151;
-        rules.threshold_sets[1].seat_groups.push("general".into());
-        rules.final_weights.skb = 70;
-        rules.final_tie_break.push("height".into());
-        let fields: Vec<String> = rules
-            .validate("rules")
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
-        assert_eq!(
-            fields,
-            [
-                "rules.skd.subtests[0].max_points",
-                "rules.threshold_sets[1].seat_groups",
-                "rules.final_weights",
-                "rules.final_tie_break[6]",
-            ]
-        );
-    }
-
-    #[test]
-    fn recruitment_rounds_hold_recruitment_and_promotion_rounds_promotion() {
-        use OpeningKind::*;
-        for (round, kind, allowed) in [
-            (RoundKind::Cpns, Recruitment, true),
-            (RoundKind::Pppk, Recruitment, true),
-            (RoundKind::Promotion, Promotion, true),
-            (RoundKind::Cpns, Promotion, false),
-            (RoundKind::Pppk, Promotion, false),
-            (RoundKind::Promotion, Recruitment, false),
-        ] {
-            assert_eq!(
-                round_allows(round, kind).is_ok(),
-                allowed,
-                "{round:?} {kind:?}"
-            );
-        }
-        assert_eq!(
-            round_allows(RoundKind::Promotion, Recruitment),
-            Err(FieldError::new(
-                "kind",
-                "a promotion round holds no recruitment openings"
-            ))
-        );
-    }
-}
+#[path = "rules_tests.rs"]
+mod tests;

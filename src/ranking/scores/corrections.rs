@@ -31,9 +31,24 @@ pub struct ScoreCorrectionRequest {
     #[schema(min_length = 1, max_length = 40)]
     pub stage: String,
     /// The corrected score of every subtest, e.g. `{"TWK": 100, "TIU": 120, "TKP": 200}`.
+    #[schema(schema_with = scores_schema)]
     pub scores: BTreeMap<String, i32>,
-    /// Why the locked result changes, in at least a sentence (e.g. the BKN correction letter).
+    /// Why the locked result changes, in at least a sentence (e.g. the BKN correction letter):
+    /// at least 30 characters and 5 words, white space around it aside.
+    // `check_justification`: MIN_JUSTIFICATION_CHARS (30) after trimming, as the first look-ahead
+    // says (two non-blank characters 29 apart), and MIN_JUSTIFICATION_WORDS (5), the second.
+    #[schema(
+        min_length = 30,
+        pattern = "^(?=[\\s\\S]*[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][\\s\\S]{28,}[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])(?=[\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+(?:[\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+){4})"
+    )]
     pub justification: String,
+}
+
+fn scores_schema() -> utoipa::openapi::Object {
+    crate::openings::rounds::rules::points_by_subtest_schema(
+        "The corrected score of every subtest, e.g. `{\"TWK\": 100, \"TIU\": 120, \"TKP\": 200}`: \
+         each 0 to the subtest's `max_points`.",
+    )
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
