@@ -88,6 +88,7 @@ pub fn start_server(state: AppState, listener: TcpListener) -> std::io::Result<S
             .configure(|cfg| http::extractor_configs(cfg, max_body))
             .configure(router::routes)
             .default_service(web::to(http::ops::route_not_found))
+            .wrap(from_fn(http::middleware::refuse_nul_in_target))
             .wrap(from_fn(http::middleware::limit_headers))
             .wrap(from_fn(http::middleware::observe))
     })

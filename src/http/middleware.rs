@@ -40,6 +40,40 @@ pub async fn limit_headers(
     Ok(next.call(req).await?.map_into_left_body())
 }
 
+/// 422 `invalid_text` for a path or query holding a NUL character (`%00`, the only way a request
+/// line can carry one), on both backends alike: PostgreSQL refuses NUL in text, SQLite would
+/// compare with it (see `crate::db::text`).
+pub async fn refuse_nul_in_target(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let has_nul = |text: &str| {
+        text.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    };
+    let uri = req.uri();
+    let field = if has_nul(uri.path()) {
+        Some("path")
+    } else if uri.query().is_some_and(has_nul) {
+        Some("query")
+    } else {
+        None
+    };
+    if let Some(field) = field {
+        let error = crate::error::AppError::Invalid {
+            code: "invalid_text",
+            detail: "a text value contains a character the database does not accept".into(),
+            errors: vec![crate::error::FieldError::new(
+                field,
+                "must not contain NUL characters",
+            )],
+        };
+        return Ok(req.error_response(error).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
 /// The id of the current request, also recorded on every audit event it writes.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);

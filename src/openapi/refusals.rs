@@ -1,6 +1,7 @@
 //! What the strict JSON reader (`crate::http::json`) refuses, said in the document:
-//! - a NUL character in any string, key or value (`crate::db::text`: the backends disagree on
-//!   storing it): a pattern on every plain string of a JSON schema and on the keys of every map;
+//! - a NUL character in any string, key or value, or in query and path text (`crate::db::text`:
+//!   the backends disagree on storing it): a pattern on every plain string and on the keys of
+//!   every map;
 //! - an unknown field in a variant of an internally tagged enum (`#[serde(tag = "kind",
 //!   deny_unknown_fields)]`, which utoipa writes without `additionalProperties: false`).
 
@@ -12,7 +13,8 @@ use utoipa::openapi::{ObjectBuilder, OpenApi, RefOr};
 /// Any text without a NUL character.
 const NUL_FREE: &str = "^[^\\u0000]*$";
 
-/// Every JSON schema of the document: the components and the inline request bodies.
+/// Every JSON schema of the document: the components, the parameters and the inline request
+/// bodies.
 pub fn state_refusals(openapi: &mut OpenApi) {
     if let Some(components) = openapi.components.as_mut() {
         components.schemas.values_mut().for_each(visit);
@@ -26,6 +28,9 @@ pub fn state_refusals(openapi: &mut OpenApi) {
             &mut item.patch,
         ];
         for operation in operations.into_iter().flatten() {
+            // Query and path text is refused the same way (`invalid_text`).
+            let parameters = operation.parameters.iter_mut().flatten();
+            parameters.filter_map(|p| p.schema.as_mut()).for_each(visit);
             let bodies = operation
                 .request_body
                 .iter_mut()
@@ -82,11 +87,18 @@ fn visit_object(object: &mut Object) {
         Some(AdditionalProperties::FreeForm(any)) => *any,
         None => false,
     };
-    if is_map && object.property_names.is_none() {
-        let keys = ObjectBuilder::new()
-            .schema_type(Type::String)
-            .pattern(Some(NUL_FREE));
-        object.property_names = Some(Box::new(Schema::Object(keys.build())));
+    if !is_map {
+        return;
+    }
+    match object.property_names.as_deref_mut() {
+        None => {
+            let keys = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(NUL_FREE));
+            object.property_names = Some(Box::new(Schema::Object(keys.build())));
+        }
+        Some(Schema::Object(keys)) => visit_object(keys),
+        Some(_) => {}
     }
 }
 

@@ -10,7 +10,9 @@
 # The run authenticates as the national admin, and as an agency's HR officer for the operations
 # of that role (tests/fuzz/schemathesis.toml); tests/fuzz/hooks.py leaves both accounts alone
 # and holds the declared rules a schema cannot state. Logout is left out: it would end the
-# session the run authenticates with.
+# session the run authenticates with. One worker: with two, CPython 3.11's `ast` module failed
+# in hypothesis's lambda descriptions ("AST constructor recursion depth mismatch"), a fault of
+# the tool's threads, not of the server.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VERSION=4.32.5
@@ -44,6 +46,9 @@ export FUZZ_ADMIN_ID=$(curl -sf -H "Authorization: Bearer $FUZZ_ADMIN_TOKEN" "ht
   python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 eval "$(python3 "$ROOT/tests/fuzz/world.py" "http://127.0.0.1:$PORT")"
 export FUZZ_HR_TOKEN FUZZ_HR_ID SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$ROOT/tests/fuzz"
+export FUZZ_UNDECLARED_LOG="$WORK/undeclared.jsonl"
+show_undeclared() { [ -s "$FUZZ_UNDECLARED_LOG" ] && { echo "422 refusals of schema-valid data that no declared rule covers:"; cat "$FUZZ_UNDECLARED_LOG"; }; return 0; }
 cd "$WORK" && "$VENV/bin/st" --config-file "$ROOT/tests/fuzz/schemathesis.toml" \
   run "http://127.0.0.1:$PORT/api/v1/openapi.json" --checks all --exclude-path /api/v1/auth/logout \
-  -n "${FUZZ_MAX_EXAMPLES:-5}" --max-time "${FUZZ_MAX_SECONDS:-180}" --seed "${FUZZ_SEED:-1}" --workers 2
+  -n "${FUZZ_MAX_EXAMPLES:-5}" --max-time "${FUZZ_MAX_SECONDS:-180}" --seed "${FUZZ_SEED:-1}" --workers 1 ||
+  { status=$?; show_undeclared; exit "$status"; }
