@@ -310,6 +310,90 @@ async fn numbers_beyond_i32_in_rule_sets_and_plans_are_field_errors_not_overflow
     assert!(got.contains(&"seat_groups".to_string()), "{got:?}");
 }
 
+/// helper-9's review found these accepted: a part weight outside 0..100 when the rule set has no
+/// part bounds for the agency's level (150 and -50 made 100), and a score range on an
+/// administrative stage, which has no score.
+#[actix_web::test]
+async fn part_weights_and_administrative_stages_are_checked_without_part_bounds() {
+    let app = TestApp::spawn().await;
+    let r = Recruitment::setup(&app).await;
+    let mut seed = casn_2024_seed();
+    seed["code"] = json!("casn-no-bounds");
+    seed["rules"]["skb_part_bounds"] = json!([]);
+    let response = app
+        .post("/api/v1/rule-sets", &r.admin)
+        .json(&seed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let rule_set = id_of(&response.json::<Value>().await.unwrap());
+    let round = open_round(&app, &r.admin, &rule_set).await;
+
+    let mut body = r.opening_body("F-PARTS");
+    body["round_id"] = json!(round);
+    body["plan"]["stages"][2]["parts"][0]["weight_percent"] = json!(150);
+    body["plan"]["stages"][2]["parts"][1]["weight_percent"] = json!(-50);
+    body["plan"]["stages"][2]["parts"]
+        .as_array_mut()
+        .unwrap()
+        .truncate(2);
+    body["plan"]["stages"][0]["score_min"] = json!(-5);
+    body["plan"]["stages"][0]["score_max"] = json!(10);
+    let response = app
+        .post("/api/v1/openings", &r.hr)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let mut got = fields(&assert_problem(response, 422, "validation_failed").await);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "plan.stages[0].score_max",
+            "plan.stages[2].parts[0].weight_percent",
+            "plan.stages[2].parts[1].weight_percent",
+        ],
+    );
+}
+
+/// helper-9's review: a code with surrounding blanks passed the uniqueness check and then broke
+/// the unique index (409 `already_exists`), and descriptions were limited to 2000 bytes while
+/// the message and the document say characters.
+#[actix_web::test]
+async fn competency_codes_compare_trimmed_and_descriptions_count_characters() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    competency(&app, &admin, "K-01", "technical").await;
+    let response = app
+        .post("/api/v1/competencies", &admin)
+        .json(&competency_body(" K-01", "technical"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 409, "competency_code_taken").await;
+
+    let mut long = competency_body("K-02", "technical");
+    long["level_descriptions"][0] = json!("é".repeat(2000));
+    let response = app
+        .post("/api/v1/competencies", &admin)
+        .json(&long)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "2000 characters, 4000 bytes");
+    let mut too_long = competency_body("K-03", "technical");
+    too_long["level_descriptions"][0] = json!("e".repeat(2001));
+    let response = app
+        .post("/api/v1/competencies", &admin)
+        .json(&too_long)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 422, "validation_failed").await;
+}
+
 #[actix_web::test]
 async fn each_lifecycle_action_checks_the_state_it_starts_from() {
     let app = TestApp::spawn().await;

@@ -61,7 +61,7 @@ PLAN = [
     (STAGE + r"\.test", r"^only an objective stage takes a test"),
     (STAGE + r"\.panel", r"^(a panel stage needs|only a panel stage takes)"),
     (r"(" + STAGE + r"|" + PART + r")\.panel\.aggregate", r"^a trimmed mean needs at least 3"),
-    (STAGE + r"\.score_max", r"^(score_min and score_max are required|the SKD range is|the range must satisfy)"),
+    (STAGE + r"\.score_max", r"^(score_min and score_max are required|the SKD range is|the range must satisfy|an administrative stage has no score)"),
     (STAGE + r"\.total_minimum", r"^(must lie within the stage's range|an administrative stage has no score)"),
     (STAGE + r"\.tie_break\[\d+\]", r"is not a tie-break key of this stage"),
     (STAGE + r"\.parts", r"^(only a composite stage|a composite stage needs|at most \d+|a \w+ part of at least|part weights must sum)"),
@@ -104,9 +104,6 @@ DECLARED = {
     "POST /api/v1/openings": OPENING,
     "PATCH /api/v1/openings/{id}": OPENING,
     "POST /api/v1/openings/{id}/publish": OPENING,
-    # The competency's descriptions are limited in bytes, the document counts characters.
-    "POST /api/v1/competencies": [(r"level_descriptions", r"^each level needs a description")],
-    "PATCH /api/v1/competencies/{id}": [(r"level_descriptions", r"^each level needs a description")],
     "POST /api/v1/positions": [REFERENCE, (r"agency_id", r"^is required"),
                                (r"standard\[\d+\]\.competency_id", r"appears twice")],
     "PATCH /api/v1/positions/{id}": [REFERENCE, (r"standard\[\d+\]\.competency_id", r"appears twice")],

@@ -221,7 +221,10 @@ impl From<UpdateCompetencyRequest> for CompetencyChanges {
 }
 
 fn descriptions_not_blank(items: &[String]) -> Result<(), validator::ValidationError> {
-    if items.iter().any(|d| d.trim().is_empty() || d.len() > 2000) {
+    if items
+        .iter()
+        .any(|d| d.trim().is_empty() || d.chars().count() > 2000)
+    {
         Err(validator::ValidationError::new("blank")
             .with_message("each level needs a description of 1 to 2000 characters".into()))
     } else {

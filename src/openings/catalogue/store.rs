@@ -49,8 +49,10 @@ pub fn create_competency(
     new: NewCompetency,
 ) -> Result<Competency, AppError> {
     let agency = new.agency_id;
+    // The code is stored trimmed, so it is compared trimmed (" K-01" is K-01).
+    let code = new.code.trim().to_string();
     let taken = competencies::table
-        .filter(competencies::code.eq(&new.code))
+        .filter(competencies::code.eq(&code))
         .count()
         .get_result::<i64>(conn)?;
     if taken > 0 {
@@ -63,7 +65,7 @@ pub fn create_competency(
     let competency = Competency {
         id: CompetencyId::generate(),
         agency_id: agency,
-        code: new.code.trim().to_string(),
+        code,
         kind: new.kind,
         name: new.name.trim().to_string(),
         level_descriptions: serde_json::to_string(&new.level_descriptions)

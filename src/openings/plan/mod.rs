@@ -98,6 +98,7 @@ pub struct StagePart {
     pub name: String,
     pub kind: PartKind,
     /// Percent of the stage's score.
+    #[schema(minimum = 0, maximum = 100)]
     pub weight_percent: i32,
     #[schema(minimum = 0)]
     pub score_min: i32,

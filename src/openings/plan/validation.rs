@@ -164,7 +164,11 @@ fn validate_stage(
     }
     let range = stage.range(ctx.rules);
     match (stage.kind, range) {
-        (StageKind::Administrative, _) => {}
+        (StageKind::Administrative, _) => {
+            if stage.score_min.is_some() || stage.score_max.is_some() {
+                err("score_max", "an administrative stage has no score".into());
+            }
+        }
         (_, None) => err("score_max", "score_min and score_max are required".into()),
         (_, Some((min, max))) if is_skd => {
             if stage.score_min.is_some_and(|m| m != min)
@@ -269,6 +273,9 @@ fn validate_parts(
         };
         if !codes.insert(part.code.as_str()) {
             err("code", format!("part {} appears twice", part.code));
+        }
+        if !(0..=100).contains(&part.weight_percent) {
+            err("weight_percent", "must be between 0 and 100".into());
         }
         if part.score_min < 0 || part.score_max <= part.score_min {
             err(
