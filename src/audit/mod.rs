@@ -4,6 +4,7 @@
 pub mod chain;
 pub mod checkpoint;
 pub mod export;
+pub mod merkle;
 pub mod model;
 pub mod routes;
 pub mod sealer;
