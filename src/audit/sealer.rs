@@ -7,8 +7,8 @@ use super::store;
 use crate::db::Database;
 use crate::error::AppError;
 
-/// Seals every committed pending event, batch by batch, durably: callers go on to read or
-/// export the chain.
+/// Seals every committed pending event and grows the Merkle tree over it, batch by batch,
+/// durably: callers go on to read or export the chain. Returns how many steps it took.
 pub async fn seal_now(db: &Database) -> Result<usize, AppError> {
     seal_all(db, false).await
 }
@@ -17,19 +17,19 @@ pub async fn seal_now(db: &Database) -> Result<usize, AppError> {
 /// after a crash the events they moved are simply still pending and are sealed again; nobody has
 /// seen their sequence numbers yet. Readers always seal durably first.
 async fn seal_all(db: &Database, relaxed: bool) -> Result<usize, AppError> {
-    let mut total = 0;
+    let mut steps = 0;
     loop {
-        let sealed = db
+        let more = db
             .write(move |conn| {
                 if relaxed {
                     crate::db::relax_commit_durability(conn)?;
                 }
-                store::seal_pending(conn)
+                store::seal_step(conn)
             })
             .await?;
-        total += sealed;
-        if sealed < store::SEAL_BATCH as usize {
-            return Ok(total);
+        steps += 1;
+        if !more {
+            return Ok(steps);
         }
     }
 }

@@ -58,6 +58,17 @@ pub fn take_pending_flag() -> bool {
 }
 
 pub const SEAL_BATCH: i64 = 1_000;
+/// Events added to the Merkle tree per step: more than are sealed, so that a tree behind the
+/// chain (events sealed before the tree existed) catches up while sealing goes on.
+pub const TREE_BATCH: i64 = 2 * SEAL_BATCH;
+
+/// One write transaction of the sealer: seals a batch of pending events and grows the Merkle
+/// tree over them (and over any older events it lacks). Returns whether work remains.
+pub fn seal_step(conn: &mut Conn) -> Result<bool, AppError> {
+    let sealed = seal_pending(conn)?;
+    let grown = super::tree::extend(conn, TREE_BATCH)?;
+    Ok(sealed == SEAL_BATCH as usize || grown == TREE_BATCH as usize)
+}
 
 /// Chains up to one batch of committed pending events in the caller's write transaction: takes
 /// the chain lock, numbers them after the head (gap-free), hashes, inserts them into the chain
@@ -194,7 +205,15 @@ pub fn verify(
         verifier.push(event);
         !verifier.is_broken()
     })?;
-    Ok(verifier.finish())
+    let mut report = verifier.finish();
+    if report.ok
+        && let Some(damage) = super::tree::verify(conn)?
+    {
+        report.ok = false;
+        report.broken_seq = Some(damage.first_seq);
+        report.reason = Some(damage.reason);
+    }
+    Ok(report)
 }
 
 pub fn insert_checkpoint(conn: &mut Conn, checkpoint: &Checkpoint) -> Result<(), AppError> {

@@ -268,8 +268,6 @@ fn operator_context(
 
 /// Seals every pending audit event (the CLI runs without the server's background sealer).
 pub fn seal_all(conn: &mut db::AnyConnection) -> Result<(), AppError> {
-    while db::write_transaction(conn, crate::audit::store::seal_pending)?
-        == crate::audit::store::SEAL_BATCH as usize
-    {}
+    while db::write_transaction(conn, crate::audit::store::seal_step)? {}
     Ok(())
 }

@@ -145,6 +145,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_tree_nodes (level, idx) {
+        level -> Integer,
+        idx -> BigInt,
+        hash -> Text,
+    }
+}
+
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(activation_tokens -> users (user_id));
@@ -178,6 +186,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_pending,
     audit_checkpoints,
+    audit_tree_nodes,
     competencies,
     positions,
     position_competencies,

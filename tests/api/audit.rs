@@ -10,9 +10,10 @@ use crate::helpers::{TestApp, TestUser, assert_problem, cli};
 use asn_merit::audit::chain::event_hash;
 use asn_merit::audit::checkpoint::CheckpointSigner;
 use asn_merit::audit::model::AuditEvent;
+use asn_merit::audit::{merkle, tree};
 use asn_merit::auth::model::Role;
 use asn_merit::db::AnyConnection;
-use asn_merit::db::schema::audit_events;
+use asn_merit::db::schema::{audit_events, audit_tree_nodes};
 
 async fn events(app: &TestApp, auditor: &TestUser, query: &str) -> Vec<Value> {
     let body: Value = app
@@ -26,7 +27,7 @@ async fn events(app: &TestApp, auditor: &TestUser, query: &str) -> Vec<Value> {
     body["items"].as_array().unwrap().clone()
 }
 
-async fn verify(app: &TestApp, auditor: &TestUser, query: &str) -> Value {
+pub(crate) async fn verify(app: &TestApp, auditor: &TestUser, query: &str) -> Value {
     let response = app
         .get(&format!("/api/v1/audit/verify{query}"), auditor)
         .send()
@@ -37,7 +38,7 @@ async fn verify(app: &TestApp, auditor: &TestUser, query: &str) -> Value {
 }
 
 /// Builds a chain of a dozen events through the API.
-async fn app_with_chain() -> (TestApp, TestUser) {
+pub(crate) async fn app_with_chain() -> (TestApp, TestUser) {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     for i in 0..5 {
@@ -56,21 +57,48 @@ async fn app_with_chain() -> (TestApp, TestUser) {
     (app, auditor)
 }
 
-/// Lifts the append-only protection, as someone with direct database access could.
-fn unprotect(conn: &mut AnyConnection) {
+/// Lifts the append-only protection of the chain and its Merkle tree, as someone with direct
+/// database access could.
+pub(crate) fn unprotect(conn: &mut AnyConnection) {
     match conn {
         AnyConnection::Postgresql(c) => c
-            .batch_execute("ALTER TABLE audit_events DISABLE TRIGGER USER")
+            .batch_execute(
+                "ALTER TABLE audit_events DISABLE TRIGGER USER;
+                 ALTER TABLE audit_tree_nodes DISABLE TRIGGER USER",
+            )
             .unwrap(),
         AnyConnection::Sqlite(c) => c
             .batch_execute(
-                "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;",
+                "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;
+                 DROP TRIGGER audit_tree_nodes_no_update; DROP TRIGGER audit_tree_nodes_no_delete;",
             )
             .unwrap(),
     }
 }
 
-fn load_chain(conn: &mut AnyConnection) -> Vec<AuditEvent> {
+/// Replaces the stored Merkle tree by the tree of the events as they now are, as an attacker
+/// who rewrote events would, so that only a signed head can tell.
+pub(crate) fn rebuild_tree(conn: &mut AnyConnection) {
+    diesel::delete(audit_tree_nodes::table)
+        .execute(conn)
+        .unwrap();
+    let leaves: Vec<_> = load_chain(conn)
+        .iter()
+        .map(|e| tree::leaf_of(&e.hash))
+        .collect();
+    for (node, hash) in merkle::complete_subtrees(&leaves) {
+        diesel::insert_into(audit_tree_nodes::table)
+            .values((
+                audit_tree_nodes::level.eq(i32::from(node.level)),
+                audit_tree_nodes::idx.eq(node.index as i64),
+                audit_tree_nodes::hash.eq(hex::encode(hash)),
+            ))
+            .execute(conn)
+            .unwrap();
+    }
+}
+
+pub(crate) fn load_chain(conn: &mut AnyConnection) -> Vec<AuditEvent> {
     audit_events::table
         .order(audit_events::seq.asc())
         .load(conn)
@@ -490,6 +518,8 @@ async fn a_checkpoint_detects_removal_of_the_newest_events() {
         diesel::delete(audit_events::table.filter(audit_events::seq.ge(seq - 1)))
             .execute(conn)
             .unwrap();
+        // The stored tree alone would tell (tests/api/audit_tree.rs): it is cut back too.
+        rebuild_tree(conn);
     })
     .await;
     // The truncated chain is internally consistent ...
@@ -513,12 +543,13 @@ async fn a_checkpoint_detects_a_rehashed_rewrite_of_the_whole_chain() {
             .execute(conn)
             .unwrap();
         rehash_from(conn, 2);
+        rebuild_tree(conn);
     })
     .await;
     assert_eq!(
         verify(&app, &auditor, "").await["ok"],
         true,
-        "a full rehash hides from the plain chain check"
+        "a full rehash, tree included, hides from the plain chain check"
     );
     let report = verify(&app, &auditor, &checkpoint_query(&checkpoint)).await;
     assert_eq!(report["ok"], false);

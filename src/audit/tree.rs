@@ -1,0 +1,294 @@
+//! The stored Merkle tree over the sealed events (`audit_tree_nodes`): grown as events are
+//! sealed, read a few complete subtrees at a time. The arithmetic is in [`super::merkle`].
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+
+use super::merkle::{self, Hash, Node, Nodes, ProofError};
+use crate::db::Conn;
+use crate::db::schema::{audit_events, audit_tree_nodes};
+use crate::error::AppError;
+
+/// The leaf of an event: SHA-256(0x00 ‖ its hash), the 32 bytes its hex `hash` spells. A stored
+/// hash that is not 64 hex digits (only a direct edit makes one) is taken as its bytes, so the
+/// tree still grows over it; verification reports the event.
+pub fn leaf_of(event_hash: &str) -> Hash {
+    match hex::decode(event_hash) {
+        Ok(bytes) if bytes.len() == 32 => merkle::hash_leaf(&bytes),
+        _ => merkle::hash_leaf(event_hash.as_bytes()),
+    }
+}
+
+/// How many events the stored tree covers (its leaves are events 1..=size).
+pub fn size(conn: &mut Conn) -> Result<u64, AppError> {
+    let last: Option<i64> = audit_tree_nodes::table
+        .filter(audit_tree_nodes::level.eq(0))
+        .select(diesel::dsl::max(audit_tree_nodes::idx))
+        .first(conn)?;
+    Ok(last.map_or(0, |i| i as u64 + 1))
+}
+
+/// The stored hashes of `nodes`, in one query; absent nodes are absent from the map.
+pub fn load(conn: &mut Conn, nodes: &[Node]) -> Result<BTreeMap<Node, Hash>, AppError> {
+    if nodes.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let mut by_level: BTreeMap<u8, Vec<i64>> = BTreeMap::new();
+    for node in nodes {
+        by_level
+            .entry(node.level)
+            .or_default()
+            .push(node.index as i64);
+    }
+    let mut query = audit_tree_nodes::table.into_boxed();
+    for (level, indexes) in by_level {
+        query = query.or_filter(
+            audit_tree_nodes::level
+                .eq(i32::from(level))
+                .and(audit_tree_nodes::idx.eq_any(indexes)),
+        );
+    }
+    let rows: Vec<(i32, i64, String)> = query.load(conn)?;
+    rows.into_iter()
+        .map(|(level, index, hash)| {
+            let node = Node {
+                level: level as u8,
+                index: index as u64,
+            };
+            Ok((node, parse_hash(&hash).ok_or_else(|| broken_node(node))?))
+        })
+        .collect()
+}
+
+fn parse_hash(text: &str) -> Option<Hash> {
+    hex::decode(text).ok()?.try_into().ok()
+}
+
+fn broken_node(node: Node) -> AppError {
+    AppError::internal(format!(
+        "stored tree node (level {}, index {}) is not a SHA-256 hash",
+        node.level, node.index
+    ))
+}
+
+/// The head of the stored tree at `size` leaves.
+pub fn root_at(conn: &mut Conn, size: u64) -> Result<Hash, AppError> {
+    let nodes = load(conn, &merkle::nodes_for_root(size))?;
+    merkle::root(&nodes, size).map_err(proof_trouble)
+}
+
+/// A stored tree that lacks a node it should have is damaged, not a caller's mistake.
+pub fn proof_trouble(error: ProofError) -> AppError {
+    AppError::internal(format!("the stored audit tree is incomplete: {error}"))
+}
+
+/// Adds up to `limit` sealed events beyond the tree's size to it, with every subtree they
+/// complete, in the caller's transaction (under the chain lock). Returns how many it added.
+pub fn extend(conn: &mut Conn, limit: i64) -> Result<usize, AppError> {
+    let size = size(conn)?;
+    let events: Vec<(i64, String)> = audit_events::table
+        .filter(audit_events::seq.gt(size as i64))
+        .order(audit_events::seq.asc())
+        .limit(limit)
+        .select((audit_events::seq, audit_events::hash))
+        .load(conn)?;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    // The complete subtrees of the current tree are the left siblings the new leaves need.
+    let mut known = load(conn, &merkle::nodes_for_root(size))?;
+    let mut new_rows = Vec::new();
+    for (offset, (seq, hash)) in events.iter().enumerate() {
+        let leaf = size + offset as u64;
+        if *seq != leaf as i64 + 1 {
+            return Err(AppError::internal(format!(
+                "the audit chain has a gap: event {seq} where {} belongs",
+                leaf + 1
+            )));
+        }
+        for node in Node::completed_by(leaf) {
+            let value = if node.level == 0 {
+                leaf_of(hash)
+            } else {
+                let (left, right) = node.children();
+                merkle::hash_children(&known.node(left)?, &known.node(right)?)
+            };
+            known.insert(node, value);
+            new_rows.push((
+                audit_tree_nodes::level.eq(i32::from(node.level)),
+                audit_tree_nodes::idx.eq(node.index as i64),
+                audit_tree_nodes::hash.eq(hex::encode(value)),
+            ));
+        }
+    }
+    for chunk in new_rows.chunks(300) {
+        crate::on_backend!(conn, |c| diesel::insert_into(audit_tree_nodes::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(events.len())
+}
+
+impl From<ProofError> for AppError {
+    fn from(error: ProofError) -> Self {
+        proof_trouble(error)
+    }
+}
+
+/// A stored node that is missing or differs from the node recomputed from the events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// The first event the node covers.
+    pub first_seq: i64,
+    pub reason: String,
+}
+
+const VERIFY_BATCH: i64 = 2_000;
+
+/// Recomputes every complete subtree of the stored tree from the events' hashes, a batch at a
+/// time, and compares it with the stored one; the tree must not have a leaf without its event.
+/// The first difference is returned (None: the stored tree is exactly the events' tree). The
+/// size is read first: nodes are only ever added with their events, in one transaction, so
+/// a sealer committing meanwhile cannot make a sound tree look damaged.
+pub fn verify(conn: &mut Conn) -> Result<Option<Damage>, AppError> {
+    let tree_size = size(conn)?;
+    let mut frontier = Frontier::default();
+    while frontier.size() < tree_size {
+        let events: Vec<String> = audit_events::table
+            .filter(audit_events::seq.gt(frontier.size() as i64))
+            .filter(audit_events::seq.le(tree_size as i64))
+            .order(audit_events::seq.asc())
+            .limit(VERIFY_BATCH)
+            .select(audit_events::hash)
+            .load(conn)?;
+        let mut computed = Vec::new();
+        for hash in &events {
+            frontier.push_recording(leaf_of(hash), &mut computed);
+        }
+        let nodes: Vec<Node> = computed.iter().map(|(node, _)| *node).collect();
+        let stored = load(conn, &nodes)?;
+        for (node, hash) in &computed {
+            let first_seq = (node.index << node.level) as i64 + 1;
+            let differs = match stored.get(node) {
+                None => "is missing",
+                Some(s) if s != hash => "does not match the events",
+                Some(_) => continue,
+            };
+            let last_seq = first_seq + (1i64 << node.level) - 1;
+            return Ok(Some(Damage {
+                first_seq,
+                reason: format!(
+                    "the Merkle tree node over events {first_seq} to {last_seq} (level {}, index {}) {differs}",
+                    node.level, node.index
+                ),
+            }));
+        }
+        if (events.len() as i64) < VERIFY_BATCH {
+            break;
+        }
+    }
+    if frontier.size() < tree_size {
+        return Ok(Some(Damage {
+            first_seq: frontier.size() as i64 + 1,
+            reason: format!(
+                "the Merkle tree has {tree_size} leaves but the chain only {} events: events were removed",
+                frontier.size()
+            ),
+        }));
+    }
+    Ok(None)
+}
+
+/// Recomputes the tree over events streamed in order, keeping only its right edge (one hash
+/// per level): the head of everything pushed so far, in O(log n) memory.
+#[derive(Debug, Default)]
+pub struct Frontier {
+    /// (level, hash) of the complete subtrees of the tree so far, largest first.
+    edge: Vec<(u8, Hash)>,
+    size: u64,
+}
+
+impl Frontier {
+    pub fn push(&mut self, leaf: Hash) {
+        self.push_recording(leaf, &mut Vec::new());
+    }
+
+    /// [`Frontier::push`], noting every complete subtree the leaf completes (itself first).
+    pub fn push_recording(&mut self, leaf: Hash, completed: &mut Vec<(Node, Hash)>) {
+        let leaf_index = self.size;
+        let mut node = (0u8, leaf);
+        completed.push((node_at(leaf_index, 0), leaf));
+        while let Some(&(level, left)) = self.edge.last() {
+            if level != node.0 {
+                break;
+            }
+            self.edge.pop();
+            node = (level + 1, merkle::hash_children(&left, &node.1));
+            completed.push((node_at(leaf_index, node.0), node.1));
+        }
+        self.edge.push(node);
+        self.size += 1;
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// MTH of the leaves pushed so far: the right edge folded from the right.
+    pub fn root(&self) -> Hash {
+        let mut hashes = self.edge.iter().rev().map(|(_, h)| *h);
+        match hashes.next() {
+            None => merkle::empty_root(),
+            Some(last) => hashes.fold(last, |right, left| merkle::hash_children(&left, &right)),
+        }
+    }
+}
+
+/// The node at `level` whose last leaf is `leaf`.
+fn node_at(leaf: u64, level: u8) -> Node {
+    Node {
+        level,
+        index: leaf >> level,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_frontier_gives_the_head_of_every_size() {
+        let leaves: Vec<Hash> = (0u64..70)
+            .map(|i| merkle::hash_leaf(&i.to_be_bytes()))
+            .collect();
+        let mut frontier = Frontier::default();
+        assert_eq!(frontier.root(), merkle::empty_root());
+        let mut recorded = Vec::new();
+        for (i, leaf) in leaves.iter().enumerate() {
+            frontier.push_recording(*leaf, &mut recorded);
+            let nodes = merkle::complete_subtrees(&leaves[..=i]);
+            assert_eq!(
+                frontier.root(),
+                merkle::root(&nodes, i as u64 + 1).unwrap(),
+                "size {}",
+                i + 1
+            );
+            assert!(frontier.edge.len() <= 7);
+        }
+        // Exactly the stored subtrees, with their hashes.
+        let all = merkle::complete_subtrees(&leaves);
+        assert_eq!(recorded.len(), all.len());
+        assert!(recorded.iter().all(|(node, hash)| all[node] == *hash));
+    }
+
+    #[test]
+    fn a_leaf_is_over_the_32_bytes_of_the_event_hash() {
+        let hash = "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d";
+        assert_eq!(
+            leaf_of(hash),
+            merkle::hash_leaf(&hex::decode(hash).unwrap())
+        );
+        assert_eq!(leaf_of("edited"), merkle::hash_leaf(b"edited"));
+    }
+}
