@@ -22,7 +22,7 @@ use crate::{agencies, applications, audit, auth, deviations, error, http, openin
         agencies::routes::create_agency, agencies::routes::list_agencies, agencies::routes::get_agency,
         agencies::routes::update_agency, agencies::routes::delete_agency,
         audit::routes::list_events, audit::routes::verify_chain, audit::routes::list_checkpoints,
-        audit::routes::create_checkpoint,
+        audit::routes::create_checkpoint, audit::proofs::inclusion_proof, audit::proofs::consistency_proof,
         catalogue::routes::create_competency, catalogue::routes::list_competencies, catalogue::routes::get_competency,
         catalogue::routes::update_competency, catalogue::routes::create_position, catalogue::routes::list_positions,
         catalogue::routes::get_position, catalogue::routes::update_position, catalogue::routes::match_position,

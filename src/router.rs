@@ -118,6 +118,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/audit/verify").route(web::get().to(audit::routes::verify_chain)),
                 )
                 .service(
+                    resource("/audit/proofs/inclusion")
+                        .route(web::get().to(audit::proofs::inclusion_proof)),
+                )
+                .service(
+                    resource("/audit/proofs/consistency")
+                        .route(web::get().to(audit::proofs::consistency_proof)),
+                )
+                .service(
                     resource("/audit/checkpoints")
                         .route(web::get().to(audit::routes::list_checkpoints))
                         .route(web::post().to(audit::routes::create_checkpoint)),

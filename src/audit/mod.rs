@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod export;
 pub mod merkle;
 pub mod model;
+pub mod proofs;
 pub mod routes;
 pub mod sealer;
 pub mod store;

@@ -132,3 +132,143 @@ async fn the_tree_is_built_over_events_sealed_before_it_existed() {
     assert!(rebuilt.0 >= expected.0);
     assert_eq!(rebuilt.1, expected.1);
 }
+
+async fn get_json(
+    app: &crate::helpers::TestApp,
+    who: &crate::helpers::TestUser,
+    path: &str,
+) -> (u16, serde_json::Value) {
+    let response = app.get(path, who).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+fn hash_of(value: &serde_json::Value) -> merkle::Hash {
+    hex::decode(value.as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap()
+}
+
+fn path_of(value: &serde_json::Value) -> Vec<merkle::Hash> {
+    value.as_array().unwrap().iter().map(hash_of).collect()
+}
+
+/// Every proof the API gives verifies with the RFC 9162 verifier, against heads that agree with
+/// each other: the inclusion proof of event k in the tree of k events ends at the head the
+/// consistency proof starts from.
+#[actix_web::test]
+async fn every_event_has_an_inclusion_proof_and_every_size_a_consistency_proof() {
+    let (app, auditor) = app_with_chain().await;
+    let size = app.with_conn(|conn| tree::size(conn).unwrap()).await;
+    let mut head = None;
+    for seq in 1..=size {
+        let (status, proof) = get_json(
+            &app,
+            &auditor,
+            &format!("/api/v1/audit/proofs/inclusion?seq={seq}&tree_size={size}"),
+        )
+        .await;
+        assert_eq!(status, 200, "{proof}");
+        assert_eq!(proof["event"]["seq"], seq);
+        let leaf = tree::leaf_of(proof["event"]["hash"].as_str().unwrap());
+        assert_eq!(leaf, hash_of(&proof["leaf_hash"]));
+        let root = hash_of(&proof["root_hash"]);
+        assert_eq!(*head.get_or_insert(root), root);
+        let path = path_of(&proof["audit_path"]);
+        assert_eq!(
+            merkle::verify_inclusion(seq - 1, size, &leaf, &path, &root),
+            Ok(()),
+            "seq {seq}"
+        );
+
+        let (status, consistency) = get_json(
+            &app,
+            &auditor,
+            &format!("/api/v1/audit/proofs/consistency?first={seq}&second={size}"),
+        )
+        .await;
+        assert_eq!(status, 200, "{consistency}");
+        let (first_root, second_root) = (
+            hash_of(&consistency["first_root"]),
+            hash_of(&consistency["second_root"]),
+        );
+        assert_eq!(second_root, root);
+        let proof = path_of(&consistency["proof"]);
+        assert_eq!(
+            merkle::verify_consistency(seq, size, &first_root, &second_root, &proof),
+            Ok(())
+        );
+        let (_, at_seq) = get_json(
+            &app,
+            &auditor,
+            &format!("/api/v1/audit/proofs/inclusion?seq={seq}&tree_size={seq}"),
+        )
+        .await;
+        assert_eq!(
+            hash_of(&at_seq["root_hash"]),
+            first_root,
+            "the head of {seq} events"
+        );
+    }
+    for query in [
+        format!("inclusion?seq=1&tree_size={}", size + 1),
+        "inclusion?seq=3&tree_size=2".to_string(),
+        "inclusion?seq=0&tree_size=2".to_string(),
+        format!("consistency?first=2&second={}", size + 1),
+        "consistency?first=3&second=2".to_string(),
+        "consistency?first=0&second=2".to_string(),
+    ] {
+        let (status, problem) =
+            get_json(&app, &auditor, &format!("/api/v1/audit/proofs/{query}")).await;
+        assert_eq!(status, 422, "{query}: {problem}");
+    }
+}
+
+/// An agency's auditor gets inclusion proofs for the agency's own events only; consistency
+/// proofs carry only hashes, so every auditor gets them.
+#[actix_web::test]
+async fn an_agency_auditor_proves_only_the_agency_s_events() {
+    let (app, _national) = app_with_chain().await;
+    let events = app.with_conn(load_chain).await;
+    let own = events
+        .iter()
+        .find(|e| e.agency_id.is_some())
+        .expect("an agency's event");
+    let agency = own.agency_id.unwrap();
+    let other = events
+        .iter()
+        .find(|e| e.agency_id.is_some_and(|a| a != agency))
+        .expect("another agency's event");
+    let auditor = app
+        .user(asn_merit::auth::model::Role::Auditor, Some(agency))
+        .await;
+    let size = events.len();
+    let (status, _) = get_json(
+        &app,
+        &auditor,
+        &format!(
+            "/api/v1/audit/proofs/inclusion?seq={}&tree_size={size}",
+            own.seq
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = get_json(
+        &app,
+        &auditor,
+        &format!(
+            "/api/v1/audit/proofs/inclusion?seq={}&tree_size={size}",
+            other.seq
+        ),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = get_json(
+        &app,
+        &auditor,
+        &format!("/api/v1/audit/proofs/consistency?first=1&second={size}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+}

@@ -88,6 +88,8 @@ struct Objects {
     screened_opening_a: String,
     appealable_a: String,
     appeal_a: String,
+    /// The sequence number of a sealed audit event of agency A.
+    event_a: i64,
 }
 
 impl Objects {
@@ -145,7 +147,9 @@ impl Objects {
         let import: Value = import.json().await.unwrap();
         let (screened_opening_a, appealable_a, appeal_a) =
             screened_opening(app, hr_a, &round, &position_a).await;
+        let event_a = sealed_event_of(app, admin, &hr_a.agency.unwrap()).await;
         Objects {
+            event_a,
             screened_opening_a,
             appealable_a,
             appeal_a,
@@ -162,6 +166,15 @@ impl Objects {
             published_opening_a,
         }
     }
+}
+
+/// A sealed event of `agency` (reading the chain seals what is pending).
+async fn sealed_event_of(app: &TestApp, admin: &TestUser, agency: &AgencyId) -> i64 {
+    let path = format!("/api/v1/audit/events?agency_id={agency}&limit=1");
+    let page = app.get_json(&path, admin).await;
+    page["items"][0]["seq"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no event of the agency: {page}"))
 }
 
 /// An opening in screening whose results are published, with two applicants whose GPA is too
@@ -310,6 +323,7 @@ impl Fixture {
             .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         let path = template
             .replace("{agency_a}", &self.agency_a.to_string())
+            .replace("{event_a}", &self.objects.event_a.to_string())
             .replace("{empty_agency}", &self.empty_agency.to_string())
             .replace("{panelist_in_a}", &self.panelist_in_a.id.to_string())
             .replace("{hr_in_a}", &self.hr_in_a.id.to_string())
@@ -548,6 +562,8 @@ fn cases() -> Vec<Case> {
         // The audit chain.
         case(M::GET,    "/api/v1/audit/events",                          [401, 200, 200, 403, 403, 403, 200, 403, 403]),
         case(M::GET,    "/api/v1/audit/verify",                          [401, 200, 200, 403, 403, 403, 200, 403, 403]),
+        case(M::GET,    "/api/v1/audit/proofs/inclusion?seq={event_a}&tree_size={event_a}", [401, 200, 200, 403, 403, 403, 200, 403, 403]),
+        case(M::GET,    "/api/v1/audit/proofs/consistency?first=1&second=1", [401, 200, 200, 403, 403, 403, 200, 403, 403]),
         case(M::GET,    "/api/v1/audit/checkpoints",                     [401, 200, 200, 403, 403, 403, 200, 403, 403]),
         case(M::POST,   "/api/v1/audit/checkpoints",                     [401, 201, 200, 403, 403, 403, 200, 403, 403]),
         // Competencies: the national catalogue is the admin's; an agency's own is its HR's.

@@ -91,6 +91,9 @@ DECLARED = {
     "PATCH /api/v1/users/{id}": [ROLE_AGENCY],
     "POST /api/v1/auth/activate": [PASSWORD],
     "GET /api/v1/audit/verify": [(r"checkpoint_seq", r"^a checkpoint needs ")],
+    # A tree size up to the current one, which only the server knows, and not below the other.
+    "GET /api/v1/audit/proofs/inclusion": [(r"tree_size", r"^must be between \d+ and the current tree size")],
+    "GET /api/v1/audit/proofs/consistency": [(r"second", r"^must be between \d+ and the current tree size")],
     # Which permissions an object kind takes (an opening grant names an opening, ...).
     "POST /api/v1/grants": [
         (r"permission", r"^this permission cannot be granted"),
