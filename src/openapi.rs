@@ -94,9 +94,10 @@ impl Modify for ServerFacts {
                 facts::problem_media_type(operation);
                 facts::shared_responses(path, operation);
                 facts::idempotency_key_format(operation);
+                refusals::in_operation(operation);
             }
         }
-        refusals::state_refusals(openapi);
+        refusals::in_components(openapi);
     }
 }
 

@@ -5,8 +5,8 @@
 //! leaves), which the store keeps as they complete. Any head or proof of a tree of size n needs
 //! at most about 2·log2(n) of them: [`nodes_for_root`], [`nodes_for_inclusion`] and
 //! [`nodes_for_consistency`] name them, so the store can fetch them in one query, and the proof
-//! functions then take them from a lookup. [`Node::completed_by`] says which nodes a new leaf
-//! completes.
+//! functions then take them from a lookup. [`Frontier`] grows the tree a leaf at a time and
+//! says which nodes each new leaf completes.
 
 use std::collections::BTreeMap;
 
@@ -54,31 +54,6 @@ impl Node {
             level: width.trailing_zeros() as u8,
             index: start >> width.trailing_zeros(),
         })
-    }
-
-    /// The nodes that leaf `leaf` completes, lowest first: the leaf itself, then each parent
-    /// whose last leaf it is. Their children are complete already (or are these nodes).
-    pub fn completed_by(leaf: u64) -> impl Iterator<Item = Node> {
-        let levels = (leaf + 1).trailing_zeros() as u8;
-        (0..=levels).map(move |level| Node {
-            level,
-            index: leaf >> level,
-        })
-    }
-
-    /// The two halves of a node above level 0.
-    pub fn children(self) -> (Node, Node) {
-        let level = self.level - 1;
-        (
-            Node {
-                level,
-                index: self.index * 2,
-            },
-            Node {
-                level,
-                index: self.index * 2 + 1,
-            },
-        )
     }
 }
 
@@ -357,24 +332,75 @@ pub fn verify_consistency(
     Ok(())
 }
 
-/// Every complete subtree of `leaves` (leaf hashes), as the store would hold them: for tests,
-/// the offline verifier and the migration that builds the tree over existing events.
+/// Every complete subtree of `leaves` (leaf hashes), as the store would hold them.
 pub fn complete_subtrees(leaves: &[Hash]) -> BTreeMap<Node, Hash> {
-    let mut nodes = BTreeMap::new();
-    for (i, leaf) in leaves.iter().enumerate() {
-        for node in Node::completed_by(i as u64) {
-            let hash = if node.level == 0 {
-                *leaf
-            } else {
-                let (left, right) = node.children();
-                hash_children(&nodes[&left], &nodes[&right])
-            };
-            nodes.insert(node, hash);
+    let mut frontier = Frontier::default();
+    let mut completed = Vec::new();
+    for leaf in leaves {
+        frontier.push_recording(*leaf, &mut completed);
+    }
+    completed.into_iter().collect()
+}
+
+/// The tree grown one leaf at a time, keeping only its right edge (one complete subtree per
+/// set bit of the size, largest first): O(log n) memory for a log of any length. Pushing a leaf
+/// yields every subtree it completes, which is what the store keeps.
+#[derive(Debug, Default)]
+pub struct Frontier {
+    edge: Vec<(u8, Hash)>,
+    size: u64,
+}
+
+impl Frontier {
+    /// Continues a tree of `size` leaves from its complete subtrees (the nodes of
+    /// [`nodes_for_root`]), looked up in `nodes`.
+    pub fn resume(size: u64, nodes: &impl Nodes) -> Result<Self, ProofError> {
+        // nodes_for_root lists them smallest level first; the edge runs largest first.
+        let edge = (nodes_for_root(size).into_iter().rev())
+            .map(|node| Ok((node.level, nodes.node(node)?)))
+            .collect::<Result<_, ProofError>>()?;
+        Ok(Self { edge, size })
+    }
+
+    /// Adds the next leaf, noting every complete subtree it completes (itself first).
+    pub fn push_recording(&mut self, leaf: Hash, completed: &mut Vec<(Node, Hash)>) {
+        let leaf_index = self.size;
+        let at = |level: u8| Node {
+            level,
+            index: leaf_index >> level,
+        };
+        let mut node = (0u8, leaf);
+        completed.push((at(0), leaf));
+        while let Some(&(level, left)) = self.edge.last() {
+            if level != node.0 {
+                break;
+            }
+            self.edge.pop();
+            node = (level + 1, hash_children(&left, &node.1));
+            completed.push((at(node.0), node.1));
+        }
+        self.edge.push(node);
+        self.size += 1;
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// MTH of the leaves so far: the right edge folded from the right.
+    pub fn root(&self) -> Hash {
+        let mut hashes = self.edge.iter().rev().map(|(_, h)| *h);
+        match hashes.next() {
+            None => empty_root(),
+            Some(last) => hashes.fold(last, |right, left| hash_children(&left, &right)),
         }
     }
-    nodes
 }
 
 #[cfg(test)]
 #[path = "merkle_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "merkle_crosscheck_tests.rs"]
+mod crosscheck;

@@ -382,9 +382,19 @@ fn a_head_or_proof_reads_few_nodes_and_a_new_leaf_completes_its_parents() {
     assert!(nodes_for_inclusion(12_345_678, size).len() <= 48);
     assert!(nodes_for_inclusion(size - 1, size).len() <= 48);
     assert!(nodes_for_consistency(9_999_999, size).len() <= 48);
-    let completed: Vec<Node> = Node::completed_by(7).collect();
+    // The eighth leaf completes itself and three parents; the fifth only itself.
+    let mut frontier = Frontier::default();
+    let mut completed = Vec::new();
+    for i in 0..8u64 {
+        completed.clear();
+        frontier.push_recording(hash_leaf(&i.to_be_bytes()), &mut completed);
+        if i == 4 {
+            assert_eq!(completed.len(), 1);
+        }
+    }
+    let nodes: Vec<Node> = completed.iter().map(|(node, _)| *node).collect();
     assert_eq!(
-        completed,
+        nodes,
         [
             Node { level: 0, index: 7 },
             Node { level: 1, index: 3 },
@@ -392,7 +402,31 @@ fn a_head_or_proof_reads_few_nodes_and_a_new_leaf_completes_its_parents() {
             Node { level: 3, index: 0 },
         ]
     );
-    assert_eq!(Node::completed_by(4).count(), 1);
+}
+
+/// The frontier's head at every size, and a frontier resumed from stored nodes, agree with the
+/// heads computed from the stored subtrees.
+#[test]
+fn the_frontier_gives_the_head_of_every_size_and_resumes_from_stored_nodes() {
+    let leaves: Vec<Hash> = (0u64..70).map(|i| hash_leaf(&i.to_be_bytes())).collect();
+    let all = complete_subtrees(&leaves);
+    let mut frontier = Frontier::default();
+    assert_eq!(frontier.root(), empty_root());
+    for (i, leaf) in leaves.iter().enumerate() {
+        let size = i as u64 + 1;
+        frontier.push_recording(*leaf, &mut Vec::new());
+        assert_eq!(frontier.root(), naive_root(&leaves[..=i]), "size {size}");
+        let mut resumed = Frontier::resume(size, &all).unwrap();
+        assert_eq!(resumed.root(), frontier.root(), "resumed at {size}");
+        if let Some(next) = leaves.get(i + 1) {
+            let mut completed = Vec::new();
+            resumed.push_recording(*next, &mut completed);
+            assert!(
+                completed.iter().all(|(node, hash)| all[node] == *hash),
+                "after {size}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -406,7 +440,7 @@ fn a_missing_node_is_an_error_never_a_guess() {
 }
 
 /// MTH of RFC 9162 2.1.1, straight from its definition, over leaf hashes.
-fn naive_root(leaves: &[Hash]) -> Hash {
+pub(super) fn naive_root(leaves: &[Hash]) -> Hash {
     match leaves.len() {
         0 => empty_root(),
         1 => leaves[0],
@@ -477,59 +511,6 @@ proptest! {
             let mut flipped = proof.clone();
             flipped[(bit / 8) % proof.len()][bit % 32] ^= 1 << (bit % 8);
             prop_assert!(verify_consistency(first as u64, second as u64, &r1, &r2, &flipped).is_err());
-        }
-    }
-}
-
-/// Cross-checked with an independent implementation, the `ct-merkle` crate (0.2): the same
-/// heads and the same proof bytes, and each side's proofs verify with the other's verifier.
-mod against_ct_merkle {
-    use ct_merkle::mem_backed_tree::MemoryBackedTree;
-    use ct_merkle::{ConsistencyProof, InclusionProof, RootHash};
-    use proptest::prelude::*;
-    use sha2::Sha256;
-
-    use super::super::*;
-
-    fn entries(size: usize) -> Vec<Vec<u8>> {
-        (0..size)
-            .map(|i| format!("event {i}").into_bytes())
-            .collect()
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(100))]
-
-        #[test]
-        fn same_heads_and_proofs(size in 1usize..300, pick in any::<prop::sample::Index>()) {
-            let entries = entries(size);
-            let mut theirs = MemoryBackedTree::<Sha256, Vec<u8>>::new();
-            entries.iter().for_each(|e| theirs.push(e.clone()));
-            let leaves: Vec<Hash> = entries.iter().map(|e| hash_leaf(e)).collect();
-            let ours = complete_subtrees(&leaves);
-            let head = root(&ours, size as u64).unwrap();
-            let their_head = theirs.root();
-            prop_assert_eq!(&their_head.as_bytes()[..], &head[..]);
-
-            let index = pick.index(size);
-            let proof = inclusion_proof(&ours, index as u64, size as u64).unwrap();
-            let their_proof = theirs.prove_inclusion(index);
-            prop_assert_eq!(their_proof.as_bytes().to_vec(), proof.concat());
-            let from_ours = InclusionProof::<Sha256>::from_bytes(proof.concat());
-            prop_assert!(their_head.verify_inclusion(&entries[index], index as u64, &from_ours).is_ok());
-
-            // The tree of `first` leaves against the whole tree.
-            let first = index + 1;
-            let proof = consistency_proof(&ours, first as u64, size as u64).unwrap();
-            let old_head = super::naive_root(&leaves[..first]);
-            prop_assert_eq!(verify_consistency(first as u64, size as u64, &old_head, &head, &proof), Ok(()));
-            if first < size {
-                let their_proof = theirs.prove_consistency(size - first);
-                prop_assert_eq!(their_proof.as_bytes().to_vec(), proof.concat());
-                let old = RootHash::<Sha256>::new(old_head.into(), first as u64);
-                let from_ours = ConsistencyProof::<Sha256>::try_from_bytes(proof.concat()).unwrap();
-                prop_assert!(their_head.verify_consistency(&old, &from_ours).is_ok());
-            }
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 
-use super::merkle::{self, Hash, Node, Nodes, ProofError};
+use super::merkle::{self, Hash, Node, ProofError};
 use crate::db::Conn;
 use crate::db::schema::{audit_events, audit_tree_nodes};
 use crate::error::AppError;
@@ -75,12 +75,7 @@ fn broken_node(node: Node) -> AppError {
 /// The head of the stored tree at `size` leaves.
 pub fn root_at(conn: &mut Conn, size: u64) -> Result<Hash, AppError> {
     let nodes = load(conn, &merkle::nodes_for_root(size))?;
-    merkle::root(&nodes, size).map_err(proof_trouble)
-}
-
-/// A stored tree that lacks a node it should have is damaged, not a caller's mistake.
-pub fn proof_trouble(error: ProofError) -> AppError {
-    AppError::internal(format!("the stored audit tree is incomplete: {error}"))
+    Ok(merkle::root(&nodes, size)?)
 }
 
 /// Adds up to `limit` sealed events beyond the tree's size to it, with every subtree they
@@ -97,8 +92,9 @@ pub fn extend(conn: &mut Conn, limit: i64) -> Result<usize, AppError> {
         return Ok(0);
     }
     // The complete subtrees of the current tree are the left siblings the new leaves need.
-    let mut known = load(conn, &merkle::nodes_for_root(size))?;
-    let mut new_rows = Vec::new();
+    let edge = load(conn, &merkle::nodes_for_root(size))?;
+    let mut frontier = merkle::Frontier::resume(size, &edge)?;
+    let mut completed = Vec::new();
     for (offset, (seq, hash)) in events.iter().enumerate() {
         let leaf = size + offset as u64;
         if *seq != leaf as i64 + 1 {
@@ -107,21 +103,18 @@ pub fn extend(conn: &mut Conn, limit: i64) -> Result<usize, AppError> {
                 leaf + 1
             )));
         }
-        for node in Node::completed_by(leaf) {
-            let value = if node.level == 0 {
-                leaf_of(hash)
-            } else {
-                let (left, right) = node.children();
-                merkle::hash_children(&known.node(left)?, &known.node(right)?)
-            };
-            known.insert(node, value);
-            new_rows.push((
+        frontier.push_recording(leaf_of(hash), &mut completed);
+    }
+    let new_rows: Vec<_> = completed
+        .iter()
+        .map(|(node, value)| {
+            (
                 audit_tree_nodes::level.eq(i32::from(node.level)),
                 audit_tree_nodes::idx.eq(node.index as i64),
                 audit_tree_nodes::hash.eq(hex::encode(value)),
-            ));
-        }
-    }
+            )
+        })
+        .collect();
     for chunk in new_rows.chunks(300) {
         crate::on_backend!(conn, |c| diesel::insert_into(audit_tree_nodes::table)
             .values(chunk)
@@ -130,9 +123,10 @@ pub fn extend(conn: &mut Conn, limit: i64) -> Result<usize, AppError> {
     Ok(events.len())
 }
 
+/// A stored tree that lacks a node it should have is damaged, not a caller's mistake.
 impl From<ProofError> for AppError {
     fn from(error: ProofError) -> Self {
-        proof_trouble(error)
+        AppError::internal(format!("the stored audit tree is incomplete: {error}"))
     }
 }
 
@@ -153,7 +147,7 @@ const VERIFY_BATCH: i64 = 2_000;
 /// a sealer committing meanwhile cannot make a sound tree look damaged.
 pub fn verify(conn: &mut Conn) -> Result<Option<Damage>, AppError> {
     let tree_size = size(conn)?;
-    let mut frontier = Frontier::default();
+    let mut frontier = merkle::Frontier::default();
     while frontier.size() < tree_size {
         let events: Vec<String> = audit_events::table
             .filter(audit_events::seq.gt(frontier.size() as i64))
@@ -200,87 +194,9 @@ pub fn verify(conn: &mut Conn) -> Result<Option<Damage>, AppError> {
     Ok(None)
 }
 
-/// Recomputes the tree over events streamed in order, keeping only its right edge (one hash
-/// per level): the head of everything pushed so far, in O(log n) memory.
-#[derive(Debug, Default)]
-pub struct Frontier {
-    /// (level, hash) of the complete subtrees of the tree so far, largest first.
-    edge: Vec<(u8, Hash)>,
-    size: u64,
-}
-
-impl Frontier {
-    pub fn push(&mut self, leaf: Hash) {
-        self.push_recording(leaf, &mut Vec::new());
-    }
-
-    /// [`Frontier::push`], noting every complete subtree the leaf completes (itself first).
-    pub fn push_recording(&mut self, leaf: Hash, completed: &mut Vec<(Node, Hash)>) {
-        let leaf_index = self.size;
-        let mut node = (0u8, leaf);
-        completed.push((node_at(leaf_index, 0), leaf));
-        while let Some(&(level, left)) = self.edge.last() {
-            if level != node.0 {
-                break;
-            }
-            self.edge.pop();
-            node = (level + 1, merkle::hash_children(&left, &node.1));
-            completed.push((node_at(leaf_index, node.0), node.1));
-        }
-        self.edge.push(node);
-        self.size += 1;
-    }
-
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
-    /// MTH of the leaves pushed so far: the right edge folded from the right.
-    pub fn root(&self) -> Hash {
-        let mut hashes = self.edge.iter().rev().map(|(_, h)| *h);
-        match hashes.next() {
-            None => merkle::empty_root(),
-            Some(last) => hashes.fold(last, |right, left| merkle::hash_children(&left, &right)),
-        }
-    }
-}
-
-/// The node at `level` whose last leaf is `leaf`.
-fn node_at(leaf: u64, level: u8) -> Node {
-    Node {
-        level,
-        index: leaf >> level,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_frontier_gives_the_head_of_every_size() {
-        let leaves: Vec<Hash> = (0u64..70)
-            .map(|i| merkle::hash_leaf(&i.to_be_bytes()))
-            .collect();
-        let mut frontier = Frontier::default();
-        assert_eq!(frontier.root(), merkle::empty_root());
-        let mut recorded = Vec::new();
-        for (i, leaf) in leaves.iter().enumerate() {
-            frontier.push_recording(*leaf, &mut recorded);
-            let nodes = merkle::complete_subtrees(&leaves[..=i]);
-            assert_eq!(
-                frontier.root(),
-                merkle::root(&nodes, i as u64 + 1).unwrap(),
-                "size {}",
-                i + 1
-            );
-            assert!(frontier.edge.len() <= 7);
-        }
-        // Exactly the stored subtrees, with their hashes.
-        let all = merkle::complete_subtrees(&leaves);
-        assert_eq!(recorded.len(), all.len());
-        assert!(recorded.iter().all(|(node, hash)| all[node] == *hash));
-    }
 
     #[test]
     fn a_leaf_is_over_the_32_bytes_of_the_event_hash() {

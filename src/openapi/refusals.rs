@@ -5,6 +5,7 @@
 //! - an unknown field in a variant of an internally tagged enum (`#[serde(tag = "kind",
 //!   deny_unknown_fields)]`, which utoipa writes without `additionalProperties: false`).
 
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayItems, KnownFormat, Object, Schema, SchemaFormat, SchemaType, Type,
 };
@@ -13,33 +14,23 @@ use utoipa::openapi::{ObjectBuilder, OpenApi, RefOr};
 /// Any text without a NUL character.
 const NUL_FREE: &str = "^[^\\u0000]*$";
 
-/// Every JSON schema of the document: the components, the parameters and the inline request
-/// bodies.
-pub fn state_refusals(openapi: &mut OpenApi) {
+/// The shared schemas of the document.
+pub fn in_components(openapi: &mut OpenApi) {
     if let Some(components) = openapi.components.as_mut() {
         components.schemas.values_mut().for_each(visit);
     }
-    for item in openapi.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
-            // Query and path text is refused the same way (`invalid_text`).
-            let parameters = operation.parameters.iter_mut().flatten();
-            parameters.filter_map(|p| p.schema.as_mut()).for_each(visit);
-            let bodies = operation
-                .request_body
-                .iter_mut()
-                .flat_map(|b| b.content.values_mut());
-            for content in bodies.filter_map(|c| c.schema.as_mut()) {
-                visit(content);
-            }
-        }
-    }
+}
+
+/// One operation's parameters (query and path text is refused the same way, `invalid_text`)
+/// and inline request bodies.
+pub fn in_operation(operation: &mut Operation) {
+    let parameters = operation.parameters.iter_mut().flatten();
+    parameters.filter_map(|p| p.schema.as_mut()).for_each(visit);
+    let bodies = operation
+        .request_body
+        .iter_mut()
+        .flat_map(|b| b.content.values_mut());
+    bodies.filter_map(|c| c.schema.as_mut()).for_each(visit);
 }
 
 fn visit(schema: &mut RefOr<Schema>) {
