@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::checkpoint::{self, PinnedCheckpoint};
+use super::merkle::Frontier;
 use super::model::{AuditEvent, PendingEvent};
+use super::tree::leaf_of;
 
 /// The `prev_hash` of the first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -63,9 +65,14 @@ pub struct VerifyReport {
 /// Walks events in order, one at a time, so that a chain of any length verifies in constant memory.
 pub struct ChainVerifier {
     expected_seq: i64,
+    /// The Merkle tree over the events so far, to check a signed tree head against.
+    tree: Frontier,
     prev_hash: String,
     checkpoint: Option<PinnedCheckpoint>,
     checkpoint_seen: bool,
+    /// Whether the checkpoint's signatures verify: a root is compared only if signed, so that a
+    /// forged head is reported for its signature.
+    checkpoint_signed: bool,
     failure: Option<(i64, String)>,
 }
 
@@ -74,6 +81,10 @@ impl ChainVerifier {
     pub fn new(checkpoint: Option<PinnedCheckpoint>) -> Self {
         Self {
             expected_seq: 1,
+            tree: Frontier::default(),
+            checkpoint_signed: checkpoint.as_ref().is_some_and(|pinned| {
+                checkpoint::verify(&pinned.checkpoint, &pinned.trusted_key).is_ok()
+            }),
             prev_hash: GENESIS_HASH.to_string(),
             checkpoint,
             checkpoint_seen: false,
@@ -105,6 +116,20 @@ impl ChainVerifier {
                 return;
             }
             self.checkpoint_seen = true;
+        }
+        self.tree.push(leaf_of(&event.hash));
+        if let Some(PinnedCheckpoint { checkpoint: cp, .. }) = &self.checkpoint
+            && cp.seq == event.seq
+            && self.checkpoint_signed
+            && let Some(signed_root) = &cp.root_hash
+            && !signed_root.eq_ignore_ascii_case(&hex::encode(self.tree.root()))
+        {
+            self.failure = Some((
+                event.seq,
+                "the Merkle tree over the events differs from the tree head the checkpoint signed"
+                    .into(),
+            ));
+            return;
         }
         self.prev_hash = event.hash.clone();
         self.expected_seq += 1;
@@ -224,6 +249,12 @@ mod tests {
             .collect()
     }
 
+    fn root_of(events: &[AuditEvent]) -> String {
+        let mut tree = Frontier::default();
+        events.iter().for_each(|e| tree.push(leaf_of(&e.hash)));
+        hex::encode(tree.root())
+    }
+
     fn verify(events: &[AuditEvent]) -> VerifyReport {
         let mut v = ChainVerifier::new(None);
         events.iter().for_each(|e| v.push(e));
@@ -269,7 +300,10 @@ mod tests {
     fn a_checkpoint_beyond_the_end_reports_removed_events() {
         let events = chain(4);
         let signer = checkpoint::CheckpointSigner::from_seed([7; 32]);
-        let pinned = PinnedCheckpoint::new(signer.sign(4, &events[3].hash), signer.verifying_key());
+        let pinned = PinnedCheckpoint::new(
+            signer.sign(4, &events[3].hash, &root_of(&events)),
+            signer.verifying_key(),
+        );
         let mut whole = ChainVerifier::new(Some(pinned.clone()));
         events.iter().for_each(|e| whole.push(e));
         assert_eq!(whole.finish().checkpoint_verified, Some(true));
@@ -292,7 +326,11 @@ mod tests {
     fn a_chain_does_not_verify_against_a_checkpoint_signed_by_another_key() {
         let events = chain(4);
         let installation = checkpoint::CheckpointSigner::from_seed([7; 32]);
-        let forged = checkpoint::CheckpointSigner::from_seed([9; 32]).sign(4, &events[3].hash);
+        let forged = checkpoint::CheckpointSigner::from_seed([9; 32]).sign(
+            4,
+            &events[3].hash,
+            &root_of(&events),
+        );
         let mut verifier = ChainVerifier::new(Some(PinnedCheckpoint::new(
             forged,
             installation.verifying_key(),
@@ -308,5 +346,60 @@ mod tests {
                 .unwrap_or_default()
                 .contains("not signed with the installation's key")
         );
+    }
+
+    fn checked_against(events: &[AuditEvent], cp: super::super::model::Checkpoint) -> VerifyReport {
+        let key = checkpoint::CheckpointSigner::from_seed([7; 32]).verifying_key();
+        let mut verifier = ChainVerifier::new(Some(PinnedCheckpoint::new(cp, key)));
+        events.iter().for_each(|e| verifier.push(e));
+        verifier.finish()
+    }
+
+    #[test]
+    fn a_tree_head_over_another_tree_is_reported_at_its_size() {
+        let events = chain(4);
+        let signer = checkpoint::CheckpointSigner::from_seed([7; 32]);
+        // Signed by the installation, with the right chain head, over the tree of other events.
+        let other_root = root_of(&chain(5)[..4].iter().rev().cloned().collect::<Vec<_>>());
+        let report = checked_against(&events, signer.sign(4, &events[3].hash, &other_root));
+        assert!(!report.ok);
+        assert_eq!(report.broken_seq, Some(4));
+        assert!(
+            report.reason.unwrap_or_default().contains("Merkle tree"),
+            "names the tree"
+        );
+    }
+
+    #[test]
+    fn an_edited_root_or_a_root_without_its_signature_is_refused() {
+        let events = chain(4);
+        let signer = checkpoint::CheckpointSigner::from_seed([7; 32]);
+        let good = signer.sign(4, &events[3].hash, &root_of(&events));
+        assert!(checked_against(&events, good.clone()).ok);
+
+        let mut edited = good.clone();
+        edited.root_hash = Some(root_of(&events[..3]));
+        let reason = checked_against(&events, edited).reason.unwrap_or_default();
+        assert!(reason.contains("tree head's signature"), "{reason}");
+
+        let mut unsigned = good.clone();
+        unsigned.tree_signature = None;
+        let reason = checked_against(&events, unsigned)
+            .reason
+            .unwrap_or_default();
+        assert!(reason.contains("without the other"), "{reason}");
+    }
+
+    #[test]
+    fn a_checkpoint_from_before_the_tree_still_verifies() {
+        let events = chain(4);
+        let signer = checkpoint::CheckpointSigner::from_seed([7; 32]);
+        let mut old = signer.sign(4, &events[3].hash, &root_of(&events));
+        // What a checkpoint made before the tree holds: the chain signature alone.
+        old.root_hash = None;
+        old.tree_signature = None;
+        let report = checked_against(&events, old);
+        assert!(report.ok, "{report:?}");
+        assert_eq!(report.checkpoint_verified, Some(true));
     }
 }

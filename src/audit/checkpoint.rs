@@ -19,6 +19,14 @@ pub fn signed_message(seq: i64, head_hash: &str, signed_at: &Timestamp) -> Strin
     )
 }
 
+/// The exact bytes a signed tree head's signature covers: the tree size, its root (hex) and time.
+pub fn tree_head_message(tree_size: i64, root_hash: &str, signed_at: &Timestamp) -> String {
+    format!(
+        "asn-merit-tree-head:v1:{tree_size}:{root_hash}:{}",
+        signed_at.to_rfc3339()
+    )
+}
+
 pub struct CheckpointSigner {
     key: SigningKey,
 }
@@ -67,17 +75,18 @@ impl CheckpointSigner {
         hex::encode(self.key.verifying_key().to_bytes())
     }
 
-    pub fn sign(&self, seq: i64, head_hash: &str) -> Checkpoint {
+    /// Signs the chain head and the tree head of the first `seq` events, at the same time.
+    pub fn sign(&self, seq: i64, head_hash: &str, root_hash: &str) -> Checkpoint {
         let signed_at = Timestamp::now();
-        let signature = self
-            .key
-            .sign(signed_message(seq, head_hash, &signed_at).as_bytes());
+        let sign = |message: String| hex::encode(self.key.sign(message.as_bytes()).to_bytes());
         Checkpoint {
             seq,
             head_hash: head_hash.to_string(),
             signed_at,
             public_key: self.public_key_hex(),
-            signature: hex::encode(signature.to_bytes()),
+            signature: sign(signed_message(seq, head_hash, &signed_at)),
+            root_hash: Some(root_hash.to_string()),
+            tree_signature: Some(sign(tree_head_message(seq, root_hash, &signed_at))),
         }
     }
 }
@@ -109,27 +118,84 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
     VerifyingKey::from_bytes(&bytes).map_err(|_| "not a valid Ed25519 public key".to_string())
 }
 
-/// Checks the checkpoint's signature with the trusted key only. The `public_key` the checkpoint
-/// carries is informational; one naming any other key is refused rather than ignored, so that a
-/// checkpoint from another installation (or a forger) is reported as such.
+/// Checks the checkpoint's signatures with the trusted key only: the chain signature always, the
+/// tree-head signature when the checkpoint has one (a root without its signature, or the reverse,
+/// is refused). The `public_key` the checkpoint carries is informational; one naming any other
+/// key is refused rather than ignored, so that a checkpoint from another installation (or a
+/// forger) is reported as such.
 pub fn verify(cp: &Checkpoint, trusted_key: &VerifyingKey) -> Result<(), String> {
-    let trusted_hex = hex::encode(trusted_key.to_bytes());
-    if !cp.public_key.trim().eq_ignore_ascii_case(&trusted_hex) {
-        return Err(format!(
-            "the checkpoint names public key {} but the trusted key is {trusted_hex}: it is not signed with the installation's key",
-            cp.public_key
-        ));
+    check_named_key(cp, trusted_key)?;
+    check_signature(
+        trusted_key,
+        &signed_message(cp.seq, &cp.head_hash, &cp.signed_at),
+        &cp.signature,
+        "the checkpoint's signature",
+    )?;
+    match (&cp.root_hash, &cp.tree_signature) {
+        (None, None) => Ok(()),
+        (Some(_), Some(_)) => verify_tree_head(cp, trusted_key).map(|_| ()),
+        _ => Err("the checkpoint has a root_hash or a tree_signature without the other".into()),
     }
-    let sig_bytes: [u8; 64] = hex::decode(&cp.signature)
+}
+
+/// A tree head whose signature verified: the size and root an inclusion or consistency proof
+/// must lead to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedTreeHead {
+    pub tree_size: u64,
+    pub root: crate::audit::merkle::Hash,
+}
+
+/// Checks the signed tree head of a checkpoint with the trusted key only (see [`verify`]).
+pub fn verify_tree_head(
+    cp: &Checkpoint,
+    trusted_key: &VerifyingKey,
+) -> Result<VerifiedTreeHead, String> {
+    check_named_key(cp, trusted_key)?;
+    let (Some(root_hash), Some(tree_signature)) = (&cp.root_hash, &cp.tree_signature) else {
+        return Err(format!(
+            "checkpoint {} has no signed tree head (it was made before the Merkle tree)",
+            cp.seq
+        ));
+    };
+    let tree_size = u64::try_from(cp.seq).map_err(|_| "the tree size is negative")?;
+    let root = hex::decode(root_hash)
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or("the checkpoint's signature is not 64 hex bytes")?;
+        .ok_or("the head's root_hash is not 32 hex bytes")?;
+    check_signature(
+        trusted_key,
+        &tree_head_message(cp.seq, root_hash, &cp.signed_at),
+        tree_signature,
+        "the tree head's signature",
+    )?;
+    Ok(VerifiedTreeHead { tree_size, root })
+}
+
+fn check_named_key(cp: &Checkpoint, trusted_key: &VerifyingKey) -> Result<(), String> {
+    let trusted_hex = hex::encode(trusted_key.to_bytes());
+    if cp.public_key.trim().eq_ignore_ascii_case(&trusted_hex) {
+        return Ok(());
+    }
+    Err(format!(
+        "the checkpoint names public key {} but the trusted key is {trusted_hex}: it is not signed with the installation's key",
+        cp.public_key
+    ))
+}
+
+fn check_signature(
+    trusted_key: &VerifyingKey,
+    message: &str,
+    signature_hex: &str,
+    what: &str,
+) -> Result<(), String> {
+    let sig_bytes: [u8; 64] = hex::decode(signature_hex)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| format!("{what} is not 64 hex bytes"))?;
     trusted_key
-        .verify(
-            signed_message(cp.seq, &cp.head_hash, &cp.signed_at).as_bytes(),
-            &Signature::from_bytes(&sig_bytes),
-        )
-        .map_err(|_| "the checkpoint's signature does not verify with the trusted key".to_string())
+        .verify(message.as_bytes(), &Signature::from_bytes(&sig_bytes))
+        .map_err(|_| format!("{what} does not verify with the trusted key"))
 }
 
 #[cfg(test)]
@@ -137,6 +203,7 @@ mod tests {
     use super::*;
 
     const HEAD: &str = "5f2c0a9e6b1d4c3f8a7e2d1c0b9a8f7e6d5c4b3a291807f6e5d4c3b2a1908f7e";
+    const ROOT: &str = "0e2c1a9f6b1d4c3f8a7e2d1c0b9a8f7e6d5c4b3a291807f6e5d4c3b2a1908f70";
 
     fn installation() -> CheckpointSigner {
         CheckpointSigner::from_seed([7; 32])
@@ -146,7 +213,7 @@ mod tests {
     fn a_checkpoint_signed_by_the_installation_verifies() {
         let signer = installation();
         assert_eq!(
-            verify(&signer.sign(12, HEAD), &signer.verifying_key()),
+            verify(&signer.sign(12, HEAD, ROOT), &signer.verifying_key()),
             Ok(())
         );
     }
@@ -154,7 +221,7 @@ mod tests {
     #[test]
     fn a_checkpoint_signed_by_another_key_that_names_that_key_is_refused() {
         // Self-consistent: signed by the forger and carrying the forger's key.
-        let forged = CheckpointSigner::from_seed([9; 32]).sign(12, HEAD);
+        let forged = CheckpointSigner::from_seed([9; 32]).sign(12, HEAD, ROOT);
         let reason = verify(&forged, &installation().verifying_key()).unwrap_err();
         assert!(
             reason.contains("not signed with the installation's key"),
@@ -165,7 +232,7 @@ mod tests {
     #[test]
     fn a_checkpoint_signed_by_another_key_that_names_the_installation_key_is_refused() {
         let installation = installation();
-        let mut forged = CheckpointSigner::from_seed([9; 32]).sign(12, HEAD);
+        let mut forged = CheckpointSigner::from_seed([9; 32]).sign(12, HEAD, ROOT);
         forged.public_key = installation.public_key_hex();
         let reason = verify(&forged, &installation.verifying_key()).unwrap_err();
         assert!(reason.contains("signature does not verify"), "{reason}");
@@ -174,7 +241,7 @@ mod tests {
     #[test]
     fn an_altered_checkpoint_is_refused() {
         let signer = installation();
-        let mut moved = signer.sign(12, HEAD);
+        let mut moved = signer.sign(12, HEAD, ROOT);
         moved.seq = 13;
         assert!(verify(&moved, &signer.verifying_key()).is_err());
     }

@@ -383,6 +383,20 @@ impl Frontier {
         self.size += 1;
     }
 
+    /// Adds the next leaf.
+    pub fn push(&mut self, leaf: Hash) {
+        let mut node = (0u8, leaf);
+        while let Some(&(level, left)) = self.edge.last() {
+            if level != node.0 {
+                break;
+            }
+            self.edge.pop();
+            node = (level + 1, hash_children(&left, &node.1));
+        }
+        self.edge.push(node);
+        self.size += 1;
+    }
+
     pub fn size(&self) -> u64 {
         self.size
     }

@@ -157,7 +157,8 @@ pub struct PendingEvent {
     pub justification: Option<String>,
 }
 
-/// A signed statement "the chain had `seq` events and its head hash was `head_hash`".
+/// A signed statement "the chain had `seq` events and its head hash was `head_hash`"; since the
+/// Merkle tree, also a signed tree head: "the tree over those `seq` events has root `root_hash`".
 #[derive(
     Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, diesel::Queryable, diesel::Insertable,
 )]
@@ -171,6 +172,12 @@ pub struct Checkpoint {
     pub public_key: String,
     /// Hex Ed25519 signature over [`crate::audit::checkpoint::signed_message`].
     pub signature: String,
+    /// The head of the Merkle tree over events 1..=`seq` (hex); null on checkpoints made before
+    /// the tree existed.
+    pub root_hash: Option<String>,
+    /// Hex Ed25519 signature over [`crate::audit::checkpoint::tree_head_message`], by the same
+    /// key and at the same `signed_at`; null exactly when `root_hash` is.
+    pub tree_signature: Option<String>,
 }
 
 /// Keyed digests of personal values, so the chain proves what changed without revealing it.

@@ -114,6 +114,10 @@ pub struct VerifyQuery {
     /// ... and `signature`. It is checked with the server's own public key only (the `public_key` of
     /// `GET /api/v1/audit/checkpoints`); a checkpoint signed with any other key does not verify.
     pub checkpoint_signature: Option<String>,
+    /// With a signed tree head: its `root_hash` ...
+    pub checkpoint_root_hash: Option<String>,
+    /// ... and `tree_signature`; the tree over the first `checkpoint_seq` events must have that root.
+    pub checkpoint_tree_signature: Option<String>,
 }
 
 impl VerifyQuery {
@@ -122,13 +126,21 @@ impl VerifyQuery {
         self,
         trusted_key: ed25519_dalek::VerifyingKey,
     ) -> Result<Option<PinnedCheckpoint>, AppError> {
+        if self.checkpoint_root_hash.is_some() != self.checkpoint_tree_signature.is_some() {
+            return Err(AppError::field(
+                "checkpoint_root_hash",
+                "a signed tree head needs both checkpoint_root_hash and checkpoint_tree_signature",
+            ));
+        }
+        let (root_hash, tree_signature) =
+            (self.checkpoint_root_hash, self.checkpoint_tree_signature);
         match (
             self.checkpoint_seq,
             self.checkpoint_head_hash,
             self.checkpoint_signed_at,
             self.checkpoint_signature,
         ) {
-            (None, None, None, None) => Ok(None),
+            (None, None, None, None) if root_hash.is_none() => Ok(None),
             (Some(seq), Some(head_hash), Some(signed_at), Some(signature)) => {
                 let checkpoint = Checkpoint {
                     seq,
@@ -138,9 +150,15 @@ impl VerifyQuery {
                     })?,
                     public_key: hex::encode(trusted_key.to_bytes()),
                     signature,
+                    root_hash,
+                    tree_signature,
                 };
                 Ok(Some(PinnedCheckpoint::new(checkpoint, trusted_key)))
             }
+            (None, None, None, None) if root_hash.is_some() => Err(AppError::field(
+                "checkpoint_seq",
+                "a signed tree head is checked as part of its checkpoint: give checkpoint_seq, checkpoint_head_hash, checkpoint_signed_at and checkpoint_signature too",
+            )),
             _ => Err(AppError::field(
                 "checkpoint_seq",
                 "a checkpoint needs checkpoint_seq, checkpoint_head_hash, checkpoint_signed_at and checkpoint_signature",

@@ -254,7 +254,17 @@ pub fn checkpoint_head(
     if find_checkpoint(conn, seq)?.is_some() {
         return Ok(None);
     }
-    let checkpoint = signer.sign(seq, &hash);
+    // The tree grows in the sealer's transactions; under the chain lock it can lag only behind
+    // events sealed before the tree existed, and catches up here.
+    while super::tree::extend(conn, TREE_BATCH)? > 0 {}
+    let tree_size = super::tree::size(conn)?;
+    if tree_size != seq as u64 {
+        return Err(AppError::internal(format!(
+            "the Merkle tree covers {tree_size} events but the chain has {seq}"
+        )));
+    }
+    let root = super::tree::root_at(conn, tree_size)?;
+    let checkpoint = signer.sign(seq, &hash, &hex::encode(root));
     insert_checkpoint(conn, &checkpoint)?;
     Ok(Some(checkpoint))
 }

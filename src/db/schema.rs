@@ -142,6 +142,8 @@ diesel::table! {
         signed_at -> SqlTime,
         public_key -> Text,
         signature -> Text,
+        root_hash -> Nullable<Text>,
+        tree_signature -> Nullable<Text>,
     }
 }
 

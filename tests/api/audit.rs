@@ -476,7 +476,7 @@ async fn verify_names_reordered_events() {
     assert_eq!(report["broken_seq"], 3, "{report}");
 }
 
-async fn sign_checkpoint(app: &TestApp, auditor: &TestUser) -> Value {
+pub(crate) async fn sign_checkpoint(app: &TestApp, auditor: &TestUser) -> Value {
     let response = app
         .post("/api/v1/audit/checkpoints", auditor)
         .send()
@@ -486,14 +486,20 @@ async fn sign_checkpoint(app: &TestApp, auditor: &TestUser) -> Value {
     response.json().await.unwrap()
 }
 
-fn checkpoint_query(cp: &Value) -> String {
-    format!(
+/// The query that checks a checkpoint, with its signed tree head when it has one.
+pub(crate) fn checkpoint_query(cp: &Value) -> String {
+    let mut query = format!(
         "?checkpoint_seq={}&checkpoint_head_hash={}&checkpoint_signed_at={}&checkpoint_signature={}",
         cp["seq"],
         cp["head_hash"].as_str().unwrap(),
         cp["signed_at"].as_str().unwrap().replace('+', "%2B"),
         cp["signature"].as_str().unwrap()
-    )
+    );
+    if let (Some(root), Some(signature)) = (cp["root_hash"].as_str(), cp["tree_signature"].as_str())
+    {
+        query += &format!("&checkpoint_root_hash={root}&checkpoint_tree_signature={signature}");
+    }
+    query
 }
 
 #[actix_web::test]
@@ -581,15 +587,31 @@ async fn a_checkpoint_with_a_forged_signature_is_refused() {
 
 /// A checkpoint over the real head, signed with a fresh Ed25519 key and naming `public_key`
 /// (by default the forger's own).
-fn forged_checkpoint(seq: i64, head_hash: &str, public_key: Option<&str>) -> Value {
+fn forged_checkpoint(seq: i64, head_hash: &str, root: &str, public_key: Option<&str>) -> Value {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).unwrap();
     let mut forged =
-        serde_json::to_value(CheckpointSigner::from_seed(seed).sign(seq, head_hash)).unwrap();
+        serde_json::to_value(CheckpointSigner::from_seed(seed).sign(seq, head_hash, root)).unwrap();
     if let Some(key) = public_key {
         forged["public_key"] = json!(key);
     }
     forged
+}
+
+/// The head of the tree over the first `size` events, as anyone reading the proofs learns it.
+pub(crate) async fn tree_root(app: &TestApp, auditor: &TestUser, size: i64) -> String {
+    let proof: Value = app
+        .get(
+            &format!("/api/v1/audit/proofs/consistency?first={size}&second={size}"),
+            auditor,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    proof["second_root"].as_str().unwrap().to_string()
 }
 
 /// The key this installation signs with, as an auditor would have kept it.
@@ -610,7 +632,8 @@ async fn a_checkpoint_signed_with_another_key_over_the_real_head_is_refused() {
     let (app, auditor) = app_with_chain().await;
     let head = verify(&app, &auditor, "").await;
     let seq = head["events_checked"].as_i64().unwrap();
-    let forged = forged_checkpoint(seq, head["head_hash"].as_str().unwrap(), None);
+    let root = tree_root(&app, &auditor, seq).await;
+    let forged = forged_checkpoint(seq, head["head_hash"].as_str().unwrap(), &root, None);
     let report = verify(&app, &auditor, &checkpoint_query(&forged)).await;
     assert_eq!(report["ok"], false, "{report}");
     assert_eq!(report["checkpoint_verified"], false);
@@ -808,7 +831,8 @@ async fn cli_checks_checkpoints_with_the_trusted_key_never_the_one_they_name() {
         .collect();
 
     // Signed with another key and naming it: consistent in itself, refused for its key.
-    let self_consistent = forged_checkpoint(seq, head_hash, None);
+    let root = tree_root(&app, &auditor, seq).await;
+    let self_consistent = forged_checkpoint(seq, head_hash, &root, None);
     let (code, report) = offline_verify(&app, &lines, Some((&self_consistent, &own_key)));
     assert_eq!(code, 1, "{report}");
     assert_eq!(report["ok"], false);
@@ -821,7 +845,7 @@ async fn cli_checks_checkpoints_with_the_trusted_key_never_the_one_they_name() {
         "{report}"
     );
     // Signed with another key but naming the installation's: the signature fails.
-    let posing = forged_checkpoint(seq, head_hash, Some(&own_key));
+    let posing = forged_checkpoint(seq, head_hash, &root, Some(&own_key));
     let (code, report) = offline_verify(&app, &lines, Some((&posing, &own_key)));
     assert_eq!(code, 1, "{report}");
     assert!(

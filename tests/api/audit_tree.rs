@@ -3,7 +3,10 @@
 
 use diesel::prelude::*;
 
-use crate::audit::{app_with_chain, load_chain, unprotect, verify};
+use crate::audit::{
+    app_with_chain, checkpoint_query, load_chain, sign_checkpoint, tree_root, unprotect, verify,
+};
+use crate::helpers::assert_problem;
 use asn_merit::audit::{merkle, tree};
 use asn_merit::db::schema::{audit_events, audit_tree_nodes};
 
@@ -271,4 +274,57 @@ async fn an_agency_auditor_proves_only_the_agency_s_events() {
     )
     .await;
     assert_eq!(status, 200);
+}
+
+/// A checkpoint is a signed tree head: its root is the root of the tree over its `seq` events,
+/// verify accepts it with its tree signature, and an edited root or a root without its
+/// signature is refused.
+#[actix_web::test]
+async fn a_checkpoint_signs_the_tree_head_and_verify_checks_it() {
+    let (app, auditor) = app_with_chain().await;
+    let checkpoint = sign_checkpoint(&app, &auditor).await;
+    let seq = checkpoint["seq"].as_i64().unwrap();
+    assert_eq!(
+        checkpoint["root_hash"].as_str().unwrap(),
+        tree_root(&app, &auditor, seq).await
+    );
+    let report = verify(&app, &auditor, &checkpoint_query(&checkpoint)).await;
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["checkpoint_verified"], true, "{report}");
+
+    let mut edited = checkpoint.clone();
+    edited["root_hash"] = serde_json::json!("ab".repeat(32));
+    let report = verify(&app, &auditor, &checkpoint_query(&edited)).await;
+    assert_eq!(report["checkpoint_verified"], false, "{report}");
+    assert!(
+        report["reason"].as_str().unwrap().contains("signature"),
+        "{report}"
+    );
+
+    let root_only = checkpoint_query(&checkpoint)
+        .split('&')
+        .filter(|part| !part.starts_with("checkpoint_tree_signature="))
+        .collect::<Vec<_>>()
+        .join("&");
+    let response = app
+        .get(&format!("/api/v1/audit/verify{root_only}"), &auditor)
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    assert_eq!(
+        problem["errors"][0]["field"], "checkpoint_root_hash",
+        "{problem}"
+    );
+
+    let (status, listed) = get_json(&app, &auditor, "/api/v1/audit/checkpoints").await;
+    assert_eq!(status, 200);
+    let newest = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|cp| cp["seq"] == seq)
+        .expect("the checkpoint is listed");
+    assert_eq!(newest["root_hash"], checkpoint["root_hash"]);
+    assert_eq!(newest["tree_signature"], checkpoint["tree_signature"]);
 }
