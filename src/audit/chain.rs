@@ -9,18 +9,81 @@ use utoipa::ToSchema;
 
 use super::checkpoint::{self, PinnedCheckpoint};
 use super::merkle::Frontier;
-use super::model::{AuditEvent, PendingEvent};
+use super::model::{AuditEvent, StoredEvent};
 use super::tree::leaf_of;
+use crate::db::types::Timestamp;
+use crate::ids::{AgencyId, UserId};
 
 /// The `prev_hash` of the first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// SHA-256 over the RFC 8785 encoding of every field of the event except `hash` itself.
+/// The hash of an event as shown: SHA-256 over the RFC 8785 encoding of its content (every
+/// field but `seq`, `prev_hash` and `hash`). An event chained before events were written once
+/// (it has a `prev_hash`) was hashed with `seq` and `prev_hash` in the same object.
 pub fn event_hash(event: &AuditEvent) -> Result<String, String> {
+    hash_content(
+        Content {
+            occurred_at: &event.occurred_at,
+            actor_type: &event.actor_type,
+            actor_id: event.actor_id,
+            actor_role: event.actor_role.as_deref(),
+            actor_agency: event.actor_agency,
+            actor_label: event.actor_label.as_deref(),
+            action: &event.action,
+            object_type: &event.object_type,
+            object_id: event.object_id.as_deref(),
+            agency_id: event.agency_id,
+            request_id: event.request_id.as_deref(),
+            payload: &event.payload,
+            justification: event.justification.as_deref(),
+        },
+        event.prev_hash.as_deref().map(|prev| (event.seq, prev)),
+    )
+}
+
+/// The hash the writer stores with a new event (it has no position and no chain yet).
+pub fn content_hash(row: &StoredEvent) -> Result<String, String> {
+    hash_content(
+        Content {
+            occurred_at: &row.occurred_at,
+            actor_type: &row.actor_type,
+            actor_id: row.actor_id,
+            actor_role: row.actor_role.as_deref(),
+            actor_agency: row.actor_agency,
+            actor_label: row.actor_label.as_deref(),
+            action: &row.action,
+            object_type: &row.object_type,
+            object_id: row.object_id.as_deref(),
+            agency_id: row.agency_id,
+            request_id: row.request_id.as_deref(),
+            payload: &row.payload,
+            justification: row.justification.as_deref(),
+        },
+        None,
+    )
+}
+
+struct Content<'a> {
+    occurred_at: &'a Timestamp,
+    actor_type: &'a str,
+    actor_id: Option<UserId>,
+    actor_role: Option<&'a str>,
+    actor_agency: Option<AgencyId>,
+    actor_label: Option<&'a str>,
+    action: &'a str,
+    object_type: &'a str,
+    object_id: Option<&'a str>,
+    agency_id: Option<AgencyId>,
+    request_id: Option<&'a str>,
+    payload: &'a str,
+    justification: Option<&'a str>,
+}
+
+/// `chain`: the (seq, prev_hash) a legacy chained event was hashed with.
+fn hash_content(event: Content<'_>, chain: Option<(i64, &str)>) -> Result<String, String> {
     let payload: serde_json::Value =
-        serde_json::from_str(&event.payload).map_err(|e| format!("payload is not JSON: {e}"))?;
-    let content = json!({
-        "seq": event.seq,
+        serde_json::from_str(event.payload).map_err(|e| format!("payload is not JSON: {e}"))?;
+    let mut content = json!({
         "occurred_at": event.occurred_at.to_rfc3339(),
         "actor_type": event.actor_type,
         "actor_id": event.actor_id,
@@ -34,8 +97,11 @@ pub fn event_hash(event: &AuditEvent) -> Result<String, String> {
         "request_id": event.request_id,
         "payload": payload,
         "justification": event.justification,
-        "prev_hash": event.prev_hash,
     });
+    if let Some((seq, prev_hash)) = chain {
+        content["seq"] = json!(seq);
+        content["prev_hash"] = json!(prev_hash);
+    }
     let canonical = serde_jcs::to_vec(&content).map_err(|e| format!("cannot canonicalise: {e}"))?;
     Ok(hex::encode(Sha256::digest(&canonical)))
 }
@@ -67,7 +133,11 @@ pub struct ChainVerifier {
     expected_seq: i64,
     /// The Merkle tree over the events so far, to check a signed tree head against.
     tree: Frontier,
+    /// Hash of the last event checked (the head).
     prev_hash: String,
+    /// Set at the first event without `prev_hash`: the linear chain ended there, and no chained
+    /// event may follow.
+    chain_ended: bool,
     checkpoint: Option<PinnedCheckpoint>,
     checkpoint_seen: bool,
     /// Whether the checkpoint's signatures verify: a root is compared only if signed, so that a
@@ -86,6 +156,7 @@ impl ChainVerifier {
                 checkpoint::verify(&pinned.checkpoint, &pinned.trusted_key).is_ok()
             }),
             prev_hash: GENESIS_HASH.to_string(),
+            chain_ended: false,
             checkpoint,
             checkpoint_seen: false,
             failure: None,
@@ -132,6 +203,7 @@ impl ChainVerifier {
             return;
         }
         self.prev_hash = event.hash.clone();
+        self.chain_ended |= event.prev_hash.is_none();
         self.expected_seq += 1;
     }
 
@@ -145,8 +217,14 @@ impl ChainVerifier {
         if event.seq < self.expected_seq {
             return Err(format!("event {} appears out of order or twice", event.seq));
         }
-        if event.prev_hash != self.prev_hash {
-            return Err("prev_hash does not match the previous event's hash (reordered, removed or altered)".into());
+        match &event.prev_hash {
+            Some(_) if self.chain_ended => {
+                return Err("a chained event (with prev_hash) after the chain ended (reordered or inserted)".into());
+            }
+            Some(prev) if *prev != self.prev_hash => {
+                return Err("prev_hash does not match the previous event's hash (reordered, removed or altered)".into());
+            }
+            _ => {}
         }
         let recomputed = event_hash(event)?;
         if recomputed != event.hash {
@@ -190,30 +268,6 @@ impl ChainVerifier {
     }
 }
 
-/// The chained event a pending event becomes at `seq` after `prev_hash`.
-pub fn seal(pending: PendingEvent, seq: i64, prev_hash: String) -> Result<AuditEvent, String> {
-    let mut event = AuditEvent {
-        seq,
-        occurred_at: pending.occurred_at,
-        actor_type: pending.actor_type,
-        actor_id: pending.actor_id,
-        actor_role: pending.actor_role,
-        actor_agency: pending.actor_agency,
-        actor_label: pending.actor_label,
-        action: pending.action,
-        object_type: pending.object_type,
-        object_id: pending.object_id,
-        agency_id: pending.agency_id,
-        request_id: pending.request_id,
-        payload: pending.payload,
-        justification: pending.justification,
-        prev_hash,
-        hash: String::new(),
-    };
-    event.hash = event_hash(&event)?;
-    Ok(event)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,7 +293,7 @@ mod tests {
                     request_id: None,
                     payload: format!(r#"{{"b":{seq},"a":"x"}}"#),
                     justification: None,
-                    prev_hash: prev.clone(),
+                    prev_hash: Some(prev.clone()),
                     hash: String::new(),
                 };
                 e.hash = event_hash(&e).unwrap_or_default();
@@ -247,6 +301,49 @@ mod tests {
                 e
             })
             .collect()
+    }
+
+    /// Events written once: no chain, each hashed over its content alone.
+    fn written_once(from_seq: i64, n: i64) -> Vec<AuditEvent> {
+        chain(from_seq + n - 1)
+            .into_iter()
+            .skip(from_seq as usize - 1)
+            .map(|mut e| {
+                e.prev_hash = None;
+                e.hash = event_hash(&e).unwrap_or_default();
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_chain_followed_by_events_written_once_verifies_and_breaks_are_located() {
+        let mut events = chain(3);
+        events.extend(written_once(4, 3));
+        let report = verify(&events);
+        assert!(report.ok, "{report:?}");
+        assert_eq!(report.head_hash, events[5].hash);
+
+        let mut edited = events.clone();
+        edited[4].payload = r#"{"forged":true}"#.into();
+        assert_eq!(verify(&edited).broken_seq, Some(5));
+
+        let mut gap = events.clone();
+        gap.remove(4);
+        assert_eq!(verify(&gap).broken_seq, Some(5));
+
+        // A chained event cannot be slipped in after the chain ended.
+        let mut late = events.clone();
+        late[5] = chain(6).remove(5);
+        assert_eq!(verify(&late).broken_seq, Some(6));
+    }
+
+    #[test]
+    fn the_content_hash_leaves_out_the_position() {
+        let mut e = written_once(1, 1).remove(0);
+        let at_one = e.hash.clone();
+        e.seq = 9;
+        assert_eq!(event_hash(&e).unwrap_or_default(), at_one);
     }
 
     fn root_of(events: &[AuditEvent]) -> String {

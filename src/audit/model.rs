@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use utoipa::ToSchema;
 
-use crate::db::schema::{audit_checkpoints, audit_events, audit_pending};
+use crate::db::schema::{audit_checkpoints, audit_events};
 use crate::db::types::Timestamp;
 use crate::ids::AgencyId;
 use crate::ids::UserId;
@@ -108,11 +108,9 @@ impl NewAuditEvent {
     }
 }
 
-/// One row of the chain, exactly as stored and exported (one JSON line per event).
-#[derive(
-    Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, diesel::Queryable, diesel::Insertable,
-)]
-#[diesel(table_name = audit_events)]
+/// One event as shown and exported (one JSON line per event): its position `seq` in the log
+/// (leaf `seq - 1` of the Merkle tree) and its stored content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AuditEvent {
     pub seq: i64,
     #[schema(value_type = String, format = DateTime)]
@@ -132,14 +130,18 @@ pub struct AuditEvent {
     /// Canonical (RFC 8785) JSON text of the changed fields.
     pub payload: String,
     pub justification: Option<String>,
-    pub prev_hash: String,
+    /// Only on events chained before events were written once: the previous event's hash (the
+    /// linear chain, which those events' hashes include with `seq`). Null on later events.
+    pub prev_hash: Option<String>,
+    /// SHA-256 of the event's canonical content; see [`crate::audit::chain::event_hash`].
     pub hash: String,
 }
 
-/// An event written in the transaction of its change, not yet sealed into the chain.
+/// One row of `audit_events`: inserted once, in the transaction of the change it records, and
+/// never updated. Its position comes later, from the sealer, as the leaf that names it.
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
-#[diesel(table_name = audit_pending)]
-pub struct PendingEvent {
+#[diesel(table_name = audit_events)]
+pub struct StoredEvent {
     #[diesel(skip_insertion)]
     pub id: i64,
     pub occurred_at: Timestamp,
@@ -155,6 +157,76 @@ pub struct PendingEvent {
     pub request_id: Option<String>,
     pub payload: String,
     pub justification: Option<String>,
+    pub prev_hash: Option<String>,
+    pub hash: String,
+}
+
+impl StoredEvent {
+    /// The event as shown, at its position.
+    pub fn at(self, seq: i64) -> AuditEvent {
+        AuditEvent {
+            seq,
+            occurred_at: self.occurred_at,
+            actor_type: self.actor_type,
+            actor_id: self.actor_id,
+            actor_role: self.actor_role,
+            actor_agency: self.actor_agency,
+            actor_label: self.actor_label,
+            action: self.action,
+            object_type: self.object_type,
+            object_id: self.object_id,
+            agency_id: self.agency_id,
+            request_id: self.request_id,
+            payload: self.payload,
+            justification: self.justification,
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        }
+    }
+}
+
+/// An event written before events were written once and still waiting in `audit_pending` at
+/// the upgrade; the server moves it into `audit_events` once, at start-up.
+#[derive(Debug, Clone, diesel::Queryable)]
+pub struct PendingEvent {
+    pub id: i64,
+    pub occurred_at: Timestamp,
+    pub actor_type: String,
+    pub actor_id: Option<UserId>,
+    pub actor_role: Option<String>,
+    pub actor_agency: Option<AgencyId>,
+    pub actor_label: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<String>,
+    pub agency_id: Option<AgencyId>,
+    pub request_id: Option<String>,
+    pub payload: String,
+    pub justification: Option<String>,
+}
+
+impl PendingEvent {
+    /// The row it becomes (hashed by the caller).
+    pub fn into_stored(self) -> StoredEvent {
+        StoredEvent {
+            id: 0,
+            occurred_at: self.occurred_at,
+            actor_type: self.actor_type,
+            actor_id: self.actor_id,
+            actor_role: self.actor_role,
+            actor_agency: self.actor_agency,
+            actor_label: self.actor_label,
+            action: self.action,
+            object_type: self.object_type,
+            object_id: self.object_id,
+            agency_id: self.agency_id,
+            request_id: self.request_id,
+            payload: self.payload,
+            justification: self.justification,
+            prev_hash: None,
+            hash: String::new(),
+        }
+    }
 }
 
 /// A signed statement "the chain had `seq` events and its head hash was `head_hash`"; since the

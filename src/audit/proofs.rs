@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use actix_web::web;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -14,7 +13,6 @@ use super::tree;
 use crate::app::AppState;
 use crate::auth::policy::{self, Permission, Principal};
 use crate::db::Conn;
-use crate::db::schema::audit_events;
 use crate::error::{AppError, Problem};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -111,11 +109,8 @@ pub async fn inclusion_proof(
                 return Err(AppError::field("seq", "must be at least 1"));
             }
             check_size(conn, "tree_size", tree_size, seq)?;
-            let event: AuditEvent = audit_events::table
-                .find(seq)
-                .first(conn)
-                .optional()?
-                .ok_or_else(AppError::not_found)?;
+            let event: AuditEvent =
+                super::store::sealed_at(conn, seq)?.ok_or_else(AppError::not_found)?;
             if scope.is_some_and(|own| event.agency_id != Some(own)) {
                 return Err(AppError::not_found());
             }

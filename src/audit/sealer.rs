@@ -1,4 +1,4 @@
-//! Seals pending audit events into the hash chain: continuously in the background, and on demand
+//! Seals committed audit events into the Merkle tree (gives them their positions): continuously in the background, and on demand
 //! before anything reads the chain (so a reader always sees every committed event).
 
 use std::time::{Duration, Instant};
@@ -14,17 +14,27 @@ pub async fn seal_now(db: &Database) -> Result<usize, AppError> {
 }
 
 /// `relaxed`: the background sealer's own transactions need not wait for their WAL flush, since
-/// after a crash the events they moved are simply still pending and are sealed again; nobody has
-/// seen their sequence numbers yet. Readers always seal durably first.
+/// after a crash the events they positioned simply have no leaf again and are sealed again;
+/// nobody has seen their sequence numbers yet. Readers always seal durably first.
 async fn seal_all(db: &Database, relaxed: bool) -> Result<usize, AppError> {
     let mut steps = 0;
     loop {
+        let shared = db.seal_cursor.clone();
         let more = db
-            .write(move |conn| {
-                if relaxed {
-                    crate::db::relax_commit_durability(conn)?;
-                }
-                store::seal_step(conn)
+            .run(move |conn| {
+                // One step at a time in this process; the cursor moves only when a step commits.
+                let mut cursor = shared
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut next = cursor.clone();
+                let more = crate::db::write_transaction(conn, |conn| {
+                    if relaxed {
+                        crate::db::relax_commit_durability(conn)?;
+                    }
+                    store::seal_step(conn, &mut next)
+                })?;
+                *cursor = next;
+                Ok(more)
             })
             .await?;
         steps += 1;

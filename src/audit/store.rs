@@ -1,12 +1,17 @@
-//! All audit-chain queries: append under the chain lock, list, stream for verification, checkpoints.
+//! All audit-log queries: append (written once), seal (positions as Merkle leaves), list, stream
+//! for verification, checkpoints.
 
 use diesel::prelude::*;
 
-use super::chain::{self, ChainVerifier, GENESIS_HASH, VerifyReport};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use super::model::{Actor, AuditContext, AuditEvent, Checkpoint, NewAuditEvent, PendingEvent};
-use crate::db::schema::{audit_checkpoints, audit_events, audit_pending};
+use super::chain::{self, ChainVerifier, VerifyReport};
+use super::model::{
+    Actor, AuditContext, AuditEvent, Checkpoint, NewAuditEvent, PendingEvent, StoredEvent,
+};
+use super::tree;
+use crate::db::schema::{audit_checkpoints, audit_events, audit_pending, audit_tree_nodes};
 use crate::db::types::Timestamp;
 use crate::db::{Conn, lock_audit_chain};
 use crate::error::AppError;
@@ -14,8 +19,9 @@ use crate::ids::AgencyId;
 use crate::ids::UserId;
 
 /// Writes one event in the caller's transaction, so the change and its record commit or roll
-/// back together. No lock is taken here: the sealer chains pending events in batches under the
-/// chain lock moments later (see [`seal_pending`]), so parallel writers never queue on it.
+/// back together, into the table it stays in, with its content hash. No lock is taken: the
+/// sealer gives committed events their positions in batches moments later (see [`seal_step`]),
+/// so parallel writers never queue on the chain lock.
 pub fn append(conn: &mut Conn, ctx: &AuditContext, event: NewAuditEvent) -> Result<(), AppError> {
     let payload = chain::canonical_payload(&event.payload).map_err(AppError::internal)?;
     let (actor_id, actor_role, actor_agency, actor_label) = match &ctx.actor {
@@ -26,7 +32,7 @@ pub fn append(conn: &mut Conn, ctx: &AuditContext, event: NewAuditEvent) -> Resu
         Actor::System { job } => (None, None, None, Some(job.clone())),
         Actor::Anonymous => (None, None, None, None),
     };
-    let row = PendingEvent {
+    let mut row = StoredEvent {
         id: 0,
         occurred_at: ctx.at,
         actor_type: ctx.actor.kind().to_string(),
@@ -41,83 +47,297 @@ pub fn append(conn: &mut Conn, ctx: &AuditContext, event: NewAuditEvent) -> Resu
         request_id: ctx.request_id.clone(),
         payload,
         justification: event.justification,
+        prev_hash: None,
+        hash: String::new(),
     };
-    diesel::insert_into(audit_pending::table)
+    row.hash = chain::content_hash(&row).map_err(AppError::internal)?;
+    diesel::insert_into(audit_events::table)
         .values(&row)
         .execute(conn)?;
     PENDING_WRITTEN.store(true, Ordering::Release);
     Ok(())
 }
 
-/// Set when this process wrote a pending event, so the sealer knows there is work.
+/// Set when this process wrote an event, so the sealer knows there is work.
 static PENDING_WRITTEN: AtomicBool = AtomicBool::new(false);
 
-/// Whether this process wrote pending events since the last call (resets the flag).
+/// Whether this process wrote events since the last call (resets the flag).
 pub fn take_pending_flag() -> bool {
     PENDING_WRITTEN.swap(false, Ordering::AcqRel)
 }
 
+/// Events given positions per sealer step.
 pub const SEAL_BATCH: i64 = 1_000;
-/// Events added to the Merkle tree per step: more than are sealed, so that a tree behind the
-/// chain (events sealed before the tree existed) catches up while sealing goes on.
-pub const TREE_BATCH: i64 = 2 * SEAL_BATCH;
 
-/// One write transaction of the sealer: seals a batch of pending events and grows the Merkle
-/// tree over them (and over any older events it lacks). Returns whether work remains.
-pub fn seal_step(conn: &mut Conn) -> Result<bool, AppError> {
-    let sealed = seal_pending(conn)?;
-    let grown = super::tree::extend(conn, TREE_BATCH)?;
-    Ok(sealed == SEAL_BATCH as usize || grown == TREE_BATCH as usize)
+/// How long an id the sealer found missing is looked for again at each step, and how often
+/// the sealer sweeps the whole table for committed events without a position.
+const GAP_LIFETIME: Duration = Duration::from_secs(600);
+/// At most this many missing ids are remembered; beyond, the next sweep finds them.
+const MAX_GAPS: usize = 1_000;
+
+/// What the sealer knows between steps, so that a step reads only new rows. On PostgreSQL an
+/// event's id is drawn when it is inserted but becomes visible when its transaction commits, so
+/// a later id can be visible before an earlier one: the earlier one is remembered as a gap and
+/// looked for again, and a periodic sweep finds any committed event still without a position.
+/// (On SQLite writers are serialised, so ids become visible in order.)
+#[derive(Debug, Clone, Default)]
+pub struct SealCursor {
+    /// Every event with an id up to here has a position, or its id range is in `gaps`.
+    scanned_to: i64,
+    /// Ranges of ids (first, last) not visible when scanned, with when they were found.
+    gaps: Vec<(i64, i64, Instant)>,
+    last_sweep: Option<Instant>,
 }
 
-/// Chains up to one batch of committed pending events in the caller's write transaction: takes
-/// the chain lock, numbers them after the head (gap-free), hashes, inserts them into the chain
-/// and removes exactly those from the pending table. Returns how many it sealed.
-pub fn seal_pending(conn: &mut Conn) -> Result<usize, AppError> {
+impl SealCursor {
+    fn sweep_due(&self, conn: &Conn) -> bool {
+        match self.last_sweep {
+            None => true,
+            Some(at) => {
+                matches!(conn, crate::db::AnyConnection::Postgresql(_))
+                    && at.elapsed() >= GAP_LIFETIME
+            }
+        }
+    }
+
+    fn remember_gap(&mut self, first: i64, last: i64) {
+        if first <= last && self.gaps.len() < MAX_GAPS {
+            self.gaps.push((first, last, Instant::now()));
+        }
+    }
+}
+
+/// An event row as the sealer sees it: id, stored hash, and its leaf if it already has one.
+type Candidate = (i64, String, Option<i64>);
+
+/// One write transaction of the sealer: takes the chain lock and gives up to one batch of
+/// committed events without a position the next positions, in id order, by appending their
+/// leaves to the Merkle tree. The caller keeps the updated `cursor` only if the transaction
+/// commits. Returns whether more rows may be waiting.
+pub fn seal_step(conn: &mut Conn, cursor: &mut SealCursor) -> Result<bool, AppError> {
     lock_audit_chain(conn)?;
+    if cursor.sweep_due(conn) {
+        sweep(conn, cursor)?;
+    }
+    cursor
+        .gaps
+        .retain(|(_, _, found)| found.elapsed() < GAP_LIFETIME);
+    let scanned = candidates(conn, Scan::After(cursor.scanned_to))?;
+    let mut to_seal: Vec<(i64, String)> = Vec::new();
+    if !cursor.gaps.is_empty() {
+        let ranges: Vec<(i64, i64)> = cursor.gaps.iter().map(|g| (g.0, g.1)).collect();
+        for chunk in ranges.chunks(100) {
+            let found = candidates(conn, Scan::Ranges(chunk))?;
+            to_seal.extend(
+                found
+                    .into_iter()
+                    .filter(|c| c.2.is_none())
+                    .map(|c| (c.0, c.1)),
+            );
+        }
+    }
+    let mut next_expected = cursor.scanned_to + 1;
+    for (id, _, _) in &scanned {
+        cursor.remember_gap(next_expected, id - 1);
+        next_expected = id + 1;
+    }
+    if let Some((last, _, _)) = scanned.last() {
+        cursor.scanned_to = *last;
+    }
+    let more = scanned.len() as i64 == SEAL_BATCH;
+    to_seal.extend(
+        scanned
+            .into_iter()
+            .filter(|c| c.2.is_none())
+            .map(|c| (c.0, c.1)),
+    );
+    to_seal.sort_by_key(|(id, _)| *id);
+    to_seal.dedup_by_key(|(id, _)| *id);
+    tree::append_leaves(conn, &to_seal)?;
+    Ok(more)
+}
+
+enum Scan<'a> {
+    After(i64),
+    Ranges(&'a [(i64, i64)]),
+}
+
+fn candidates(conn: &mut Conn, scan: Scan<'_>) -> Result<Vec<Candidate>, AppError> {
+    let mut query = audit_events::table
+        .left_join(
+            audit_tree_nodes::table.on(audit_tree_nodes::event_id.eq(audit_events::id.nullable())),
+        )
+        .select((
+            audit_events::id,
+            audit_events::hash,
+            audit_tree_nodes::idx.nullable(),
+        ))
+        .order(audit_events::id.asc())
+        .into_boxed();
+    match scan {
+        Scan::After(id) => query = query.filter(audit_events::id.gt(id)).limit(SEAL_BATCH),
+        Scan::Ranges(ranges) => {
+            query = query.filter(audit_tree_nodes::idx.is_null());
+            let mut any = Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"))
+                as Box<dyn BoxableExpression<_, _, SqlType = diesel::sql_types::Bool>>;
+            for (first, last) in ranges {
+                any = Box::new(any.or(audit_events::id.between(*first, *last)));
+            }
+            query = query.filter(any);
+        }
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Finds committed events below the cursor without a position (left by another process, a
+/// transaction open longer than a gap is remembered, or a crash) and remembers them as gaps.
+/// At the first step the cursor starts after the newest positioned event.
+fn sweep(conn: &mut Conn, cursor: &mut SealCursor) -> Result<(), AppError> {
+    let newest_sealed: Option<i64> = audit_tree_nodes::table
+        .select(diesel::dsl::max(audit_tree_nodes::event_id))
+        .first(conn)?;
+    cursor.scanned_to = cursor.scanned_to.max(newest_sealed.unwrap_or(0));
+    let unsealed: Vec<i64> = audit_events::table
+        .filter(audit_events::id.le(cursor.scanned_to))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            audit_tree_nodes::table
+                .filter(audit_tree_nodes::event_id.eq(audit_events::id.nullable())),
+        )))
+        .select(audit_events::id)
+        .order(audit_events::id.asc())
+        .limit(MAX_GAPS as i64)
+        .load(conn)?;
+    for id in unsealed {
+        cursor.remember_gap(id, id);
+    }
+    cursor.last_sweep = Some(Instant::now());
+    Ok(())
+}
+
+/// Moves the events still pending from before events were written once into `audit_events`
+/// (hashed over their content), in the caller's transaction, in the order they were written.
+/// Returns how many; a no-op once `audit_pending` is empty.
+pub fn adopt_pending(conn: &mut Conn) -> Result<usize, AppError> {
     let pending: Vec<PendingEvent> = audit_pending::table
         .order(audit_pending::id.asc())
-        .limit(SEAL_BATCH)
         .load(conn)?;
-    if pending.is_empty() {
-        return Ok(0);
+    for event in &pending {
+        let mut row = event.clone().into_stored();
+        row.hash = chain::content_hash(&row).map_err(AppError::internal)?;
+        diesel::insert_into(audit_events::table)
+            .values(&row)
+            .execute(conn)?;
     }
-    let (mut seq, mut prev_hash) = match head(conn)? {
-        Some((seq, hash)) => (seq, hash),
-        None => (0, GENESIS_HASH.to_string()),
-    };
     let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();
-    let mut sealed = Vec::with_capacity(pending.len());
-    for event in pending {
-        seq += 1;
-        let event = chain::seal(event, seq, prev_hash).map_err(AppError::internal)?;
-        prev_hash = event.hash.clone();
-        sealed.push(event);
+    for chunk in ids.chunks(500) {
+        diesel::delete(audit_pending::table.filter(audit_pending::id.eq_any(chunk)))
+            .execute(conn)?;
     }
-    for chunk in sealed.chunks(100) {
-        crate::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
-            .values(chunk)
-            .execute(c))?;
-    }
-    let removed = diesel::delete(audit_pending::table.filter(audit_pending::id.eq_any(&ids)))
-        .execute(conn)?;
-    if removed != ids.len() {
-        // Another sealer or a direct edit interfered: roll the whole batch back.
-        return Err(AppError::internal(format!(
-            "sealed {} pending events but removed {removed}",
-            ids.len()
-        )));
-    }
-    Ok(sealed.len())
+    Ok(pending.len())
 }
 
-/// (seq, hash) of the newest event.
+/// Records the migrations this start applied (they may restructure audited data) as an event,
+/// together with the events it moved out of the old pending table, in one transaction.
+pub fn record_migrations(conn: &mut Conn, applied: &[String]) -> Result<(), AppError> {
+    if applied.is_empty() {
+        return Ok(());
+    }
+    let adopted = adopt_pending(conn)?;
+    let ctx = AuditContext::system("migrate", Timestamp::now());
+    append(
+        conn,
+        &ctx,
+        NewAuditEvent::new("schema.migrated", "schema", "database").payload(serde_json::json!({
+            "applied": applied,
+            "pending_events_moved": adopted,
+        })),
+    )
+}
+
+/// The sealed events (inner join of leaves and their events) in position order.
+fn sealed_query<'a>() -> SealedQuery<'a> {
+    audit_tree_nodes::table
+        .inner_join(
+            audit_events::table.on(audit_tree_nodes::event_id.eq(audit_events::id.nullable())),
+        )
+        .filter(audit_tree_nodes::level.eq(0))
+        .select((audit_tree_nodes::idx, audit_events::all_columns))
+        .into_boxed()
+}
+
+type SealedQuery<'a> = diesel::dsl::IntoBoxed<
+    'a,
+    diesel::dsl::Select<
+        diesel::dsl::Filter<
+            diesel::dsl::InnerJoinOn<
+                audit_tree_nodes::table,
+                audit_events::table,
+                diesel::dsl::Eq<
+                    audit_tree_nodes::event_id,
+                    diesel::dsl::Nullable<audit_events::id>,
+                >,
+            >,
+            diesel::dsl::Eq<audit_tree_nodes::level, i32>,
+        >,
+        (
+            audit_tree_nodes::idx,
+            <audit_events::table as Table>::AllColumns,
+        ),
+    >,
+    crate::db::MultiBackend,
+>;
+
+fn at_positions(rows: Vec<(i64, StoredEvent)>) -> Vec<AuditEvent> {
+    rows.into_iter()
+        .map(|(idx, event)| event.at(idx + 1))
+        .collect()
+}
+
+/// Up to `limit` sealed events after position `after_seq`, in order.
+pub fn sealed_after(
+    conn: &mut Conn,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, AppError> {
+    let rows = sealed_query()
+        .filter(audit_tree_nodes::idx.ge(after_seq))
+        .order(audit_tree_nodes::idx.asc())
+        .limit(limit)
+        .load(conn)?;
+    Ok(at_positions(rows))
+}
+
+/// The sealed event at position `seq`.
+pub fn sealed_at(conn: &mut Conn, seq: i64) -> Result<Option<AuditEvent>, AppError> {
+    let row = sealed_query()
+        .filter(audit_tree_nodes::idx.eq(seq - 1))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(idx, event): (i64, StoredEvent)| event.at(idx + 1)))
+}
+
+/// The position of the first sealed event about an object.
+pub fn first_seq_of(
+    conn: &mut Conn,
+    object_type: &str,
+    object_id: &str,
+) -> Result<Option<i64>, AppError> {
+    let row = sealed_query()
+        .filter(audit_events::object_type.eq(object_type.to_string()))
+        .filter(audit_events::object_id.eq(object_id.to_string()))
+        .order(audit_tree_nodes::idx.asc())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(idx, _): (i64, StoredEvent)| idx + 1))
+}
+
+/// (seq, hash) of the newest sealed event.
 pub fn head(conn: &mut Conn) -> Result<Option<(i64, String)>, AppError> {
-    Ok(audit_events::table
-        .select((audit_events::seq, audit_events::hash))
-        .order(audit_events::seq.desc())
-        .first::<(i64, String)>(conn)
-        .optional()?)
+    let row = sealed_query()
+        .order(audit_tree_nodes::idx.desc())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(idx, event): (i64, StoredEvent)| (idx + 1, event.hash)))
 }
 
 #[derive(Debug, Default, Clone)]
@@ -138,7 +358,7 @@ pub fn list(
     filter: &EventFilter,
     limit: i64,
 ) -> Result<Vec<AuditEvent>, AppError> {
-    let mut query = audit_events::table.into_boxed();
+    let mut query = sealed_query();
     if let Some(v) = &filter.object_type {
         query = query.filter(audit_events::object_type.eq(v.clone()));
     }
@@ -161,12 +381,13 @@ pub fn list(
         query = query.filter(audit_events::occurred_at.lt(v));
     }
     if let Some(v) = filter.after_seq {
-        query = query.filter(audit_events::seq.gt(v));
+        query = query.filter(audit_tree_nodes::idx.ge(v));
     }
-    Ok(query
-        .order(audit_events::seq.asc())
+    let rows = query
+        .order(audit_tree_nodes::idx.asc())
         .limit(limit)
-        .load(conn)?)
+        .load(conn)?;
+    Ok(at_positions(rows))
 }
 
 const VERIFY_BATCH: i64 = 2_000;
@@ -178,11 +399,7 @@ pub fn for_each_event(
 ) -> Result<(), AppError> {
     let mut after = 0i64;
     loop {
-        let batch: Vec<AuditEvent> = audit_events::table
-            .filter(audit_events::seq.gt(after))
-            .order(audit_events::seq.asc())
-            .limit(VERIFY_BATCH)
-            .load(conn)?;
+        let batch = sealed_after(conn, after, VERIFY_BATCH)?;
         for event in &batch {
             if !visit(event) {
                 return Ok(());
@@ -254,9 +471,6 @@ pub fn checkpoint_head(
     if find_checkpoint(conn, seq)?.is_some() {
         return Ok(None);
     }
-    // The tree grows in the sealer's transactions; under the chain lock it can lag only behind
-    // events sealed before the tree existed, and catches up here.
-    while super::tree::extend(conn, TREE_BATCH)? > 0 {}
     let tree_size = super::tree::size(conn)?;
     if tree_size != seq as u64 {
         return Err(AppError::internal(format!(

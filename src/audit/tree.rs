@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::merkle::{self, Hash, Node, ProofError};
 use crate::db::Conn;
-use crate::db::schema::{audit_events, audit_tree_nodes};
+use crate::db::schema::audit_tree_nodes;
 use crate::error::AppError;
 
 /// The leaf of an event: SHA-256(0x00 ‖ its hash), the 32 bytes its hex `hash` spells. A stored
@@ -41,7 +41,13 @@ pub fn load(conn: &mut Conn, nodes: &[Node]) -> Result<BTreeMap<Node, Hash>, App
             .or_default()
             .push(node.index as i64);
     }
-    let mut query = audit_tree_nodes::table.into_boxed();
+    let mut query = audit_tree_nodes::table
+        .select((
+            audit_tree_nodes::level,
+            audit_tree_nodes::idx,
+            audit_tree_nodes::hash,
+        ))
+        .into_boxed();
     for (level, indexes) in by_level {
         query = query.or_filter(
             audit_tree_nodes::level
@@ -78,49 +84,39 @@ pub fn root_at(conn: &mut Conn, size: u64) -> Result<Hash, AppError> {
     Ok(merkle::root(&nodes, size)?)
 }
 
-/// Adds up to `limit` sealed events beyond the tree's size to it, with every subtree they
-/// complete, in the caller's transaction (under the chain lock). Returns how many it added.
-pub fn extend(conn: &mut Conn, limit: i64) -> Result<usize, AppError> {
-    let size = size(conn)?;
-    let events: Vec<(i64, String)> = audit_events::table
-        .filter(audit_events::seq.gt(size as i64))
-        .order(audit_events::seq.asc())
-        .limit(limit)
-        .select((audit_events::seq, audit_events::hash))
-        .load(conn)?;
+/// Appends `events` (id, stored hash), in this order, as the next leaves, with every subtree
+/// they complete, in the caller's transaction (under the chain lock). A leaf names its event,
+/// which is how an event gets its position: leaf `idx` is the event at `seq = idx + 1`.
+pub fn append_leaves(conn: &mut Conn, events: &[(i64, String)]) -> Result<(), AppError> {
     if events.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
+    let size = size(conn)?;
     // The complete subtrees of the current tree are the left siblings the new leaves need.
     let edge = load(conn, &merkle::nodes_for_root(size))?;
     let mut frontier = merkle::Frontier::resume(size, &edge)?;
     let mut completed = Vec::new();
-    for (offset, (seq, hash)) in events.iter().enumerate() {
-        let leaf = size + offset as u64;
-        if *seq != leaf as i64 + 1 {
-            return Err(AppError::internal(format!(
-                "the audit chain has a gap: event {seq} where {} belongs",
-                leaf + 1
-            )));
-        }
+    for (_, hash) in events {
         frontier.push_recording(leaf_of(hash), &mut completed);
     }
     let new_rows: Vec<_> = completed
         .iter()
         .map(|(node, value)| {
+            let event = (node.level == 0).then(|| events[(node.index - size) as usize].0);
             (
                 audit_tree_nodes::level.eq(i32::from(node.level)),
                 audit_tree_nodes::idx.eq(node.index as i64),
                 audit_tree_nodes::hash.eq(hex::encode(value)),
+                audit_tree_nodes::event_id.eq(event),
             )
         })
         .collect();
-    for chunk in new_rows.chunks(300) {
+    for chunk in new_rows.chunks(250) {
         crate::on_backend!(conn, |c| diesel::insert_into(audit_tree_nodes::table)
             .values(chunk)
             .execute(c))?;
     }
-    Ok(events.len())
+    Ok(())
 }
 
 /// A stored tree that lacks a node it should have is damaged, not a caller's mistake.
@@ -149,16 +145,18 @@ pub fn verify(conn: &mut Conn) -> Result<Option<Damage>, AppError> {
     let tree_size = size(conn)?;
     let mut frontier = merkle::Frontier::default();
     while frontier.size() < tree_size {
-        let events: Vec<String> = audit_events::table
-            .filter(audit_events::seq.gt(frontier.size() as i64))
-            .filter(audit_events::seq.le(tree_size as i64))
-            .order(audit_events::seq.asc())
-            .limit(VERIFY_BATCH)
-            .select(audit_events::hash)
-            .load(conn)?;
+        let after = frontier.size() as i64;
+        let batch = VERIFY_BATCH.min(tree_size as i64 - after);
+        let events = super::store::sealed_after(conn, after, batch)?;
         let mut computed = Vec::new();
-        for hash in &events {
-            frontier.push_recording(leaf_of(hash), &mut computed);
+        for (expected, event) in (after + 1..).zip(&events) {
+            if event.seq != expected {
+                return Ok(Some(Damage {
+                    first_seq: expected,
+                    reason: format!("the leaf of event {expected} names no event: it was removed"),
+                }));
+            }
+            frontier.push_recording(leaf_of(&event.hash), &mut computed);
         }
         let nodes: Vec<Node> = computed.iter().map(|(node, _)| *node).collect();
         let stored = load(conn, &nodes)?;
@@ -178,7 +176,7 @@ pub fn verify(conn: &mut Conn) -> Result<Option<Damage>, AppError> {
                 ),
             }));
         }
-        if (events.len() as i64) < VERIFY_BATCH {
+        if (events.len() as i64) < batch {
             break;
         }
     }
@@ -186,7 +184,7 @@ pub fn verify(conn: &mut Conn) -> Result<Option<Damage>, AppError> {
         return Ok(Some(Damage {
             first_seq: frontier.size() as i64 + 1,
             reason: format!(
-                "the Merkle tree has {tree_size} leaves but the chain only {} events: events were removed",
+                "the Merkle tree has {tree_size} leaves but only {} of them name an event: events were removed",
                 frontier.size()
             ),
         }));

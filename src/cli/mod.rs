@@ -266,8 +266,16 @@ fn operator_context(
     crate::audit::model::AuditContext::cli(digester.digest(&operator))
 }
 
-/// Seals every pending audit event (the CLI runs without the server's background sealer).
+/// Seals every committed audit event (the CLI runs without the server's background sealer).
 pub fn seal_all(conn: &mut db::AnyConnection) -> Result<(), AppError> {
-    while db::write_transaction(conn, crate::audit::store::seal_step)? {}
-    Ok(())
+    let mut cursor = crate::audit::store::SealCursor::default();
+    loop {
+        let mut next = cursor.clone();
+        let more =
+            db::write_transaction(conn, |conn| crate::audit::store::seal_step(conn, &mut next))?;
+        cursor = next;
+        if !more {
+            return Ok(());
+        }
+    }
 }

@@ -16,6 +16,11 @@ use crate::{build_state, spawn_background_jobs, start_server};
 pub fn migrate(config: &Config) -> Result<ExitCode, AppError> {
     let applied = db::run_migrations(config.migration_url())?;
     tracing::info!(count = applied.len(), "migrations applied");
+    let mut conn = db::establish(config.migration_url())
+        .map_err(|e| AppError::unavailable(format!("cannot connect: {e}")))?;
+    db::write_transaction(&mut conn, |conn| {
+        crate::audit::store::record_migrations(conn, &applied)
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

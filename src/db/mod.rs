@@ -128,6 +128,8 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 pub struct Database {
     pool: Pool,
     backend: Backend,
+    /// Where this process's audit sealer stands (see [`crate::audit::store::SealCursor`]).
+    pub seal_cursor: std::sync::Arc<std::sync::Mutex<crate::audit::store::SealCursor>>,
 }
 
 impl Database {
@@ -144,7 +146,11 @@ impl Database {
             .connection_timeout(acquire_timeout)
             .test_on_check_out(false)
             .build_unchecked(ConnectionManager::new(url));
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            seal_cursor: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {

@@ -90,8 +90,8 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::db::types::{SqlTime, SqlUuid};
 
-    audit_events (seq) {
-        seq -> BigInt,
+    audit_events (id) {
+        id -> BigInt,
         occurred_at -> SqlTime,
         actor_type -> Text,
         actor_id -> Nullable<SqlUuid>,
@@ -105,7 +105,7 @@ diesel::table! {
         request_id -> Nullable<Text>,
         payload -> Text,
         justification -> Nullable<Text>,
-        prev_hash -> Text,
+        prev_hash -> Nullable<Text>,
         hash -> Text,
     }
 }
@@ -152,6 +152,7 @@ diesel::table! {
         level -> Integer,
         idx -> BigInt,
         hash -> Text,
+        event_id -> Nullable<BigInt>,
     }
 }
 

@@ -8,7 +8,7 @@ use crate::agencies::model::AgencyId;
 use crate::audit::model::{AuditContext, NewAuditEvent};
 use crate::audit::store as audit;
 use crate::db::Conn;
-use crate::db::schema::{audit_events, deviations};
+use crate::db::schema::deviations;
 use crate::error::AppError;
 
 pub fn record(
@@ -79,12 +79,7 @@ pub fn find_by_id(conn: &mut Conn, id: DeviationId) -> Result<Option<Deviation>,
 
 /// The view, with the sequence number of its sealed audit event.
 pub fn view(conn: &mut Conn, d: Deviation) -> Result<DeviationView, AppError> {
-    let audit_seq = audit_events::table
-        .filter(audit_events::object_type.eq("deviation"))
-        .filter(audit_events::object_id.eq(d.id.to_string()))
-        .select(audit_events::seq)
-        .first::<i64>(conn)
-        .optional()?;
+    let audit_seq = crate::audit::store::first_seq_of(conn, "deviation", &d.id.to_string())?;
     Ok(DeviationView {
         id: d.id,
         agency_id: d.agency_id,

@@ -79,34 +79,70 @@ pub(crate) fn unprotect(conn: &mut AnyConnection) {
 /// Replaces the stored Merkle tree by the tree of the events as they now are, as an attacker
 /// who rewrote events would, so that only a signed head can tell.
 pub(crate) fn rebuild_tree(conn: &mut AnyConnection) {
+    let positioned = positions(conn);
+    let hashes: Vec<String> = load_chain(conn).into_iter().map(|e| e.hash).collect();
     diesel::delete(audit_tree_nodes::table)
         .execute(conn)
         .unwrap();
-    let leaves: Vec<_> = load_chain(conn)
-        .iter()
-        .map(|e| tree::leaf_of(&e.hash))
-        .collect();
+    let leaves: Vec<_> = hashes.iter().map(|h| tree::leaf_of(h)).collect();
     for (node, hash) in merkle::complete_subtrees(&leaves) {
+        let event = (node.level == 0).then(|| positioned[node.index as usize].1);
         diesel::insert_into(audit_tree_nodes::table)
             .values((
                 audit_tree_nodes::level.eq(i32::from(node.level)),
                 audit_tree_nodes::idx.eq(node.index as i64),
                 audit_tree_nodes::hash.eq(hex::encode(hash)),
+                audit_tree_nodes::event_id.eq(event),
             ))
             .execute(conn)
             .unwrap();
     }
 }
 
+/// The sealed events in position order, as shown.
 pub(crate) fn load_chain(conn: &mut AnyConnection) -> Vec<AuditEvent> {
-    audit_events::table
-        .order(audit_events::seq.asc())
+    asn_merit::audit::store::sealed_after(conn, 0, i64::MAX).unwrap()
+}
+
+/// (seq, event id) of every sealed event whose row still exists, in position order.
+pub(crate) fn positions(conn: &mut AnyConnection) -> Vec<(i64, i64)> {
+    audit_tree_nodes::table
+        .inner_join(
+            audit_events::table.on(audit_tree_nodes::event_id.eq(audit_events::id.nullable())),
+        )
+        .filter(audit_tree_nodes::level.eq(0))
+        .order(audit_tree_nodes::idx.asc())
+        .select((audit_tree_nodes::idx + 1, audit_events::id))
         .load(conn)
         .unwrap()
 }
 
-/// Recomputes every hash from `from_seq` on, as an attacker who controls the database would.
-fn rehash_from(conn: &mut AnyConnection, from_seq: i64) {
+/// The id of the row at position `seq`.
+pub(crate) fn event_id_at(conn: &mut AnyConnection, seq: i64) -> i64 {
+    audit_tree_nodes::table
+        .filter(audit_tree_nodes::level.eq(0))
+        .filter(audit_tree_nodes::idx.eq(seq - 1))
+        .select(audit_tree_nodes::event_id)
+        .first::<Option<i64>>(conn)
+        .unwrap()
+        .unwrap()
+}
+
+/// Deletes the rows of the events at positions `from_seq` and after (their leaves stay).
+pub(crate) fn delete_events_from(conn: &mut AnyConnection, from_seq: i64) {
+    let ids: Vec<i64> = positions(conn)
+        .into_iter()
+        .filter(|(seq, _)| *seq >= from_seq)
+        .map(|(_, id)| id)
+        .collect();
+    diesel::delete(audit_events::table.filter(audit_events::id.eq_any(ids)))
+        .execute(conn)
+        .unwrap();
+}
+
+/// Recomputes every hash from `from_seq` on (the chained ones with their chain), as an attacker
+/// who controls the database would.
+pub(crate) fn rehash_from(conn: &mut AnyConnection, from_seq: i64) {
     let chain = load_chain(conn);
     let mut prev = chain
         .iter()
@@ -114,9 +150,12 @@ fn rehash_from(conn: &mut AnyConnection, from_seq: i64) {
         .map(|e| e.hash.clone())
         .unwrap_or_else(|| "0".repeat(64));
     for mut event in chain.into_iter().filter(|e| e.seq >= from_seq) {
-        event.prev_hash = prev.clone();
+        if event.prev_hash.is_some() {
+            event.prev_hash = Some(prev.clone());
+        }
         event.hash = event_hash(&event).unwrap();
-        diesel::update(audit_events::table.find(event.seq))
+        let id = event_id_at(conn, event.seq);
+        diesel::update(audit_events::table.find(id))
             .set((
                 audit_events::prev_hash.eq(&event.prev_hash),
                 audit_events::hash.eq(&event.hash),
@@ -316,10 +355,10 @@ async fn cursor_pagination_walks_the_chain_in_order_without_gaps() {
     assert!(seqs.len() >= 11);
 }
 
-/// Sixty parallel audited writes while readers keep sealing the chain concurrently: every event is
-/// sealed exactly once, numbered without gaps, and no two share a previous hash.
+/// Sixty parallel audited writes while readers keep sealing the log concurrently: every event is
+/// sealed exactly once and numbered without gaps.
 #[actix_web::test]
-async fn parallel_writes_never_share_a_previous_hash() {
+async fn parallel_writes_are_each_sealed_once_without_gaps() {
     let app = TestApp::spawn_with(&[("DB_POOL_SIZE", "8"), ("WORKERS", "2")]).await;
     let admin = app.admin().await;
     let auditor = app.user(Role::Auditor, None).await;
@@ -342,15 +381,17 @@ async fn parallel_writes_never_share_a_previous_hash() {
     }
     let report = verify(&app, &auditor, "").await;
     assert_eq!(report["ok"], true, "{report}");
-    let chain = app.with_conn(load_chain).await;
-    let mut prev_hashes: Vec<&str> = chain.iter().map(|e| e.prev_hash.as_str()).collect();
-    prev_hashes.sort();
-    prev_hashes.dedup();
-    assert_eq!(
-        prev_hashes.len(),
-        chain.len(),
-        "two events share a previous hash"
-    );
+    let (chain, mut ids, rows) = app
+        .with_conn(|conn| {
+            let ids: Vec<i64> = positions(conn).into_iter().map(|(_, id)| id).collect();
+            let rows: i64 = audit_events::table.count().get_result(conn).unwrap();
+            (load_chain(conn), ids, rows)
+        })
+        .await;
+    assert_eq!(ids.len() as i64, rows, "every row has a position");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len() as i64, rows, "an event has two positions");
     assert_eq!(
         chain
             .iter()
@@ -384,11 +425,9 @@ async fn events_commit_with_their_change_and_are_sealed_in_the_background() {
     loop {
         let (pending, chain) = app
             .with_conn(|conn| {
-                let pending: i64 = asn_merit::db::schema::audit_pending::table
-                    .count()
-                    .get_result(conn)
-                    .unwrap();
-                (pending, load_chain(conn))
+                let rows: i64 = audit_events::table.count().get_result(conn).unwrap();
+                let chain = load_chain(conn);
+                (rows - chain.len() as i64, chain)
             })
             .await;
         if pending == 0 && chain.iter().any(|e| e.action == "agency.created") {
@@ -414,10 +453,11 @@ async fn the_database_rejects_edits_and_deletes_of_the_chain() {
     let (app, _) = app_with_chain().await;
     let (updated, deleted) = app
         .with_conn(|conn| {
-            let updated = diesel::update(audit_events::table.find(2))
+            let id = event_id_at(conn, 2);
+            let updated = diesel::update(audit_events::table.find(id))
                 .set(audit_events::action.eq("forged"))
                 .execute(conn);
-            let deleted = diesel::delete(audit_events::table.find(2)).execute(conn);
+            let deleted = diesel::delete(audit_events::table.find(id)).execute(conn);
             (updated.is_err(), deleted.is_err())
         })
         .await;
@@ -430,7 +470,8 @@ async fn verify_names_the_edited_event() {
     let (app, auditor) = app_with_chain().await;
     app.with_conn(|conn| {
         unprotect(conn);
-        diesel::update(audit_events::table.find(4))
+        let id = event_id_at(conn, 4);
+        diesel::update(audit_events::table.find(id))
             .set(audit_events::payload.eq(r#"{"code":"FORGED"}"#))
             .execute(conn)
             .unwrap();
@@ -447,7 +488,8 @@ async fn verify_names_a_deleted_event() {
     let (app, auditor) = app_with_chain().await;
     app.with_conn(|conn| {
         unprotect(conn);
-        diesel::delete(audit_events::table.find(6))
+        let id = event_id_at(conn, 6);
+        diesel::delete(audit_events::table.find(id))
             .execute(conn)
             .unwrap();
     })
@@ -462,12 +504,18 @@ async fn verify_names_reordered_events() {
     let (app, auditor) = app_with_chain().await;
     app.with_conn(|conn| {
         unprotect(conn);
-        // Swap events 3 and 4 (each keeps its own hash, but the order changes).
-        for (from, to) in [(3, -3), (4, 3), (-3, 4)] {
-            diesel::update(audit_events::table.find(from))
-                .set(audit_events::seq.eq(to))
-                .execute(conn)
-                .unwrap();
+        // Swap events 3 and 4 (each keeps its own hash, but the order changes): their leaves
+        // now name each other's event.
+        let (third, fourth) = (event_id_at(conn, 3), event_id_at(conn, 4));
+        for (idx, id) in [(2, -1), (3, third), (2, fourth)] {
+            diesel::update(
+                audit_tree_nodes::table
+                    .filter(audit_tree_nodes::level.eq(0))
+                    .filter(audit_tree_nodes::idx.eq(idx)),
+            )
+            .set(audit_tree_nodes::event_id.eq(id))
+            .execute(conn)
+            .unwrap();
         }
     })
     .await;
@@ -521,9 +569,7 @@ async fn a_checkpoint_detects_removal_of_the_newest_events() {
 
     app.with_conn(move |conn| {
         unprotect(conn);
-        diesel::delete(audit_events::table.filter(audit_events::seq.ge(seq - 1)))
-            .execute(conn)
-            .unwrap();
+        delete_events_from(conn, seq - 1);
         // The stored tree alone would tell (tests/api/audit_tree.rs): it is cut back too.
         rebuild_tree(conn);
     })
@@ -544,7 +590,8 @@ async fn a_checkpoint_detects_a_rehashed_rewrite_of_the_whole_chain() {
     let checkpoint = sign_checkpoint(&app, &auditor).await;
     app.with_conn(|conn| {
         unprotect(conn);
-        diesel::update(audit_events::table.find(2))
+        let id = event_id_at(conn, 2);
+        diesel::update(audit_events::table.find(id))
             .set(audit_events::payload.eq(r#"{"code":"REWRITTEN"}"#))
             .execute(conn)
             .unwrap();
@@ -796,7 +843,9 @@ async fn cli_export_verifies_offline_and_names_the_first_broken_seq_of_a_tampere
         .collect();
     events[1].payload = r#"{"code":"REWRITTEN"}"#.into();
     for i in 1..events.len() {
-        events[i].prev_hash = events[i - 1].hash.clone();
+        if events[i].prev_hash.is_some() {
+            events[i].prev_hash = Some(events[i - 1].hash.clone());
+        }
         events[i].hash = event_hash(&events[i]).unwrap();
     }
     let rewritten: Vec<String> = events
