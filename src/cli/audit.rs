@@ -1,4 +1,5 @@
-//! `audit verify | export | checkpoint`: the chain in the database or an export, offline.
+//! `audit verify | export | checkpoint`: the chain in the database or an export, offline; and
+//! `audit verify-inclusion | verify-consistency`: proofs against signed tree heads, offline.
 
 use std::io::BufReader;
 use std::path::Path;
@@ -7,11 +8,12 @@ use std::process::ExitCode;
 use clap::CommandFactory;
 use clap::error::ErrorKind;
 use ed25519_dalek::VerifyingKey;
+use serde::de::DeserializeOwned;
 
 use super::{AuditCommand, Cli, seal_all};
 use crate::audit::checkpoint::{CheckpointSigner, PinnedCheckpoint};
 use crate::audit::model::Checkpoint;
-use crate::audit::{export, store as audit};
+use crate::audit::{export, offline, store as audit};
 use crate::build_state;
 use crate::config::Config;
 use crate::db;
@@ -72,6 +74,94 @@ pub fn verify_export_file(
     print_report(&export::verify_export(BufReader::new(f), checkpoint))
 }
 
+/// Runs `verify-inclusion` or `verify-consistency`, which need no configuration or database;
+/// None for every other audit command.
+pub fn run_proof_check(command: &AuditCommand) -> Option<ExitCode> {
+    match command {
+        AuditCommand::VerifyInclusion {
+            event,
+            proof,
+            head,
+            public_key,
+        } => Some(verify_inclusion_files(event, proof, head, public_key)),
+        AuditCommand::VerifyConsistency {
+            old,
+            new,
+            proof,
+            public_key,
+        } => Some(verify_consistency_files(old, new, proof, public_key)),
+        _ => None,
+    }
+}
+
+/// Checks an event file against an inclusion proof file and a signed head file.
+pub fn verify_inclusion_files(
+    event: &Path,
+    proof: &Path,
+    head: &Path,
+    trusted_key: &VerifyingKey,
+) -> ExitCode {
+    exit_with(read_and_verify_inclusion(event, proof, head, trusted_key))
+}
+
+fn read_and_verify_inclusion(
+    event: &Path,
+    proof: &Path,
+    head: &Path,
+    trusted_key: &VerifyingKey,
+) -> Result<String, String> {
+    offline::verify_inclusion(
+        &read_json(event, "an audit event")?,
+        &read_json(proof, "an inclusion proof")?,
+        &read_json(head, "a checkpoint")?,
+        trusted_key,
+    )
+}
+
+/// Checks a consistency proof file between two signed head files.
+pub fn verify_consistency_files(
+    old: &Path,
+    new: &Path,
+    proof: &Path,
+    trusted_key: &VerifyingKey,
+) -> ExitCode {
+    exit_with(read_and_verify_consistency(old, new, proof, trusted_key))
+}
+
+fn read_and_verify_consistency(
+    old: &Path,
+    new: &Path,
+    proof: &Path,
+    trusted_key: &VerifyingKey,
+) -> Result<String, String> {
+    offline::verify_consistency(
+        &read_json(old, "a checkpoint")?,
+        &read_json(new, "a checkpoint")?,
+        &read_json(proof, "a consistency proof")?,
+        trusted_key,
+    )
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not {what}: {e}", path.display()))
+}
+
+/// The success line on stdout (exit 0), or the reason on stderr (exit 1).
+fn exit_with(outcome: Result<String, String>) -> ExitCode {
+    match outcome {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(reason) => {
+            eprintln!("error: {reason}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn print_report(report: &crate::audit::chain::VerifyReport) -> Result<ExitCode, AppError> {
     println!(
         "{}",
@@ -114,6 +204,18 @@ pub fn run(config: Config, command: AuditCommand) -> Result<ExitCode, AppError> 
             seal_all(&mut conn)?;
             print_report(&audit::verify(&mut conn, checkpoint)?)
         }
+        AuditCommand::VerifyInclusion {
+            event,
+            proof,
+            head,
+            public_key,
+        } => Ok(verify_inclusion_files(&event, &proof, &head, &public_key)),
+        AuditCommand::VerifyConsistency {
+            old,
+            new,
+            proof,
+            public_key,
+        } => Ok(verify_consistency_files(&old, &new, &proof, &public_key)),
         AuditCommand::Export { out } => {
             let mut conn = db::establish(&config.database_url)?;
             seal_all(&mut conn)?;

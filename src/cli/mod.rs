@@ -161,6 +161,37 @@ pub enum AuditCommand {
     },
     /// Sign the current head and print the checkpoint as JSON.
     Checkpoint,
+    /// Check offline that an event is in the tree a signed head commits to (no database).
+    VerifyInclusion {
+        /// One audit event (JSON): a line of the export, or the `event` of an inclusion proof.
+        #[arg(long, value_name = "E.json")]
+        event: PathBuf,
+        /// The response of GET /api/v1/audit/proofs/inclusion for that event and the head's size.
+        #[arg(long, value_name = "P.json")]
+        proof: PathBuf,
+        /// A checkpoint with its signed tree head (JSON, as listed by GET /api/v1/audit/checkpoints).
+        #[arg(long, value_name = "H.json")]
+        head: PathBuf,
+        /// The installation's checkpoint public key (hex), kept by the auditor; the key named
+        /// inside the head is never trusted.
+        #[arg(long, value_name = "HEX", value_parser = audit::parse_public_key_arg)]
+        public_key: Box<ed25519_dalek::VerifyingKey>,
+    },
+    /// Check offline that the tree of an older signed head is a prefix of a newer one's.
+    VerifyConsistency {
+        /// The older checkpoint (JSON).
+        #[arg(long, value_name = "H1.json")]
+        old: PathBuf,
+        /// The newer checkpoint (JSON).
+        #[arg(long, value_name = "H2.json")]
+        new: PathBuf,
+        /// The response of GET /api/v1/audit/proofs/consistency for the two heads' sizes.
+        #[arg(long, value_name = "P.json")]
+        proof: PathBuf,
+        /// The installation's checkpoint public key (hex), kept by the auditor.
+        #[arg(long, value_name = "HEX", value_parser = audit::parse_public_key_arg)]
+        public_key: Box<ed25519_dalek::VerifyingKey>,
+    },
 }
 
 /// Runs one command line to its exit code.
@@ -185,6 +216,12 @@ pub fn run(cli: Cli) -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    // Nor does checking a proof against a signed tree head.
+    if let Some(Command::Audit { command }) = &cli.command
+        && let Some(code) = audit::run_proof_check(command)
+    {
+        return code;
     }
     // Generating synthetic data needs no configuration, keys or database either.
     let command = match cli.command {

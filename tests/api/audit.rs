@@ -662,7 +662,7 @@ pub(crate) async fn tree_root(app: &TestApp, auditor: &TestUser, size: i64) -> S
 }
 
 /// The key this installation signs with, as an auditor would have kept it.
-async fn installation_key(app: &TestApp, auditor: &TestUser) -> String {
+pub(crate) async fn installation_key(app: &TestApp, auditor: &TestUser) -> String {
     let listed: Value = app
         .get("/api/v1/audit/checkpoints", auditor)
         .send()
