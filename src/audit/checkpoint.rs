@@ -124,16 +124,12 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
 /// key is refused rather than ignored, so that a checkpoint from another installation (or a
 /// forger) is reported as such.
 pub fn verify(cp: &Checkpoint, trusted_key: &VerifyingKey) -> Result<(), String> {
-    check_named_key(cp, trusted_key)?;
-    check_signature(
-        trusted_key,
-        &signed_message(cp.seq, &cp.head_hash, &cp.signed_at),
-        &cp.signature,
-        "the checkpoint's signature",
-    )?;
+    check_chain_head(cp, trusted_key)?;
     match (&cp.root_hash, &cp.tree_signature) {
         (None, None) => Ok(()),
-        (Some(_), Some(_)) => verify_tree_head(cp, trusted_key).map(|_| ()),
+        (Some(root_hash), Some(tree_signature)) => {
+            check_tree_head(cp, root_hash, tree_signature, trusted_key).map(|_| ())
+        }
         _ => Err("the checkpoint has a root_hash or a tree_signature without the other".into()),
     }
 }
@@ -146,18 +142,39 @@ pub struct VerifiedTreeHead {
     pub root: crate::audit::merkle::Hash,
 }
 
-/// Checks the signed tree head of a checkpoint with the trusted key only (see [`verify`]).
+/// Checks a checkpoint as a signed tree head with the trusted key only: both its signatures (see
+/// [`verify`]), and that it has a tree head at all.
 pub fn verify_tree_head(
     cp: &Checkpoint,
     trusted_key: &VerifyingKey,
 ) -> Result<VerifiedTreeHead, String> {
-    check_named_key(cp, trusted_key)?;
     let (Some(root_hash), Some(tree_signature)) = (&cp.root_hash, &cp.tree_signature) else {
         return Err(format!(
             "checkpoint {} has no signed tree head (it was made before the Merkle tree)",
             cp.seq
         ));
     };
+    // The whole checkpoint: the key it names, the chain head's signature and the tree head's.
+    check_chain_head(cp, trusted_key)?;
+    check_tree_head(cp, root_hash, tree_signature, trusted_key)
+}
+
+fn check_chain_head(cp: &Checkpoint, trusted_key: &VerifyingKey) -> Result<(), String> {
+    check_named_key(cp, trusted_key)?;
+    check_signature(
+        trusted_key,
+        &signed_message(cp.seq, &cp.head_hash, &cp.signed_at),
+        &cp.signature,
+        "the checkpoint's signature",
+    )
+}
+
+fn check_tree_head(
+    cp: &Checkpoint,
+    root_hash: &str,
+    tree_signature: &str,
+    trusted_key: &VerifyingKey,
+) -> Result<VerifiedTreeHead, String> {
     let tree_size = u64::try_from(cp.seq).map_err(|_| "the tree size is negative")?;
     let root = hex::decode(root_hash)
         .ok()

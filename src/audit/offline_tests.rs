@@ -1,7 +1,6 @@
 //! Offline proof checks over a small chain built in memory, signed with a fixed key.
 
 use super::*;
-use crate::audit::chain::GENESIS_HASH;
 use crate::audit::checkpoint::CheckpointSigner;
 use crate::db::types::Timestamp;
 
@@ -9,8 +8,8 @@ fn installation() -> CheckpointSigner {
     CheckpointSigner::from_seed([7; 32])
 }
 
+/// Events as written since events are written once (no linear chain).
 fn chain(n: i64) -> Vec<AuditEvent> {
-    let mut prev = GENESIS_HASH.to_string();
     (1..=n)
         .map(|seq| {
             let mut event = AuditEvent {
@@ -28,11 +27,10 @@ fn chain(n: i64) -> Vec<AuditEvent> {
                 request_id: None,
                 payload: format!(r#"{{"code":"AG-{seq}"}}"#),
                 justification: None,
-                prev_hash: prev.clone(),
+                prev_hash: None,
                 hash: String::new(),
             };
             event.hash = event_hash(&event).unwrap();
-            prev = event.hash.clone();
             event
         })
         .collect()

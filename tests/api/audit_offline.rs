@@ -37,7 +37,7 @@ fn json_file(app: &TestApp, name: &str, value: &Value) -> String {
 }
 
 /// Runs `audit verify-inclusion` on the event, proof and head as files.
-fn verify_inclusion_offline(
+pub(crate) fn verify_inclusion_offline(
     app: &TestApp,
     event: &Value,
     proof: &Value,
@@ -67,7 +67,7 @@ fn verify_inclusion_offline(
 }
 
 /// Runs `audit verify-consistency` on the two heads and the proof as files.
-fn verify_consistency_offline(
+pub(crate) fn verify_consistency_offline(
     app: &TestApp,
     old: &Value,
     new: &Value,

@@ -202,6 +202,30 @@ impl TestDb {
         db
     }
 
+    /// A database with no schema at all (PostgreSQL: created empty; SQLite: a file not yet
+    /// created), for tests that migrate it step by step.
+    pub fn empty() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        match postgres_url() {
+            None => TestDb {
+                url: dir.path().join("test.db").to_string_lossy().into_owned(),
+                dir,
+                pg_name: None,
+            },
+            Some(url) => {
+                let name = format!("asn_merit_test_{}", uuid::Uuid::new_v4().simple());
+                maintenance_connection(&url)
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .unwrap();
+                TestDb {
+                    url: with_database(&url, &name),
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+
     /// This database's URL with another user and password.
     pub fn url_as(&self, user: &str, password: &str) -> String {
         let (scheme, rest) = self.url.split_once("://").unwrap();

@@ -8,6 +8,7 @@ mod accounts;
 mod appeals;
 mod applications;
 mod audit;
+mod audit_log;
 mod audit_offline;
 mod audit_tree;
 mod authz_matrix;

@@ -556,6 +556,11 @@ async fn the_server_role_may_read_and_append_the_audit_chain_but_never_rewrite_i
             "DELETE FROM audit_events",
             "UPDATE audit_events SET action = 'forged'",
             "TRUNCATE audit_events",
+            "UPDATE audit_tree_nodes SET event_id = event_id + 1 WHERE level = 0",
+            "UPDATE audit_tree_nodes SET hash = 'forged'",
+            "DELETE FROM audit_tree_nodes",
+            "TRUNCATE audit_tree_nodes",
+            "ALTER TABLE audit_tree_nodes DISABLE TRIGGER USER",
             "DELETE FROM audit_checkpoints",
             "DELETE FROM __diesel_schema_migrations",
             "ALTER TABLE audit_events DISABLE TRIGGER USER",
@@ -606,6 +611,8 @@ async fn sqlite_connection_may_append_the_audit_chain_but_never_rewrite_it() {
             [
                 "DELETE FROM audit_events",
                 "UPDATE audit_events SET action = 'forged'",
+                "UPDATE audit_tree_nodes SET event_id = event_id + 1 WHERE level = 0",
+                "DELETE FROM audit_tree_nodes",
                 "DELETE FROM audit_checkpoints",
                 "UPDATE audit_checkpoints SET head_hash = 'forged'",
             ]
