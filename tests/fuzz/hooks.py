@@ -90,7 +90,13 @@ DECLARED = {
     "POST /api/v1/users": [ROLE_AGENCY, REFERENCE, EMAIL],
     "PATCH /api/v1/users/{id}": [ROLE_AGENCY],
     "POST /api/v1/auth/activate": [PASSWORD],
-    "GET /api/v1/audit/verify": [(r"checkpoint_seq", r"^a checkpoint needs ")],
+    # A checkpoint's four fields come together; its tree head's two fields come together and
+    # only with the checkpoint.
+    "GET /api/v1/audit/verify": [
+        (r"checkpoint_seq", r"^a checkpoint needs "),
+        (r"checkpoint_seq", r"^a signed tree head is checked as part of its checkpoint"),
+        (r"checkpoint_root_hash", r"^a signed tree head needs both "),
+    ],
     # A tree size up to the current one, which only the server knows, and not below the other.
     "GET /api/v1/audit/proofs/inclusion": [(r"tree_size", r"^must be between \d+ and the current tree size")],
     "GET /api/v1/audit/proofs/consistency": [(r"second", r"^must be between \d+ and the current tree size")],
