@@ -305,11 +305,12 @@ fn operator_context(
 
 /// Seals every committed audit event (the CLI runs without the server's background sealer).
 pub fn seal_all(conn: &mut db::AnyConnection) -> Result<(), AppError> {
-    let mut cursor = crate::audit::store::SealCursor::default();
+    let mut cursor = crate::audit::sealer::SealCursor::default();
     loop {
         let mut next = cursor.clone();
-        let more =
-            db::write_transaction(conn, |conn| crate::audit::store::seal_step(conn, &mut next))?;
+        let more = db::write_transaction(conn, |conn| {
+            crate::audit::sealer::seal_step(conn, &mut next)
+        })?;
         cursor = next;
         if !more {
             return Ok(());

@@ -19,7 +19,7 @@ pub fn migrate(config: &Config) -> Result<ExitCode, AppError> {
     let mut conn = db::establish(config.migration_url())
         .map_err(|e| AppError::unavailable(format!("cannot connect: {e}")))?;
     db::write_transaction(&mut conn, |conn| {
-        crate::audit::store::record_migrations(conn, &applied)
+        crate::audit::sealer::record_migrations(conn, &applied)
     })?;
     Ok(ExitCode::SUCCESS)
 }

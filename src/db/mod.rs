@@ -128,8 +128,8 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 pub struct Database {
     pool: Pool,
     backend: Backend,
-    /// Where this process's audit sealer stands (see [`crate::audit::store::SealCursor`]).
-    pub seal_cursor: std::sync::Arc<std::sync::Mutex<crate::audit::store::SealCursor>>,
+    /// Where this process's audit sealer stands (see [`crate::audit::sealer::SealCursor`]).
+    pub seal_cursor: std::sync::Arc<std::sync::Mutex<crate::audit::sealer::SealCursor>>,
 }
 
 impl Database {

@@ -6,13 +6,15 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use ed25519_dalek::VerifyingKey;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::audit::{
     event_id_at, installation_key, load_chain, positions, rebuild_tree, rehash_from,
     sign_checkpoint, tree_root, unprotect, verify,
 };
-use crate::audit_offline::{verify_consistency_offline, verify_inclusion_offline};
+use crate::audit_offline::{
+    consistency_proof, inclusion_proof, verify_consistency_offline, verify_inclusion_offline,
+};
 use crate::helpers::{TestApp, TestDb, TestUser};
 use asn_merit::audit::chain::{GENESIS_HASH, event_hash};
 use asn_merit::audit::checkpoint::{CheckpointSigner, PinnedCheckpoint};
@@ -23,12 +25,6 @@ use asn_merit::auth::model::Role;
 use asn_merit::db::AnyConnection;
 use asn_merit::db::schema::audit_events;
 use asn_merit::db::types::Timestamp;
-
-async fn get_json(app: &TestApp, who: &TestUser, path: &str) -> Value {
-    let response = app.get(path, who).send().await.unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.json().await.unwrap()
-}
 
 fn hash_of(hex_text: &str) -> merkle::Hash {
     hex::decode(hex_text).unwrap().try_into().unwrap()
@@ -59,16 +55,6 @@ async fn write_events(app: &TestApp, n: usize) {
     .await;
 }
 
-async fn inclusion(app: &TestApp, auditor: &TestUser, seq: i64, size: i64) -> Value {
-    let path = format!("/api/v1/audit/proofs/inclusion?seq={seq}&tree_size={size}");
-    get_json(app, auditor, &path).await
-}
-
-async fn consistency(app: &TestApp, auditor: &TestUser, first: i64, second: i64) -> Value {
-    let path = format!("/api/v1/audit/proofs/consistency?first={first}&second={second}");
-    get_json(app, auditor, &path).await
-}
-
 #[actix_web::test]
 async fn a_thousand_events_are_each_proved_offline_and_a_rewrite_breaks_every_earlier_proof() {
     let app = TestApp::spawn().await;
@@ -82,7 +68,7 @@ async fn a_thousand_events_are_each_proved_offline_and_a_rewrite_breaks_every_ea
 
     let mut proofs = Vec::new();
     for seq in 1..=size {
-        let value = inclusion(&app, &auditor, seq, size).await;
+        let value = inclusion_proof(&app, &auditor, seq, size).await;
         let proof: InclusionProof = serde_json::from_value(value.clone()).unwrap();
         let checked = offline::verify_inclusion(&proof.event, &proof, &head_cp, &key);
         assert!(checked.is_ok(), "seq {seq}: {checked:?}");
@@ -118,7 +104,7 @@ async fn a_thousand_events_are_each_proved_offline_and_a_rewrite_breaks_every_ea
     let later_cp: Checkpoint = serde_json::from_value(later.clone()).unwrap();
     let second = later_cp.seq;
 
-    let value = consistency(&app, &auditor, size, second).await;
+    let value = consistency_proof(&app, &auditor, size, second).await;
     let proof: ConsistencyProof = serde_json::from_value(value.clone()).unwrap();
     assert!(offline::verify_consistency(&head_cp, &later_cp, &proof, &key).is_err());
     let (code, _, err) = verify_consistency_offline(&app, &head, &later, &value, &public_key);
@@ -139,7 +125,7 @@ async fn a_thousand_events_are_each_proved_offline_and_a_rewrite_breaks_every_ea
     }
     // And the rewritten event, as the log shows it now, is not the event the head signed.
     let rewritten: InclusionProof =
-        serde_json::from_value(inclusion(&app, &auditor, 10, size).await).unwrap();
+        serde_json::from_value(inclusion_proof(&app, &auditor, 10, size).await).unwrap();
     let (_, before) = &proofs[9];
     assert!(offline::verify_inclusion(&rewritten.event, before, &head_cp, &key).is_err());
 }
@@ -172,7 +158,7 @@ async fn two_hundred_writes_from_sixteen_clients_interleaved_with_proofs() {
                 // This client's own writes are committed, so the log has at least this many.
                 let size = start + i as i64 + 1;
                 let seq = 1 + (client as i64 * 7 + i as i64 * 13) % size;
-                let proof = inclusion(app, auditor, seq, size).await;
+                let proof = inclusion_proof(app, auditor, seq, size).await;
                 let root = hash_of(proof["root_hash"].as_str().unwrap());
                 let leaf = tree::leaf_of(proof["event"]["hash"].as_str().unwrap());
                 let path: Vec<_> = proof["audit_path"]
@@ -201,7 +187,7 @@ async fn two_hundred_writes_from_sixteen_clients_interleaved_with_proofs() {
     let last_size = last["seq"].as_i64().unwrap();
     let last_root = hash_of(last["root_hash"].as_str().unwrap());
     for (size, root) in heads {
-        let proof = consistency(&app, &auditor, size, last_size).await;
+        let proof = consistency_proof(&app, &auditor, size, last_size).await;
         let hashes: Vec<_> = proof["proof"]
             .as_array()
             .unwrap()
@@ -442,7 +428,7 @@ async fn an_installation_with_the_linear_chain_migrates_and_its_old_heads_still_
     let now = sign_checkpoint(&app, &auditor).await;
     let size = now["seq"].as_i64().unwrap();
     let proof: ConsistencyProof =
-        serde_json::from_value(consistency(&app, &auditor, 4, size).await).unwrap();
+        serde_json::from_value(consistency_proof(&app, &auditor, 4, size).await).unwrap();
     let hashes: Vec<_> = proof.proof.iter().map(|h| hash_of(h)).collect();
     let now_root = hash_of(now["root_hash"].as_str().unwrap());
     assert_eq!(

@@ -15,12 +15,22 @@ async fn get_json(app: &TestApp, auditor: &TestUser, path: &str) -> Value {
     response.json().await.unwrap()
 }
 
-async fn inclusion_proof(app: &TestApp, auditor: &TestUser, seq: i64, tree_size: i64) -> Value {
+pub(crate) async fn inclusion_proof(
+    app: &TestApp,
+    auditor: &TestUser,
+    seq: i64,
+    tree_size: i64,
+) -> Value {
     let path = format!("/api/v1/audit/proofs/inclusion?seq={seq}&tree_size={tree_size}");
     get_json(app, auditor, &path).await
 }
 
-async fn consistency_proof(app: &TestApp, auditor: &TestUser, first: i64, second: i64) -> Value {
+pub(crate) async fn consistency_proof(
+    app: &TestApp,
+    auditor: &TestUser,
+    first: i64,
+    second: i64,
+) -> Value {
     let path = format!("/api/v1/audit/proofs/consistency?first={first}&second={second}");
     get_json(app, auditor, &path).await
 }

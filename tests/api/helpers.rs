@@ -188,16 +188,8 @@ impl TestDb {
     /// PostgreSQL only: a database created empty and migrated now (not cloned from the
     /// template), for tests whose migrations must see roles that exist at this moment.
     pub fn migrated_from_scratch() -> Self {
-        let url = postgres_url().expect("a PostgreSQL test");
-        let name = format!("asn_merit_test_{}", uuid::Uuid::new_v4().simple());
-        maintenance_connection(&url)
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        let db = TestDb {
-            url: with_database(&url, &name),
-            dir: tempfile::tempdir().unwrap(),
-            pg_name: Some(name),
-        };
+        assert!(postgres_url().is_some(), "a PostgreSQL test");
+        let db = Self::empty();
         db::run_migrations(&db.url).unwrap();
         db
     }
