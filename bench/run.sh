@@ -342,6 +342,23 @@ WRK_CODE_PREFIX="V$CODE_RUN" warm "$CONNS" "/bench/agencies" "${AUTH[@]}"
 WRK_CODE_PREFIX="U$CODE_RUN" wrk_step post_bare "$CONNS" "$SECONDS_PER_STEP" "/bench/agencies" "${AUTH[@]}"
 R[audit_events]=$(psql -X -w -At -h "$PGHOST_" -p "$PGPORT_" -U "$PGUSER_" -d "$APP_DB" -c "select count(*) from audit_events where action = 'agency.created'")
 
+# 3b. The SQL floor of row 3: the same statements with and without the event's INSERT
+#     (bench/floor_create*.sql), in pgbench on the pgbench database migrated like the server's,
+#     where no sealer runs.
+FLOOR_URL=${DATABASE_URL%/*}/$PGBENCH_DB
+DATABASE_URL=$FLOOR_URL "$BIN" migrate >"$RAW/floor-migrate.txt" 2>&1 || { cat "$RAW/floor-migrate.txt" >&2; die "migrating the floor database failed"; }
+FLOOR_FLAGS=(-n -M prepared -c "$CONNS" -j "$THREADS" -T "$SECONDS_PER_STEP")
+floor_step() { # <step> <script>
+  pgbench "${FLOOR_FLAGS[@]}" -f "$BENCH_DIR/$2" -h "$PGHOST_" -p "$PGPORT_" -U "$PGUSER_" "$PGBENCH_DB" >"$RAW/$1.txt" 2>&1 \
+    || { cat "$RAW/$1.txt" >&2; die "pgbench $2 failed"; }
+  R[$1.tps]=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' "$RAW/$1.txt")
+  R[$1.failed]=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$RAW/$1.txt")
+  R[$1.errors]=${R[$1.failed]:-0}
+  log "pgbench $2: $(fmt "${R[$1.tps]}") tps"
+}
+floor_step floor_bare floor_create.sql
+floor_step floor_audited floor_create_audited.sql
+
 # 4. Login throughput vs the raw argon2 hash rate on HASH_THREADS threads.
 export WRK_MODE=login WRK_EMAIL_PATTERN='login-%d@bench.go.id' WRK_ACCOUNTS=$LOGIN_ACCOUNTS WRK_PASSWORD=$ADMIN_PASSWORD
 wrk_step login "$LOGIN_CONNS" "$SECONDS_PER_STEP" "/api/v1/auth/login"
@@ -392,6 +409,7 @@ r1=$(ratio "${R[get_auth.rps]}" "${R[pgbench.tps]}")
 # Overhead = extra time per request = (rate without / rate with) - 1.
 o2=$(awk -v a="${R[get_bare.rps]}" -v b="${R[get_auth.rps]}" 'BEGIN { printf "%.4f", (b > 0 ? a / b - 1 : 0) }')
 o3=$(awk -v a="${R[post_bare.rps]}" -v b="${R[post_audited.rps]}" 'BEGIN { printf "%.4f", (b > 0 ? a / b - 1 : 0) }')
+o3f=$(awk -v a="${R[floor_bare.tps]}" -v b="${R[floor_audited.tps]}" 'BEGIN { printf "%.4f", (b > 0 ? a / b - 1 : 0) }')
 r4=$(ratio "${R[login.rps]}" "${R[hash.rate]}")
 r5=$(ratio "${R[get_storm.p99_us]}" "${R[get_rest.p99_us]}")
 v1=$(verdict "$(ge "$r1" 0.20 && echo 1 || echo 0)" get_auth pgbench)
@@ -424,6 +442,7 @@ row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$@"; }
   row "Authenticated \`GET /api/v1/agencies/{id}\` vs \`pgbench -S\`" "$(fmt "${R[get_auth.rps]}") req/s" "$(fmt "${R[pgbench.tps]}") tps" "$(pct "$r1")" "≥ 20%" "$v1"
   row "JWT + authorization cost: same GET with vs without (\`/bench/agencies/{id}\`)" "$(fmt "${R[get_auth.rps]}") req/s" "$(fmt "${R[get_bare.rps]}") req/s" "+$(pct "$o2")" "≤ 10% overhead" "$v2"
   row "Audited write: \`POST /api/v1/agencies\` vs unaudited \`POST /bench/agencies\`" "$(fmt "${R[post_audited.rps]}") req/s" "$(fmt "${R[post_bare.rps]}") req/s" "+$(pct "$o3")" "≤ 20% overhead" "$v3"
+  row "SQL floor of row 3: pgbench, the create's statements with vs without the event's INSERT" "$(fmt "${R[floor_audited.tps]}") tps" "$(fmt "${R[floor_bare.tps]}") tps" "+$(pct "$o3f")" "(floor)" "$( (( ${R[floor_bare.errors]} + ${R[floor_audited.errors]} )) && echo INVALID || echo measured)"
   row "Login (\`POST /api/v1/auth/login\`) vs raw argon2id at $HASH_THREADS hash thread(s)" "$(awk -v x="${R[login.rps]}" 'BEGIN{printf "%.1f", x}') req/s" "${R[hash.rate]} hashes/s" "$(pct "$r4")" "≥ 85%" "$v4"
   row "GET p99 during a login storm vs at rest ($LAT_CONNS connections, ${LAT_DELAY} ms pause)" "$(ms "${R[get_storm.p99_us]}") ms" "$(ms "${R[get_rest.p99_us]}") ms" "$(awk -v x="$r5" 'BEGIN{printf "%.2f×", x}')" "≤ 3×" "$v5"
   echo
@@ -438,6 +457,8 @@ row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$@"; }
       "${R[$s.non2xx]} / $(( ${R[$s.connect]} + ${R[$s.read]} + ${R[$s.write]} + ${R[$s.timeout]} ))"
   done
   row "login storm (background)" "" "$(awk -v x="${R[storm.rps]}" 'BEGIN{printf "%.1f", x}')" "" "" "${R[storm.non2xx]} / ${R[storm.timeout]}"
+  row "pgbench floor_create.sql" "" "$(awk -v x="${R[floor_bare.tps]}" 'BEGIN{printf "%.1f", x}') tps" "" "" "${R[floor_bare.failed]} failed"
+  row "pgbench floor_create_audited.sql" "" "$(awk -v x="${R[floor_audited.tps]}" 'BEGIN{printf "%.1f", x}') tps" "" "" "${R[floor_audited.failed]} failed"
   row "pgbench -S" "" "$(awk -v x="${R[pgbench.tps]}" 'BEGIN{printf "%.1f", x}') tps" "" "" "${R[pgbench.failed]} failed"
   row "bench-hash-rate" "" "${R[hash.rate]} hashes/s" "" "" ""
   echo
@@ -448,6 +469,9 @@ row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$@"; }
   echo '```'
   echo "pgbench -i -q -s $PGBENCH_SCALE <scratch db>"
   echo "pgbench ${PGBENCH_FLAGS[*]} -h $PGHOST_ -p $PGPORT_ <scratch db>"
+  echo "DATABASE_URL=<scratch db> asn-merit migrate"
+  echo "pgbench ${FLOOR_FLAGS[*]} -f bench/floor_create.sql <scratch db>"
+  echo "pgbench ${FLOOR_FLAGS[*]} -f bench/floor_create_audited.sql <scratch db>"
   printf '%s\n' "${WRK_COMMANDS[@]}"
   echo "storm (concurrent with get_storm): WRK_MODE=login WRK_DELAY_MS=0 wrk -t 1 -c $LOGIN_CONNS -d $(( SECONDS_PER_STEP + 2 ))s --timeout 10s --latency -s bench/wrk.lua $BASE/api/v1/auth/login"
   echo "asn-merit bench-hash-rate --threads $HASH_THREADS --seconds $SECONDS_PER_STEP"

@@ -7,6 +7,10 @@
 --           from WRK_EMAIL_PATTERN (a %d pattern), taken in turn. Many accounts, as in a real login
 --           rush: the server counts each account's attempts in flight toward its throttle, so
 --           one account hammered by 8 connections would be (rightly) refused with 429.
+--   inclusion  GET /api/v1/audit/proofs/inclusion for a random seq in 1..WRK_TREE_SIZE, at tree
+--           size WRK_TREE_SIZE (bench/audit.sh)
+--   consistency  GET /api/v1/audit/proofs/consistency from a random size in 1..WRK_TREE_SIZE
+--           to WRK_TREE_SIZE (bench/audit.sh)
 -- WRK_DELAY_MS (optional) paces each connection; see below.
 --
 -- Every mode ends with one machine-readable line that run.sh parses:
@@ -22,6 +26,7 @@ function setup(thread)
 end
 
 function init(args)
+  math.randomseed(os.time() * 1000 + (thread_id or 0))
   if mode == "login" then
     wrk.method = "POST"
     wrk.headers["Content-Type"] = json_type
@@ -56,6 +61,15 @@ if mode == "create" then
     local body = string.format(
       '{"code":"%s","name":"Bench agency %s","level":"central","time_zone":"WIB"}', code, code)
     return wrk.format(nil, nil, nil, body)
+  end
+end
+
+if mode == "inclusion" or mode == "consistency" then
+  local size = tonumber(os.getenv("WRK_TREE_SIZE") or "1") or 1
+  local template = mode == "inclusion" and "/api/v1/audit/proofs/inclusion?seq=%d&tree_size=%d"
+    or "/api/v1/audit/proofs/consistency?first=%d&second=%d"
+  request = function()
+    return wrk.format("GET", string.format(template, math.random(1, size), size))
   end
 end
 

@@ -141,6 +141,9 @@ pub struct AuditEvent {
 /// never updated. Its position comes later, from the sealer, as the leaf that names it.
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
 #[diesel(table_name = audit_events)]
+// Absent values are bound as NULL rather than written as DEFAULT, so that the INSERT has one
+// shape and is prepared once per connection instead of parsed and planned for every event.
+#[diesel(treat_none_as_default_value = false)]
 pub struct StoredEvent {
     #[diesel(skip_insertion)]
     pub id: i64,

@@ -12,7 +12,7 @@ use super::model::AuditEvent;
 use super::tree;
 use crate::app::AppState;
 use crate::auth::policy::{self, Permission, Principal};
-use crate::db::Conn;
+use crate::db::{Conn, Database};
 use crate::error::{AppError, Problem};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -66,13 +66,42 @@ fn hexes(hashes: &[merkle::Hash]) -> Vec<String> {
     hashes.iter().map(hex::encode).collect()
 }
 
+/// Runs `build` with the stored tree's size, in one database call, when the tree holds at least
+/// `wanted` events. When it holds fewer, the committed events are sealed first and `build` runs
+/// once more (and refuses a size still beyond it). A proof over a size already sealed needs
+/// nothing newer, so proof requests do not queue for the chain lock behind the writers.
+async fn over_stored_tree<T: Send + 'static>(
+    db: &Database,
+    wanted: i64,
+    build: impl Fn(&mut Conn, i64) -> Result<T, AppError> + Clone + Send + 'static,
+) -> Result<T, AppError> {
+    let first = build.clone();
+    let attempt = db
+        .run(move |conn| {
+            let stored = tree::size(conn)? as i64;
+            if wanted > stored {
+                return Ok(None);
+            }
+            first(conn, stored).map(Some)
+        })
+        .await?;
+    if let Some(built) = attempt {
+        return Ok(built);
+    }
+    super::sealer::seal_now(db).await?;
+    db.run(move |conn| {
+        let stored = tree::size(conn)? as i64;
+        build(conn, stored)
+    })
+    .await
+}
+
 /// `size` must lie between `at_least` and the stored tree's size.
-fn check_size(conn: &mut Conn, field: &str, size: i64, at_least: i64) -> Result<(), AppError> {
-    let current = tree::size(conn)? as i64;
-    if size < at_least || size > current {
+fn check_size(field: &str, size: i64, at_least: i64, stored: i64) -> Result<(), AppError> {
+    if size < at_least || size > stored {
         return Err(AppError::field(
             field,
-            format!("must be between {at_least} and the current tree size, {current}"),
+            format!("must be between {at_least} and the current tree size, {stored}"),
         ));
     }
     Ok(())
@@ -99,41 +128,38 @@ pub async fn inclusion_proof(
     query: web::Query<InclusionQuery>,
 ) -> Result<web::Json<InclusionProof>, AppError> {
     policy::authorize(&principal, Permission::AuditRead)?;
-    super::sealer::seal_now(&state.db).await?;
     let InclusionQuery { seq, tree_size } = query.into_inner();
     let scope = policy::list_scope(&principal);
-    let proof = state
-        .db
-        .run(move |conn| {
-            if seq < 1 {
-                return Err(AppError::field("seq", "must be at least 1"));
-            }
-            check_size(conn, "tree_size", tree_size, seq)?;
-            let event: AuditEvent =
-                super::store::sealed_at(conn, seq)?.ok_or_else(AppError::not_found)?;
-            if scope.is_some_and(|own| event.agency_id != Some(own)) {
-                return Err(AppError::not_found());
-            }
-            let (index, size) = (seq as u64 - 1, tree_size as u64);
-            let nodes = nodes_for(
-                conn,
-                &[
-                    merkle::nodes_for_inclusion(index, size),
-                    merkle::nodes_for_root(size),
-                ],
-            )?;
-            let path = merkle::inclusion_proof(&nodes, index, size)?;
-            let root = merkle::root(&nodes, size)?;
-            Ok(InclusionProof {
-                leaf_index: index as i64,
-                tree_size,
-                leaf_hash: hex::encode(tree::leaf_of(&event.hash)),
-                audit_path: hexes(&path),
-                root_hash: hex::encode(root),
-                event,
-            })
+    let proof = over_stored_tree(&state.db, tree_size, move |conn, stored| {
+        if seq < 1 {
+            return Err(AppError::field("seq", "must be at least 1"));
+        }
+        check_size("tree_size", tree_size, seq, stored)?;
+        let event: AuditEvent =
+            super::store::sealed_at(conn, seq)?.ok_or_else(AppError::not_found)?;
+        if scope.is_some_and(|own| event.agency_id != Some(own)) {
+            return Err(AppError::not_found());
+        }
+        let (index, size) = (seq as u64 - 1, tree_size as u64);
+        let nodes = nodes_for(
+            conn,
+            &[
+                merkle::nodes_for_inclusion(index, size),
+                merkle::nodes_for_root(size),
+            ],
+        )?;
+        let path = merkle::inclusion_proof(&nodes, index, size)?;
+        let root = merkle::root(&nodes, size)?;
+        Ok(InclusionProof {
+            leaf_index: index as i64,
+            tree_size,
+            leaf_hash: hex::encode(tree::leaf_of(&event.hash)),
+            audit_path: hexes(&path),
+            root_hash: hex::encode(root),
+            event,
         })
-        .await?;
+    })
+    .await?;
     Ok(web::Json(proof))
 }
 
@@ -149,32 +175,29 @@ pub async fn consistency_proof(
     query: web::Query<ConsistencyQuery>,
 ) -> Result<web::Json<ConsistencyProof>, AppError> {
     policy::authorize(&principal, Permission::AuditRead)?;
-    super::sealer::seal_now(&state.db).await?;
     let ConsistencyQuery { first, second } = query.into_inner();
-    let proof = state
-        .db
-        .run(move |conn| {
-            if first < 1 {
-                return Err(AppError::field("first", "must be at least 1"));
-            }
-            check_size(conn, "second", second, first)?;
-            let (m, n) = (first as u64, second as u64);
-            let nodes = nodes_for(
-                conn,
-                &[
-                    merkle::nodes_for_consistency(m, n),
-                    merkle::nodes_for_root(m),
-                    merkle::nodes_for_root(n),
-                ],
-            )?;
-            Ok(ConsistencyProof {
-                first,
-                second,
-                first_root: hex::encode(merkle::root(&nodes, m)?),
-                second_root: hex::encode(merkle::root(&nodes, n)?),
-                proof: hexes(&merkle::consistency_proof(&nodes, m, n)?),
-            })
+    let proof = over_stored_tree(&state.db, second, move |conn, stored| {
+        if first < 1 {
+            return Err(AppError::field("first", "must be at least 1"));
+        }
+        check_size("second", second, first, stored)?;
+        let (m, n) = (first as u64, second as u64);
+        let nodes = nodes_for(
+            conn,
+            &[
+                merkle::nodes_for_consistency(m, n),
+                merkle::nodes_for_root(m),
+                merkle::nodes_for_root(n),
+            ],
+        )?;
+        Ok(ConsistencyProof {
+            first,
+            second,
+            first_root: hex::encode(merkle::root(&nodes, m)?),
+            second_root: hex::encode(merkle::root(&nodes, n)?),
+            proof: hexes(&merkle::consistency_proof(&nodes, m, n)?),
         })
-        .await?;
+    })
+    .await?;
     Ok(web::Json(proof))
 }

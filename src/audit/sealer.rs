@@ -18,14 +18,12 @@ use crate::error::AppError;
 
 /// Seals every committed pending event and grows the Merkle tree over it, batch by batch,
 /// durably: callers go on to read or export the chain. Returns how many steps it took.
+///
+/// Every seal commits durably, the background sealer's too: readers and proofs read positions
+/// without writing, and PostgreSQL flushes nothing for a transaction that wrote nothing, so a
+/// position committed asynchronously could be seen, proved, and then lost in a crash and given
+/// to another event on the next seal.
 pub async fn seal_now(db: &Database) -> Result<usize, AppError> {
-    seal_all(db, false).await
-}
-
-/// `relaxed`: the background sealer's own transactions need not wait for their WAL flush, since
-/// after a crash the events they positioned simply have no leaf again and are sealed again;
-/// nobody has seen their sequence numbers yet. Readers always seal durably first.
-async fn seal_all(db: &Database, relaxed: bool) -> Result<usize, AppError> {
     let mut steps = 0;
     loop {
         let shared = db.seal_cursor.clone();
@@ -36,12 +34,7 @@ async fn seal_all(db: &Database, relaxed: bool) -> Result<usize, AppError> {
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 let mut next = cursor.clone();
-                let more = crate::db::write_transaction(conn, |conn| {
-                    if relaxed {
-                        crate::db::relax_commit_durability(conn)?;
-                    }
-                    seal_step(conn, &mut next)
-                })?;
+                let more = crate::db::write_transaction(conn, |conn| seal_step(conn, &mut next))?;
                 *cursor = next;
                 Ok(more)
             })
@@ -66,7 +59,7 @@ pub fn spawn(db: Database, interval: Duration) {
                 continue;
             }
             last_sweep = Instant::now();
-            if let Err(e) = seal_all(&db, true).await {
+            if let Err(e) = seal_now(&db).await {
                 tracing::warn!(error = %e, "could not seal pending audit events; will retry");
             }
         }
@@ -112,6 +105,28 @@ impl SealCursor {
             self.gaps.push((first, last, Instant::now()));
         }
     }
+
+    /// Drops the ids found (ascending) from the gaps: they are sealed now, or were already.
+    fn forget_found(&mut self, found: &[i64]) {
+        if found.is_empty() {
+            return;
+        }
+        let mut kept = Vec::with_capacity(self.gaps.len());
+        for &(first, last, at) in &self.gaps {
+            let mut start = first;
+            let from = found.partition_point(|&id| id < first);
+            for &id in found[from..].iter().take_while(|&&id| id <= last) {
+                if id > start {
+                    kept.push((start, id - 1, at));
+                }
+                start = id + 1;
+            }
+            if start <= last {
+                kept.push((start, last, at));
+            }
+        }
+        self.gaps = kept;
+    }
 }
 
 /// An event row as the sealer sees it: id, stored hash, and its leaf if it already has one.
@@ -129,19 +144,18 @@ pub fn seal_step(conn: &mut Conn, cursor: &mut SealCursor) -> Result<bool, AppEr
     cursor
         .gaps
         .retain(|(_, _, found)| found.elapsed() < GAP_LIFETIME);
-    let scanned = candidates(conn, Scan::After(cursor.scanned_to))?;
+    let scanned = candidates_after(conn, cursor.scanned_to)?;
     let mut to_seal: Vec<(i64, String)> = Vec::new();
     if !cursor.gaps.is_empty() {
-        let ranges: Vec<(i64, i64)> = cursor.gaps.iter().map(|g| (g.0, g.1)).collect();
-        for chunk in ranges.chunks(100) {
-            let found = candidates(conn, Scan::Ranges(chunk))?;
-            to_seal.extend(
-                found
-                    .into_iter()
-                    .filter(|c| c.2.is_none())
-                    .map(|c| (c.0, c.1)),
-            );
-        }
+        let found = gap_events(conn, &cursor.gaps)?;
+        let ids: Vec<i64> = found.iter().map(|c| c.0).collect();
+        cursor.forget_found(&ids);
+        to_seal.extend(
+            found
+                .into_iter()
+                .filter(|c| c.2.is_none())
+                .map(|c| (c.0, c.1)),
+        );
     }
     let mut next_expected = cursor.scanned_to + 1;
     for (id, _, _) in &scanned {
@@ -164,36 +178,64 @@ pub fn seal_step(conn: &mut Conn, cursor: &mut SealCursor) -> Result<bool, AppEr
     Ok(more)
 }
 
-enum Scan<'a> {
-    After(i64),
-    Ranges(&'a [(i64, i64)]),
-}
-
-fn candidates(conn: &mut Conn, scan: Scan<'_>) -> Result<Vec<Candidate>, AppError> {
-    let mut query = audit_events::table
+/// The next batch of events after `after`, with their leaves if they have one.
+fn candidates_after(conn: &mut Conn, after: i64) -> Result<Vec<Candidate>, AppError> {
+    // The join repeats the lower bound on the leaves' side: without it PostgreSQL may merge-join
+    // the whole leaf index from its start, so that every step costs as much as the log is long.
+    Ok(audit_events::table
         .left_join(
-            audit_tree_nodes::table.on(audit_tree_nodes::event_id.eq(audit_events::id.nullable())),
+            audit_tree_nodes::table.on(audit_tree_nodes::event_id
+                .eq(audit_events::id.nullable())
+                .and(audit_tree_nodes::event_id.gt(after))),
         )
+        .filter(audit_events::id.gt(after))
         .select((
             audit_events::id,
             audit_events::hash,
             audit_tree_nodes::idx.nullable(),
         ))
         .order(audit_events::id.asc())
-        .into_boxed();
-    match scan {
-        Scan::After(id) => query = query.filter(audit_events::id.gt(id)).limit(SEAL_BATCH),
-        Scan::Ranges(ranges) => {
-            query = query.filter(audit_tree_nodes::idx.is_null());
-            let mut any = Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"))
-                as Box<dyn BoxableExpression<_, _, SqlType = diesel::sql_types::Bool>>;
-            for (first, last) in ranges {
-                any = Box::new(any.or(audit_events::id.between(*first, *last)));
-            }
-            query = query.filter(any);
+        .limit(SEAL_BATCH)
+        .load(conn)?)
+}
+
+/// The events now visible in the remembered gaps, with their leaves if they have one: two
+/// lookups by key per chunk of ranges, however long the log.
+fn gap_events(conn: &mut Conn, gaps: &[(i64, i64, Instant)]) -> Result<Vec<Candidate>, AppError> {
+    let mut found = Vec::new();
+    for chunk in gaps.chunks(100) {
+        let mut any = Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"))
+            as Box<
+                dyn BoxableExpression<audit_events::table, _, SqlType = diesel::sql_types::Bool>,
+            >;
+        for (first, last, _) in chunk {
+            any = Box::new(any.or(audit_events::id.between(*first, *last)));
         }
+        let events: Vec<(i64, String)> = audit_events::table
+            .filter(any)
+            .select((audit_events::id, audit_events::hash))
+            .load(conn)?;
+        if events.is_empty() {
+            continue;
+        }
+        let ids: Vec<i64> = events.iter().map(|e| e.0).collect();
+        let leaves: std::collections::HashMap<i64, i64> = audit_tree_nodes::table
+            .filter(audit_tree_nodes::event_id.eq_any(&ids))
+            .select((
+                audit_tree_nodes::event_id.assume_not_null(),
+                audit_tree_nodes::idx,
+            ))
+            .load::<(i64, i64)>(conn)?
+            .into_iter()
+            .collect();
+        found.extend(
+            events
+                .into_iter()
+                .map(|(id, hash)| (id, hash, leaves.get(&id).copied())),
+        );
     }
-    Ok(query.load(conn)?)
+    found.sort_by_key(|c| c.0);
+    Ok(found)
 }
 
 /// Finds committed events below the cursor without a position (left by another process, a
@@ -259,4 +301,25 @@ pub fn record_migrations(conn: &mut Conn, applied: &[String]) -> Result<(), AppE
             "pending_events_moved": adopted,
         })),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranges(cursor: &SealCursor) -> Vec<(i64, i64)> {
+        cursor.gaps.iter().map(|g| (g.0, g.1)).collect()
+    }
+
+    #[test]
+    fn found_ids_leave_the_gaps_and_split_the_ranges_they_were_in() {
+        let mut cursor = SealCursor::default();
+        cursor.remember_gap(3, 3);
+        cursor.remember_gap(10, 15);
+        cursor.remember_gap(20, 21);
+        cursor.forget_found(&[3, 10, 12, 15, 30]);
+        assert_eq!(ranges(&cursor), vec![(11, 11), (13, 14), (20, 21)]);
+        cursor.forget_found(&[11, 13, 14, 20, 21]);
+        assert!(cursor.gaps.is_empty());
+    }
 }

@@ -305,17 +305,6 @@ pub fn lock_key(conn: &mut AnyConnection, key: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Lets this transaction commit without waiting for its WAL flush (PostgreSQL). Only for work
-/// that can be redone from committed data: the sealer's transaction moves committed pending
-/// events into the chain and deletes them in one transaction, so after a crash either both
-/// happened or the events are still pending and are sealed again.
-pub fn relax_commit_durability(conn: &mut AnyConnection) -> Result<(), AppError> {
-    if let AnyConnection::Postgresql(c) = conn {
-        c.batch_execute("SET LOCAL synchronous_commit = off")?;
-    }
-    Ok(())
-}
-
 /// Refreshes PostgreSQL's planner statistics of tables a bulk load has just filled, so that the
 /// next batch lookups (e.g. scores by registration number) use their indexes instead of plans
 /// made for the empty tables, without waiting for autovacuum. A role that does not own the

@@ -1,6 +1,7 @@
 //! The Merkle tree over the chain (RFC 9162): grown with every sealed event, equal to the tree
 //! recomputed from the events, and checked by verification, which names what was touched.
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::audit::{
@@ -9,6 +10,7 @@ use crate::audit::{
 };
 use crate::helpers::assert_problem;
 use asn_merit::audit::{merkle, tree};
+use asn_merit::db::AnyConnection;
 use asn_merit::db::schema::audit_tree_nodes;
 
 #[actix_web::test]
@@ -192,6 +194,34 @@ async fn every_event_has_an_inclusion_proof_and_every_size_a_consistency_proof()
             get_json(&app, &auditor, &format!("/api/v1/audit/proofs/{query}")).await;
         assert_eq!(status, 422, "{query}: {problem}");
     }
+}
+
+/// Proofs over a size already sealed only read the tree: while another session holds the chain
+/// lock (as a long seal would), they are still answered.
+#[actix_web::test]
+async fn proofs_of_a_sealed_size_do_not_wait_for_the_chain_lock() {
+    let (app, auditor) = app_with_chain().await;
+    let size = app.with_conn(|conn| tree::size(conn).unwrap()).await;
+    let mut holder = app.db.connection();
+    match &mut holder {
+        AnyConnection::Postgresql(c) => c
+            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(7263550001)")
+            .unwrap(),
+        AnyConnection::Sqlite(c) => c.batch_execute("BEGIN IMMEDIATE").unwrap(),
+    }
+    for path in [
+        format!("/api/v1/audit/proofs/inclusion?seq=1&tree_size={size}"),
+        format!("/api/v1/audit/proofs/consistency?first=1&second={size}"),
+    ] {
+        let answered = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            app.get(&path, &auditor).send(),
+        )
+        .await;
+        let response = answered.unwrap_or_else(|_| panic!("{path} waited for the chain lock"));
+        assert_eq!(response.unwrap().status(), 200, "{path}");
+    }
+    holder.batch_execute("ROLLBACK").unwrap();
 }
 
 /// An agency's auditor gets inclusion proofs for the agency's own events only; consistency
