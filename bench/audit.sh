@@ -9,7 +9,9 @@
 #      `GET /api/v1/agencies/{id}` of the same server and pgbench running the inclusion proof's
 #      SQL statements (bench/audit_proof.sql) in the same run;
 #   3. times `GET /api/v1/audit/verify` over the whole log (the full replay an auditor without
-#      proofs would need).
+#      proofs would need);
+#   4. times listing (`GET /api/v1/audit/events`, 200 a page) at that size: first page, a page
+#      from the middle, and filtered by object, by a common and a rare action, and by actor.
 # Results: bench/out/audit.txt.
 #
 #   bash bench/audit.sh                                   # 1,000,000 events: ~12 minutes on 2 cores
@@ -149,4 +151,24 @@ log "pgbench, the inclusion proof's SQL (bench/audit_proof.sql): $(sed -n 's/^tp
 T=$(now_ms)
 VERIFY=$(curl -sf "${AUTH[@]}" "$BASE/api/v1/audit/verify")
 log "GET /api/v1/audit/verify over $SIZE events: $(seconds $(( $(now_ms) - T ))) s, $(jq -c "{ok, events_checked}" <<<"$VERIFY")"
+
+# ---------------------------------------------------------------------------------------------
+# 4. Listing at this size (GET /api/v1/audit/events, which joins the leaves for the positions):
+#    the median of 5 requests each, one at a time, 200 events a page.
+list_time() { # label, query string
+  local label=$1 query=$2 times=() t body
+  for _ in 1 2 3 4 5; do
+    t=$(curl -sf -o "$WORK/list.json" -w '%{time_total}' "${AUTH[@]}" "$BASE/api/v1/audit/events?limit=200$query")
+    times+=("$t")
+  done
+  body=$(jq '.items | length' "$WORK/list.json")
+  log "list $label: median $(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p | awk '{ printf "%.1f", $1 * 1000 }') ms ($body events; $query)"
+}
+SOME_AGENCY=$(sql "select object_id from audit_events where action = 'agency.created' order by id desc limit 1 offset $(( EVENTS / 2 ))")
+list_time "first page, no filter" ""
+list_time "a page from the middle of the log" "&cursor=$(( SIZE / 2 ))"
+list_time "one agency's events (object_id)" "&object_type=agency&object_id=$SOME_AGENCY"
+list_time "by action, the most common one" "&action=agency.created"
+list_time "by action, a rare one" "&action=schema.migrated"
+list_time "by actor (every write's)" "&actor_id=$(sql "select actor_id from audit_events where action = 'agency.created' limit 1")"
 log "server peak RSS: $(awk '/VmHWM/ { print $2" "$3 }' /proc/"$SERVER_PID"/status)"
