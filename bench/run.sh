@@ -321,11 +321,15 @@ PGBENCH_FLAGS=(-S -n -c "$CONNS" -j "$THREADS" -T "$SECONDS_PER_STEP")
 log "pgbench ${PGBENCH_FLAGS[*]}"
 pgbench "${PGBENCH_FLAGS[@]}" -h "$PGHOST_" -p "$PGPORT_" -U "$PGUSER_" "$PGBENCH_DB" >"$RAW/pgbench.txt" 2>&1 \
   || { cat "$RAW/pgbench.txt" >&2; die "pgbench failed"; }
-R[pgbench.tps]=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' "$RAW/pgbench.txt")
-[[ -n "${R[pgbench.tps]}" ]] || { cat "$RAW/pgbench.txt" >&2; die "no tps in pgbench's output"; }
-R[pgbench.failed]=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$RAW/pgbench.txt")
-R[pgbench.failed]=${R[pgbench.failed]:-0}
-log "pgbench: $(fmt "${R[pgbench.tps]}") tps"
+pgbench_result() { # <step>: tps and failed transactions from $RAW/<step>.txt into R
+  R[$1.tps]=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' "$RAW/$1.txt")
+  [[ -n "${R[$1.tps]}" ]] || { cat "$RAW/$1.txt" >&2; die "no tps in pgbench's output ($1)"; }
+  R[$1.failed]=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$RAW/$1.txt")
+  R[$1.failed]=${R[$1.failed]:-0}
+  R[$1.errors]=${R[$1.failed]}
+  log "$1: $(fmt "${R[$1.tps]}") tps"
+}
+pgbench_result pgbench
 
 # 2. GET one agency: with the JWT + session + authorization layer, and without it (bench route).
 warm "$CONNS" "/api/v1/agencies/$AGENCY_ID" "${AUTH[@]}"
@@ -351,10 +355,7 @@ FLOOR_FLAGS=(-n -M prepared -c "$CONNS" -j "$THREADS" -T "$SECONDS_PER_STEP")
 floor_step() { # <step> <script>
   pgbench "${FLOOR_FLAGS[@]}" -f "$BENCH_DIR/$2" -h "$PGHOST_" -p "$PGPORT_" -U "$PGUSER_" "$PGBENCH_DB" >"$RAW/$1.txt" 2>&1 \
     || { cat "$RAW/$1.txt" >&2; die "pgbench $2 failed"; }
-  R[$1.tps]=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' "$RAW/$1.txt")
-  R[$1.failed]=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$RAW/$1.txt")
-  R[$1.errors]=${R[$1.failed]:-0}
-  log "pgbench $2: $(fmt "${R[$1.tps]}") tps"
+  pgbench_result "$1"
 }
 floor_step floor_bare floor_create.sql
 floor_step floor_audited floor_create_audited.sql
@@ -402,7 +403,6 @@ verdict() { # <pass?> <step>… : PASS / FAIL, or INVALID when a contributing ru
   if (( e > 0 )); then STEP_FAILED=1; echo "INVALID ($e errors)"; return; fi
   if [[ "$pass" == 1 ]]; then echo PASS; else MISSED=1; echo FAIL; fi
 }
-R[pgbench.errors]=${R[pgbench.failed]}
 R[storm.errors]=$(( ${R[storm.non2xx]} + ${R[storm.timeout]} ))
 
 r1=$(ratio "${R[get_auth.rps]}" "${R[pgbench.tps]}")

@@ -10,8 +10,8 @@ use crate::audit::{
 };
 use crate::helpers::assert_problem;
 use asn_merit::audit::{merkle, tree};
-use asn_merit::db::AnyConnection;
 use asn_merit::db::schema::audit_tree_nodes;
+use asn_merit::db::{AnyConnection, lock_audit_chain};
 
 #[actix_web::test]
 async fn the_stored_tree_is_the_tree_of_the_sealed_events() {
@@ -203,12 +203,13 @@ async fn proofs_of_a_sealed_size_do_not_wait_for_the_chain_lock() {
     let (app, auditor) = app_with_chain().await;
     let size = app.with_conn(|conn| tree::size(conn).unwrap()).await;
     let mut holder = app.db.connection();
-    match &mut holder {
-        AnyConnection::Postgresql(c) => c
-            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(7263550001)")
-            .unwrap(),
-        AnyConnection::Sqlite(c) => c.batch_execute("BEGIN IMMEDIATE").unwrap(),
-    }
+    // SQLite's chain lock is the write lock itself; PostgreSQL's is taken inside the transaction.
+    let begin = match holder {
+        AnyConnection::Postgresql(_) => "BEGIN",
+        AnyConnection::Sqlite(_) => "BEGIN IMMEDIATE",
+    };
+    holder.batch_execute(begin).unwrap();
+    lock_audit_chain(&mut holder).unwrap();
     for path in [
         format!("/api/v1/audit/proofs/inclusion?seq=1&tree_size={size}"),
         format!("/api/v1/audit/proofs/consistency?first=1&second={size}"),
