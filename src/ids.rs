@@ -83,3 +83,18 @@ entity_id!(
     /// The id of whatever object a grant names (its kind says which table).
     ObjectId
 );
+
+entity_id!(
+    /// A scoring rubric (one version of it).
+    RubricId
+);
+
+entity_id!(
+    /// The panel of one panel stage or panel part of an opening.
+    PanelId
+);
+
+entity_id!(
+    /// One version of one panelist's score of one application.
+    PanelScoreId
+);

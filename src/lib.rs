@@ -19,6 +19,7 @@ pub mod http;
 pub mod ids;
 pub mod openapi;
 pub mod openings;
+pub mod panels;
 pub mod ranking;
 pub mod roles;
 pub mod router;

@@ -7,7 +7,9 @@ use utoipa::{Modify, OpenApi};
 use crate::openings::{catalogue, public, rounds};
 
 mod refusals;
-use crate::{agencies, applications, audit, auth, deviations, error, http, openings, ranking};
+use crate::{
+    agencies, applications, audit, auth, deviations, error, http, openings, panels, ranking,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -44,6 +46,20 @@ use crate::{agencies, applications, audit, auth, deviations, error, http, openin
         applications::appeals::routes::decide_appeal, applications::appeals::routes::list_public_screening_results,
         deviations::routes::list_deviations, deviations::routes::get_deviation,
         public::list_public_openings, public::get_public_opening,
+        panels::rubrics::routes::create_rubric, panels::rubrics::routes::list_rubrics,
+        panels::rubrics::routes::get_rubric, panels::rubrics::routes::create_rubric_version,
+        panels::routes::setup::create_panel, panels::routes::setup::list_panels, panels::routes::setup::get_panel,
+        panels::routes::setup::add_member, panels::routes::setup::remove_member,
+        panels::routes::setup::attach_material, panels::routes::setup::get_material,
+        panels::routes::setup::list_assignments, panels::routes::setup::list_recusals,
+        panels::routes::setup::get_panel_results, panels::routes::setup::get_rater_analytics,
+        panels::routes::setup::unlock_panel,
+        panels::routes::queue::get_queue, panels::routes::queue::declare_conflicts,
+        panels::routes::queue::submit_score, panels::routes::queue::amend_score,
+        panels::routes::queue::get_own_score, panels::routes::queue::list_fellow_scores,
+        panels::routes::queue::recuse_self, panels::routes::queue::check_conflict,
+        panels::routes::queue::list_divergent, panels::routes::queue::moderate,
+        panels::routes::queue::lock_panel,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&BearerAuth, &ServerFacts),
@@ -56,6 +72,7 @@ use crate::{agencies, applications, audit, auth, deviations, error, http, openin
         (name = "rounds", description = "National rule sets and selection rounds"),
         (name = "openings", description = "Openings (formasi), assessment plans and lifecycle"),
         (name = "applications", description = "Applications (pendaftaran), imports, withdrawal"),
+        (name = "panels", description = "Blind panel scoring: rubrics, panels, conflicts of interest, scores, rater analytics"),
         (name = "deviations", description = "Departures from merit order or published rules"),
         (name = "public", description = "Transparency: published openings, no login"),
         (name = "operations", description = "Health, readiness, metrics"),

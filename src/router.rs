@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use crate::error::AppError;
 use crate::http::ops;
 use crate::openings::{catalogue, public, rounds};
-use crate::{agencies, applications, audit, auth, deviations, openings, ranking};
+use crate::{agencies, applications, audit, auth, deviations, openings, panels, ranking};
 
 /// A resource whose unsupported methods answer 405 in the problem format.
 fn resource(path: &str) -> Resource {
@@ -130,8 +130,59 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(audit::routes::list_checkpoints))
                         .route(web::post().to(audit::routes::create_checkpoint)),
                 )
-                .configure(opening_routes),
+                .configure(opening_routes)
+                .configure(panel_routes),
         );
+}
+
+/// Rubrics and panels: the HR side, then the member's side (`queue`).
+fn panel_routes(cfg: &mut web::ServiceConfig) {
+    use panels::routes::{queue as q, setup as s};
+    use panels::rubrics::routes as r;
+    cfg.service(
+        resource("/rubrics")
+            .route(web::get().to(r::list_rubrics))
+            .route(web::post().to(r::create_rubric)),
+    )
+    .service(resource("/rubrics/{id}").route(web::get().to(r::get_rubric)))
+    .service(resource("/rubrics/{id}/versions").route(web::post().to(r::create_rubric_version)))
+    .service(
+        resource("/openings/{id}/panels")
+            .route(web::get().to(s::list_panels))
+            .route(web::post().to(s::create_panel)),
+    )
+    .service(resource("/panels/{id}").route(web::get().to(s::get_panel)))
+    .service(resource("/panels/{id}/members").route(web::post().to(s::add_member)))
+    .service(resource("/panels/{id}/members/{user_id}").route(web::delete().to(s::remove_member)))
+    .service(
+        resource("/panels/{id}/applications/{application_id}/material")
+            .route(web::get().to(s::get_material))
+            .route(web::put().to(s::attach_material)),
+    )
+    .service(resource("/panels/{id}/assignments").route(web::get().to(s::list_assignments)))
+    .service(resource("/panels/{id}/recusals").route(web::get().to(s::list_recusals)))
+    .service(resource("/panels/{id}/results").route(web::get().to(s::get_panel_results)))
+    .service(resource("/panels/{id}/analytics").route(web::get().to(s::get_rater_analytics)))
+    .service(resource("/panels/{id}/unlock").route(web::post().to(s::unlock_panel)))
+    .service(resource("/panels/{id}/queue").route(web::get().to(q::get_queue)))
+    .service(resource("/panels/{id}/declaration").route(web::put().to(q::declare_conflicts)))
+    .service(
+        resource("/panels/{id}/queue/{code}/score")
+            .route(web::get().to(q::get_own_score))
+            .route(web::post().to(q::submit_score))
+            .route(web::put().to(q::amend_score)),
+    )
+    .service(
+        resource("/panels/{id}/queue/{code}/scores").route(web::get().to(q::list_fellow_scores)),
+    )
+    .service(resource("/panels/{id}/queue/{code}/recuse").route(web::post().to(q::recuse_self)))
+    .service(
+        resource("/panels/{id}/queue/{code}/conflict-check")
+            .route(web::post().to(q::check_conflict)),
+    )
+    .service(resource("/panels/{id}/moderation").route(web::get().to(q::list_divergent)))
+    .service(resource("/panels/{id}/moderation/{code}").route(web::post().to(q::moderate)))
+    .service(resource("/panels/{id}/lock").route(web::post().to(q::lock_panel)));
 }
 
 /// Competencies, positions, rule sets, rounds, openings, deviations and the public openings.

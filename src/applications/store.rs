@@ -86,3 +86,17 @@ pub fn withdraw(
     )?;
     Ok(application)
 }
+
+/// The applications of an opening admitted by screening and not withdrawn, by id.
+pub fn admitted_ids(conn: &mut Conn, opening: OpeningId) -> Result<Vec<ApplicationId>, AppError> {
+    use crate::applications::screening::model::ScreeningOutcome;
+    use crate::db::schema::screening_results;
+    Ok(applications::table
+        .inner_join(screening_results::table)
+        .filter(applications::opening_id.eq(opening))
+        .filter(applications::status.ne(ApplicationStatus::Withdrawn))
+        .filter(screening_results::outcome.eq(ScreeningOutcome::Eligible))
+        .select(applications::id)
+        .order(applications::id.asc())
+        .load(conn)?)
+}

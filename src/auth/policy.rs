@@ -93,6 +93,15 @@ pub enum Permission {
     GrantManage,
     /// See who holds grants on objects in scope.
     GrantRead,
+    /// Write rubric versions (HR officers).
+    RubricManage,
+    RubricRead,
+    /// Set up panels, members and stage material (HR officers of the opening's agency).
+    PanelManage,
+    /// See panels with members, recusals, assignments, results and rater analytics.
+    PanelRead,
+    /// Score as a member of one panel: held only through a grant that membership gives.
+    PanelScore,
 }
 
 crate::text_enum!(Permission {
@@ -106,6 +115,8 @@ crate::text_enum!(Permission {
     ApplicationManage => "application_manage", ApplicationRead => "application_read",
     ApplicationImport => "application_import", IdentityRead => "identity_read",
     GrantManage => "grant_manage", GrantRead => "grant_read",
+    RubricManage => "rubric_manage", RubricRead => "rubric_read", PanelManage => "panel_manage",
+    PanelRead => "panel_read", PanelScore => "panel_score",
 });
 
 /// The kinds of object that access is decided on (and that grants can name).
@@ -137,13 +148,15 @@ pub enum ObjectKind {
     Appeal,
     Deviation,
     Grant,
+    Rubric,
+    Panel,
 }
 
 crate::text_enum!(ObjectKind {
     Agency => "agency", User => "user", Competency => "competency", Position => "position",
     RuleSet => "rule_set", SelectionRound => "selection_round", Opening => "opening",
     Application => "application", ApplicationImport => "application_import", Appeal => "appeal",
-    Deviation => "deviation", Grant => "grant",
+    Deviation => "deviation", Grant => "grant", Rubric => "rubric", Panel => "panel",
 });
 
 /// The object an action is about: its kind, id and owning agency (`None` = national object).
@@ -206,6 +219,13 @@ fn role_allows(role: Role, permission: Permission) -> bool {
         ),
         GrantManage => matches!(role, Role::Admin | Role::HrOfficer),
         GrantRead => matches!(role, Role::Admin | Role::HrOfficer | Role::Auditor),
+        RubricManage | PanelManage => role == Role::HrOfficer,
+        RubricRead | PanelRead => matches!(
+            role,
+            Role::Admin | Role::HrOfficer | Role::AppointingOfficial | Role::Auditor
+        ),
+        // Only the grant a panel membership gives: no role scores by itself.
+        PanelScore => false,
     }
 }
 

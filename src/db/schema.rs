@@ -205,6 +205,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     screening_results,
     screening_publications,
     appeals,
+    rubrics,
+    panels,
+    panel_members,
+    panel_declarations,
+    panel_entries,
+    panel_assignments,
+    panel_scores,
 );
 
 diesel::table! {
@@ -487,3 +494,131 @@ diesel::table! {
 }
 
 diesel::joinable!(appeals -> applications (application_id));
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    rubrics (id) {
+        id -> SqlUuid,
+        agency_id -> SqlUuid,
+        code -> Text,
+        version -> Integer,
+        name -> Text,
+        scale_min -> Integer,
+        scale_max -> Integer,
+        criteria -> Text,
+        created_by -> Nullable<SqlUuid>,
+        created_at -> SqlTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    panels (id) {
+        id -> SqlUuid,
+        opening_id -> SqlUuid,
+        agency_id -> SqlUuid,
+        stage_code -> Text,
+        part_code -> Text,
+        rubric_id -> SqlUuid,
+        min_scorers -> Integer,
+        blind -> Bool,
+        aggregate -> Text,
+        divergence_spread_x100 -> Integer,
+        status -> Text,
+        assignment_seed -> Nullable<BigInt>,
+        started_at -> Nullable<SqlTime>,
+        locked_at -> Nullable<SqlTime>,
+        created_at -> SqlTime,
+        updated_at -> SqlTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    panel_members (panel_id, user_id) {
+        panel_id -> SqlUuid,
+        user_id -> SqlUuid,
+        chair -> Bool,
+        internal -> Bool,
+        political_party_member -> Bool,
+        grant_id -> SqlUuid,
+        added_at -> SqlTime,
+        removed_at -> Nullable<SqlTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    panel_declarations (panel_id, user_id) {
+        panel_id -> SqlUuid,
+        user_id -> SqlUuid,
+        relations -> Text,
+        ties -> Text,
+        version -> Integer,
+        declared_at -> SqlTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    panel_entries (panel_id, application_id) {
+        panel_id -> SqlUuid,
+        application_id -> SqlUuid,
+        panel_code -> Text,
+        material -> Nullable<Text>,
+        material_redacted -> Nullable<Text>,
+        material_updated_at -> Nullable<SqlTime>,
+        in_roster -> Bool,
+        moderation_note -> Nullable<Text>,
+        moderated_by -> Nullable<SqlUuid>,
+        moderated_at -> Nullable<SqlTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    panel_assignments (panel_id, application_id, user_id) {
+        panel_id -> SqlUuid,
+        application_id -> SqlUuid,
+        user_id -> SqlUuid,
+        assigned_at -> SqlTime,
+        conflict_cleared_at -> Nullable<SqlTime>,
+        others_seen_at -> Nullable<SqlTime>,
+        recused_at -> Nullable<SqlTime>,
+        recusal_basis -> Nullable<Text>,
+        recusal_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{SqlTime, SqlUuid};
+
+    panel_scores (id) {
+        id -> SqlUuid,
+        panel_id -> SqlUuid,
+        application_id -> SqlUuid,
+        user_id -> SqlUuid,
+        version -> Integer,
+        levels -> Text,
+        justifications -> Text,
+        weighted_x100 -> Integer,
+        amendment_reason -> Nullable<Text>,
+        submitted_at -> SqlTime,
+    }
+}
+
+diesel::joinable!(panel_entries -> applications (application_id));
+diesel::joinable!(panel_members -> panels (panel_id));

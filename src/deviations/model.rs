@@ -30,11 +30,17 @@ pub enum DeviationKind {
     PublishedOpeningChanged,
     /// A score of a locked stage changed (or was added) after its results were locked.
     LockedScoreChanged,
+    /// A panel's scores were locked with scores missing.
+    PanelLockedIncomplete,
+    /// A panel's locked scores were re-opened.
+    PanelUnlocked,
 }
 
 crate::text_enum!(DeviationKind {
     PublishedOpeningChanged => "published_opening_changed",
     LockedScoreChanged => "locked_score_changed",
+    PanelLockedIncomplete => "panel_locked_incomplete",
+    PanelUnlocked => "panel_unlocked",
 });
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]

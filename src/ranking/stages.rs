@@ -7,32 +7,46 @@ use actix_web::web;
 
 use crate::app::AppState;
 use crate::applications::appeals::publication as appeals;
+use crate::applications::model::ApplicationId;
+use crate::applications::store as applications;
+use crate::audit::model::AuditContext;
 use crate::auth::policy::Principal;
 use crate::db::Conn;
 use crate::error::{AppError, Problem};
 use crate::http::extract::JsonBody;
 use crate::http::middleware::RequestId;
+use crate::openings::catalogue::model::PositionKind;
+use crate::openings::catalogue::store as catalogue;
 use crate::openings::lifecycle::{self, Action, Step};
 use crate::openings::model::{OpeningId, OpeningStatus, OpeningView, StageActionRequest};
 use crate::openings::plan::{Stage, StageKind};
+use crate::openings::rounds::store as rounds;
 use crate::openings::store::{self as openings, Transition};
+use crate::panels::results as panel_results;
+use crate::panels::start::{self as panels, StageStart};
+use crate::ranking::scores::results;
 
-/// Whether the system can score a stage yet: only the rule set's SKD test has a score import and
-/// stage results. Panel and composite stages (and objective tests other than SKD) cannot be scored
-/// until their scoring exists, so starting one would leave the opening stuck in it.
+/// Whether the system can score a stage yet: the rule set's SKD test (imported scores) and panel
+/// stages (blind panel scoring). Composite stages (and objective tests other than SKD) cannot be
+/// scored until their scoring exists, so starting one would leave the opening stuck in it.
 fn scorable(stage: &Stage) -> bool {
-    stage.kind == StageKind::Objective && stage.test.as_deref() == Some("skd")
+    (stage.kind == StageKind::Objective && stage.test.as_deref() == Some("skd"))
+        || stage.kind == StageKind::Panel
 }
 
-/// A stage starts only if it can be scored.
-fn start_guard(_: &mut Conn, step: &Transition) -> Result<(), AppError> {
+/// A stage starts only if it can be scored; a panel stage starts its panel (readiness, JPT
+/// composition, the random assignment of the stage's roster).
+fn start_guard(conn: &mut Conn, ctx: &AuditContext, step: &Transition) -> Result<(), AppError> {
     match lifecycle::step_at(step.to, step.plan) {
+        Some(Step::Stage { stage, .. }) if stage.kind == StageKind::Panel => {
+            start_panel_stage(conn, ctx, step, stage)
+        }
         Some(Step::Stage { stage, .. }) if scorable(stage) => Ok(()),
         Some(Step::Stage { stage, .. }) => Err(AppError::conflict(
             "stage_not_scorable",
             format!(
                 "stage {} is a {} stage{}, which the system cannot score yet (only the rule set's \
-                 SKD test can be imported and ranked)",
+                 SKD test and panel stages can be scored)",
                 stage.code,
                 stage.kind.as_str(),
                 stage
@@ -48,11 +62,70 @@ fn start_guard(_: &mut Conn, step: &Transition) -> Result<(), AppError> {
     }
 }
 
+fn start_panel_stage(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    step: &Transition,
+    stage: &Stage,
+) -> Result<(), AppError> {
+    let roster = stage_roster(conn, step)?;
+    let position = catalogue::find_position(conn, step.opening.position_id)?
+        .ok_or_else(|| AppError::internal("an opening's position is missing"))?;
+    let start = StageStart {
+        opening: step.opening.id,
+        stage_code: &stage.code,
+        roster: &roster,
+        high_leadership: position.kind == PositionKind::HighLeadership,
+        parts: vec![String::new()],
+    };
+    panels::start_stage_panels(conn, ctx, &start)
+}
+
+/// Who takes the stage: the applications admitted by screening and not withdrawn; after an SKD
+/// stage, those its results send on.
+fn stage_roster(conn: &mut Conn, step: &Transition) -> Result<Vec<ApplicationId>, AppError> {
+    let previous = step
+        .from
+        .current_stage
+        .and_then(|i| step.plan.stages.get(i as usize));
+    if let Some(skd) = previous.filter(|s| s.test.as_deref() == Some("skd")) {
+        let rule_set = step
+            .opening
+            .rule_set_id
+            .ok_or_else(|| AppError::internal("an opening under assessment has no rule set"))?;
+        let rules = rounds::find_rule_set(conn, rule_set)?
+            .ok_or_else(|| AppError::internal("an opening's rule set is missing"))?
+            .parsed_rules()?;
+        let results = results::stage_results(conn, step.opening, skd, &rules)?;
+        return Ok(results
+            .items
+            .into_iter()
+            .filter(|r| r.goes_on)
+            .map(|r| r.application_id)
+            .collect());
+    }
+    applications::admitted_ids(conn, step.opening.id)
+}
+
 /// Screening may lock only once its results are published, the appeal window has ended and every
 /// appeal is decided; a scored stage locks on the opening's own rules.
 fn lock_guard(conn: &mut Conn, step: &Transition) -> Result<(), AppError> {
     if step.from.status == OpeningStatus::Screening {
         appeals::check_screening_can_lock(conn, step.opening.id, step.at)?;
+    }
+    if let Some(Step::Stage { stage, .. }) = lifecycle::step_at(step.from, step.plan)
+        && stage.kind == StageKind::Panel
+    {
+        let open = panel_results::unlocked_panels(conn, step.opening.id, &stage.code)?;
+        if !open.is_empty() {
+            return Err(AppError::conflict(
+                "panel_not_locked",
+                format!(
+                    "the panel of {} must lock its scores first",
+                    open.join(", ")
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -69,8 +142,9 @@ async fn run_stage_action(
     let opening = state
         .db
         .write(move |conn| {
+            let start = |c: &mut Conn, step: &Transition| start_guard(c, &ctx, step);
             let guard: openings::Guard = match action {
-                Action::StartStage => &start_guard,
+                Action::StartStage => &start,
                 _ => &lock_guard,
             };
             let stage = Some(request.stage.as_str());
@@ -140,7 +214,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_rule_sets_skd_test_can_be_scored_yet() {
+    fn the_rule_sets_skd_test_and_panel_stages_can_be_scored() {
         let skd = stage(
             serde_json::json!({"code": "SKD", "name": "SKD", "kind": "objective", "test": "skd", "weight_percent": 40}),
         );
@@ -153,7 +227,7 @@ mod tests {
             serde_json::json!({"code": "WWN", "name": "W", "kind": "panel", "weight_percent": 30, "score_min": 0, "score_max": 100,
                 "panel": {"min_scorers": 2, "blind": true, "aggregate": "mean"}}),
         );
-        assert!(!scorable(&panel));
+        assert!(scorable(&panel));
         let composite = stage(
             serde_json::json!({"code": "SKB", "name": "SKB", "kind": "composite", "weight_percent": 60}),
         );

@@ -68,6 +68,11 @@ struct Fixture {
     hr_in_a: TestUser,
     /// Recruitment objects, all in agency A unless national.
     objects: Objects,
+    /// A rubric of A and the (forming) panel of the published opening's SKB interview part:
+    /// `panelist_a` chairs it and `granted_panelist_b` sits on it; its material for
+    /// `application_a` is attached.
+    rubric_a: String,
+    panel_a: String,
 }
 
 /// Ids of the recruitment objects the rows act on.
@@ -224,6 +229,101 @@ async fn screened_opening(
     (opening, applications.remove(1), appeal)
 }
 
+/// A rubric of A and a panel for the published opening's interview part, with `members` (the
+/// first chairs) and material for `application_a`. Returns (rubric, panel).
+async fn panel_of(
+    app: &TestApp,
+    hr_a: &TestUser,
+    objects: &Objects,
+    members: &[&TestUser],
+) -> (String, String) {
+    let rubric = app
+        .post("/api/v1/rubrics", hr_a)
+        .json(&crate::panel_world::rubric_body("MATRIX"))
+        .send()
+        .await
+        .unwrap();
+    let rubric = world::id_of(&crate::panel_world::created(rubric, "rubric").await);
+    let body = json!({"stage_code": "SKB", "part_code": "WWN", "rubric_id": rubric});
+    let path = format!("/api/v1/openings/{}/panels", objects.published_opening_a);
+    let panel = app.post(&path, hr_a).json(&body).send().await.unwrap();
+    let panel = world::id_of(&crate::panel_world::created(panel, "panel").await);
+    for (i, member) in members.iter().enumerate() {
+        crate::panel_world::add_member(app, hr_a, &panel, member, i == 0).await;
+    }
+    let material = format!(
+        "/api/v1/panels/{panel}/applications/{}/material",
+        objects.application_a
+    );
+    let response = app
+        .put(&material, hr_a)
+        .json(&material_body_value())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    (rubric, panel)
+}
+
+fn material_body_value() -> Value {
+    json!({"answers": [{"prompt": "Ceritakan pengalaman kerja tim.", "text": "Saya memimpin migrasi data."}],
+        "work_samples": []})
+}
+
+fn material_body(_: &Fixture, _: Caller) -> Value {
+    material_body_value()
+}
+
+fn new_rubric(_: &Fixture, _: Caller) -> Value {
+    crate::panel_world::rubric_body(&fresh_code("R"))
+}
+
+fn rubric_version(_: &Fixture, _: Caller) -> Value {
+    let mut body = crate::panel_world::rubric_body("unused");
+    body.as_object_mut().unwrap().remove("code");
+    body
+}
+
+fn interview_panel(f: &Fixture, _: Caller) -> Value {
+    json!({"stage_code": "SKB", "part_code": "WWN", "rubric_id": f.rubric_a})
+}
+
+fn panelist_in_a_as_member(f: &Fixture, _: Caller) -> Value {
+    json!({"user_id": f.panelist_in_a.id})
+}
+
+fn empty_declaration(_: &Fixture, _: Caller) -> Value {
+    json!({"relations": [], "ties": []})
+}
+
+fn panel_score(_: &Fixture, _: Caller) -> Value {
+    crate::panel_world::score_body(3, 3)
+}
+
+fn panel_amendment(_: &Fixture, _: Caller) -> Value {
+    json!({"levels": {"INTEGRITY": 3, "TEAMWORK": 3}, "reason": "Re-read the candidate's answer."})
+}
+
+fn recusal_reason(_: &Fixture, _: Caller) -> Value {
+    json!({"reason": "Saya pernah menjadi atasan langsung pelamar ini."})
+}
+
+fn no_conflict(_: &Fixture, _: Caller) -> Value {
+    json!({"no_conflict": true})
+}
+
+fn moderation_note(_: &Fixture, _: Caller) -> Value {
+    json!({"note": "Panel membahas perbedaan nilai dan tetap pada nilai masing-masing."})
+}
+
+fn no_justification(_: &Fixture, _: Caller) -> Value {
+    json!({})
+}
+
+fn unlock_justification(_: &Fixture, _: Caller) -> Value {
+    json!({"justification": JUSTIFICATION})
+}
+
 fn appeal_body_value() -> Value {
     json!({"reason": "Nilai IPK pada transkrip yang diunggah salah ketik."})
 }
@@ -272,7 +372,12 @@ impl Fixture {
         let grant_a = grant(granted_panelist_b.id).await;
         let spare_a = app.user(Role::Panelist, Some(agency_a)).await;
         let spare_grants = (grant(spare_a.id).await, grant(appointing_a.id).await);
+        let panelist_a = app.user(Role::Panelist, Some(agency_a)).await;
+        let (rubric_a, panel_a) =
+            panel_of(&app, &hr_a, &objects, &[&panelist_a, &granted_panelist_b]).await;
         Fixture {
+            rubric_a,
+            panel_a,
             objects,
             granted_panelist_b,
             grant_a,
@@ -280,7 +385,7 @@ impl Fixture {
             hr_a,
             appointing_a,
             national_auditor: app.user(Role::Auditor, None).await,
-            panelist_a: app.user(Role::Panelist, Some(agency_a)).await,
+            panelist_a,
             auditor_a: app.user(Role::Auditor, Some(agency_a)).await,
             foreign_hr_b: app.user(Role::HrOfficer, Some(agency_b)).await,
             panelist_in_a: app.user(Role::Panelist, Some(agency_a)).await,
@@ -343,6 +448,13 @@ impl Fixture {
             .replace("{appealable_a}", &self.objects.appealable_a)
             .replace("{appeal_a}", &self.objects.appeal_a)
             .replace("{grant_a}", &self.grant_a)
+            .replace("{rubric_a}", &self.rubric_a)
+            .replace("{panel_a}", &self.panel_a)
+            .replace(
+                "{granted_panelist_b}",
+                &self.granted_panelist_b.id.to_string(),
+            )
+            .replace("{code}", "ZZZZ-ZZZZ-ZZZZ")
             .replace("{revocable_grant}", self.revocable_grant(caller))
             .replace("{skd}", "SKD");
         assert!(!path.contains('{'), "unknown placeholder in {template}");
@@ -641,6 +753,40 @@ fn cases() -> Vec<Case> {
         case(M::GET,    "/api/v1/grants",                                [401, 200, 200, 200, 403, 403, 200, 200, 403]),
         case(M::GET,    "/api/v1/grants/{grant_a}",                      [401, 200, 200, 200, 403, 403, 200, 404, 403]),
         case(M::POST,   "/api/v1/grants/{revocable_grant}/revoke",       [401, 200, 403, 200, 403, 403, 403, 404, 403]),
+        // Rubrics: HR officers write their agency's; readers in scope read.
+        case(M::GET,    "/api/v1/rubrics",                               [401, 200, 200, 200, 403, 200, 200, 200, 403]),
+        case(M::POST,   "/api/v1/rubrics",                               [401, 403, 403, 201, 403, 403, 403, 201, 403]).body(new_rubric),
+        case(M::GET,    "/api/v1/rubrics/{rubric_a}",                    [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        case(M::POST,   "/api/v1/rubrics/{rubric_a}/versions",           [401, 403, 403, 201, 403, 403, 403, 404, 403]).body(rubric_version),
+        // Panels, HR side: HR officers set up their agency's; readers in scope read; members
+        // (panelist A, panelist B through the panel's grant) reach none of it.
+        case(M::POST,   "/api/v1/openings/{screened_opening_a}/panels",  [401, 403, 403, 201, 403, 403, 403, 404, 403]).body(interview_panel),
+        case(M::GET,    "/api/v1/openings/{published_opening_a}/panels", [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        case(M::GET,    "/api/v1/panels/{panel_a}",                      [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        case(M::POST,   "/api/v1/panels/{panel_a}/members",              [401, 403, 403, 201, 403, 403, 403, 404, 403]).body(panelist_in_a_as_member),
+        case(M::DELETE, "/api/v1/panels/{panel_a}/members/{granted_panelist_b}", [401, 403, 403, 200, 403, 403, 403, 404, 403]),
+        case(M::PUT,    "/api/v1/panels/{panel_a}/applications/{application_a}/material", [401, 403, 403, 200, 403, 403, 403, 404, 403]).body(material_body),
+        case(M::GET,    "/api/v1/panels/{panel_a}/applications/{application_a}/material", [401, 403, 403, 200, 403, 403, 403, 404, 403]),
+        case(M::GET,    "/api/v1/panels/{panel_a}/assignments",          [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        case(M::GET,    "/api/v1/panels/{panel_a}/recusals",             [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        case(M::GET,    "/api/v1/panels/{panel_a}/results",              [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        case(M::GET,    "/api/v1/panels/{panel_a}/analytics",            [401, 200, 200, 200, 403, 200, 200, 404, 403]),
+        // The panel has not started: the PPK's unlock finds nothing locked.
+        case(M::POST,   "/api/v1/panels/{panel_a}/unlock",               [401, 403, 403, 403, 403, 409, 403, 403, 403]).body(unlock_justification),
+        // Panels, member side: only members, by their grant (no role has it); the stage has not
+        // started, so writes are 409 and unknown codes 404; the chair (panelist A) alone moderates
+        // and locks.
+        case(M::GET,    "/api/v1/panels/{panel_a}/queue",                [401, 403, 403, 403, 200, 403, 403, 403, 200]),
+        case(M::PUT,    "/api/v1/panels/{panel_a}/declaration",          [401, 403, 403, 403, 200, 403, 403, 403, 200]).body(empty_declaration),
+        case(M::POST,   "/api/v1/panels/{panel_a}/queue/{code}/score",   [401, 403, 403, 403, 409, 403, 403, 403, 409]).body(panel_score),
+        case(M::PUT,    "/api/v1/panels/{panel_a}/queue/{code}/score",   [401, 403, 403, 403, 409, 403, 403, 403, 409]).body(panel_amendment),
+        case(M::GET,    "/api/v1/panels/{panel_a}/queue/{code}/score",   [401, 403, 403, 403, 404, 403, 403, 403, 404]),
+        case(M::GET,    "/api/v1/panels/{panel_a}/queue/{code}/scores",  [401, 403, 403, 403, 404, 403, 403, 403, 404]),
+        case(M::POST,   "/api/v1/panels/{panel_a}/queue/{code}/recuse",  [401, 403, 403, 403, 409, 403, 403, 403, 409]).body(recusal_reason),
+        case(M::POST,   "/api/v1/panels/{panel_a}/queue/{code}/conflict-check", [401, 403, 403, 403, 409, 403, 403, 403, 409]).body(no_conflict),
+        case(M::GET,    "/api/v1/panels/{panel_a}/moderation",           [401, 403, 403, 403, 200, 403, 403, 403, 403]),
+        case(M::POST,   "/api/v1/panels/{panel_a}/moderation/{code}",    [401, 403, 403, 403, 409, 403, 403, 403, 403]).body(moderation_note),
+        case(M::POST,   "/api/v1/panels/{panel_a}/lock",                 [401, 403, 403, 403, 409, 403, 403, 403, 403]).body(no_justification),
         // Public transparency: no token needed, any token accepted.
         case(M::GET,    "/api/v1/public/openings",                       [200, 200, 200, 200, 200, 200, 200, 200, 200]),
         case(M::GET,    "/api/v1/public/openings/{published_opening_a}", [200, 200, 200, 200, 200, 200, 200, 200, 200]),

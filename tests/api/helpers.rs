@@ -376,6 +376,9 @@ impl TestApp {
     pub fn patch(&self, path: &str, user: &TestUser) -> reqwest::RequestBuilder {
         self.http.patch(self.url(path)).bearer_auth(&user.token)
     }
+    pub fn put(&self, path: &str, user: &TestUser) -> reqwest::RequestBuilder {
+        self.http.put(self.url(path)).bearer_auth(&user.token)
+    }
     pub fn delete(&self, path: &str, user: &TestUser) -> reqwest::RequestBuilder {
         self.http.delete(self.url(path)).bearer_auth(&user.token)
     }

@@ -86,7 +86,33 @@ SCORES = [
     (r"scores\.[\s\S]*", r"^(a score is required|must be between 0 and|must be a multiple of|no such subtest)"),
 ]
 
+CRITERION = r"(criteria\[\d+\])"
+RUBRIC = [
+    (r"scale_max", r"^must be above scale_min"),
+    (r"criteria", r"^1 to 20 criteria"),
+    (CRITERION + r"\.code", r"^(appears twice|1 to 40 letters)"),
+    (CRITERION + r"\.name", r"^1 to 200 characters"),
+    (CRITERION + r"\.levels", r"^one descriptor for each level"),
+    (CRITERION + r"\.levels\[\d+\]\.descriptor", r"^1 to 1000 characters"),
+]
+PANEL_TARGET = [
+    (r"rubric_id", r"^(no rubric of the opening's agency|the published plan names another rubric)"),
+    (r"stage_code", r"^(the plan has no stage|stage \S+ (has no panel spec|is a))"),
+    (r"part_code", r"^(stage \S+ (has no part|is composite|has no parts)|part \S+ of)"),
+]
+# A score against the panel's rubric: its criteria, its scale, justifications at the ends.
+SCORE = [
+    (r"levels\.[\s\S]*", r"^(a level is required|must be between|the rubric has no such criterion)"),
+    (r"justifications\.[\s\S]*", r"^(a level at either end|the rubric has no such criterion|at most 4000)"),
+]
+
 DECLARED = {
+    "POST /api/v1/rubrics": RUBRIC,
+    "POST /api/v1/rubrics/{id}/versions": RUBRIC,
+    "POST /api/v1/openings/{id}/panels": PANEL_TARGET,
+    "POST /api/v1/panels/{id}/members": [(r"user_id", r"^(no active user has this id|a member is an active)")],
+    "POST /api/v1/panels/{id}/queue/{code}/score": SCORE,
+    "PUT /api/v1/panels/{id}/queue/{code}/score": SCORE,
     "POST /api/v1/users": [ROLE_AGENCY, REFERENCE, EMAIL],
     "PATCH /api/v1/users/{id}": [ROLE_AGENCY],
     "POST /api/v1/auth/activate": [PASSWORD],
@@ -136,7 +162,7 @@ STATE_CODES = {
     "idempotency_key_reused": None,
     "invalid_activation_token": {"POST /api/v1/auth/activate"},
     # A change to a published opening needs a justification; a draft takes any change.
-    "justification_required": {"PATCH /api/v1/openings/{id}"},
+    "justification_required": {"PATCH /api/v1/openings/{id}", "POST /api/v1/panels/{id}/lock"},
     # A CSV or NDJSON file is checked against the rule set's columns, which no schema names.
     "invalid_file": {"POST /api/v1/selection-rounds/{id}/scores", "POST /api/v1/selection-rounds/{id}/application-imports"},
     "empty_file": {"POST /api/v1/selection-rounds/{id}/scores", "POST /api/v1/selection-rounds/{id}/application-imports"},

@@ -1,0 +1,438 @@
+//! The panel's results and its end: each application's aggregate (what the ranking reads), the
+//! chair's moderation notes on divergent applications, the lock (with missing scores listed as
+//! a deviation) and the unlock (always a deviation, by the appointing official).
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::aggregation::{self, Aggregated, ScoreInput, StageRange};
+use super::conflicts;
+use super::events::{PanelEvent, text_digest};
+use super::model::*;
+use super::scoring::{self, current, rubric_of};
+use super::views::{ModerationItem, PanelResultRow};
+use crate::audit::model::AuditContext;
+use crate::audit::store as audit;
+use crate::db::Conn;
+use crate::db::schema::{applications, panel_entries, panels};
+use crate::deviations::model::{DeviationKind, NewDeviation, check_justification};
+use crate::deviations::store as deviations;
+use crate::error::AppError;
+
+/// One roster application with its active scorers and their current scores.
+struct Row {
+    application: ApplicationId,
+    registration_number: String,
+    entry: Entry,
+    assigned: Vec<UserId>,
+    scores: Vec<ScoreVersion>,
+}
+
+fn rows(conn: &mut Conn, panel: &Panel) -> Result<Vec<Row>, AppError> {
+    let entries: Vec<(Entry, String)> = panel_entries::table
+        .inner_join(applications::table)
+        .filter(panel_entries::panel_id.eq(panel.id))
+        .filter(panel_entries::in_roster.eq(true))
+        .select((
+            panel_entries::all_columns,
+            applications::registration_number,
+        ))
+        .order(applications::registration_number.asc())
+        .load(conn)?;
+    let (active, _) = conflicts::current_state(&conflicts::assignments(conn, panel.id)?);
+    let mut scores = current(scoring::versions(conn, panel.id, None, None)?);
+    Ok(entries
+        .into_iter()
+        .map(|(entry, registration_number)| {
+            let assigned = active
+                .get(&entry.application_id)
+                .cloned()
+                .unwrap_or_default();
+            let scores = assigned
+                .iter()
+                .filter_map(|u| scores.remove(&(entry.application_id, *u)))
+                .collect();
+            Row {
+                application: entry.application_id,
+                registration_number,
+                entry,
+                assigned,
+                scores,
+            }
+        })
+        .collect())
+}
+
+/// The scale and range the aggregate is computed on.
+pub struct Basis {
+    pub scale: aggregation::Scale,
+    pub range: StageRange,
+}
+
+pub fn basis(conn: &mut Conn, panel: &Panel, score_range: (i32, i32)) -> Result<Basis, AppError> {
+    let rubric = rubric_of(conn, panel)?;
+    Ok(Basis {
+        scale: aggregation::Scale {
+            weights: rubric
+                .parsed_criteria()?
+                .into_iter()
+                .map(|c| (c.code, i64::from(c.weight)))
+                .collect(),
+            min: i64::from(rubric.scale_min),
+            max: i64::from(rubric.scale_max),
+        },
+        range: StageRange {
+            min: i64::from(score_range.0),
+            max: i64::from(score_range.1),
+        },
+    })
+}
+
+fn aggregate_row(panel: &Panel, basis: &Basis, row: &Row) -> Result<Option<Aggregated>, AppError> {
+    let inputs = row
+        .scores
+        .iter()
+        .map(|v| {
+            Ok(ScoreInput {
+                scorer: v.user_id,
+                levels: v.parsed_levels()?,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(aggregation::aggregate(
+        &basis.scale,
+        basis.range,
+        panel.aggregate(),
+        i64::from(panel.divergence_spread_x100),
+        &inputs,
+    ))
+}
+
+/// Every roster application's result, by registration number.
+pub fn results(
+    conn: &mut Conn,
+    panel: &Panel,
+    basis: &Basis,
+) -> Result<Vec<PanelResultRow>, AppError> {
+    rows(conn, panel)?
+        .iter()
+        .map(|row| {
+            Ok(PanelResultRow {
+                application_id: row.application,
+                registration_number: row.registration_number.clone(),
+                panel_code: row.entry.panel_code.clone(),
+                assigned: row.assigned.len() as u32,
+                result: aggregate_row(panel, basis, row)?,
+                moderation_note: row.entry.moderation_note.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The divergent applications for the chair, by panel code only.
+pub fn divergent(
+    conn: &mut Conn,
+    panel: &Panel,
+    basis: &Basis,
+) -> Result<Vec<ModerationItem>, AppError> {
+    let mut items = Vec::new();
+    for row in rows(conn, panel)? {
+        if let Some(a) = aggregate_row(panel, basis, &row)?.filter(|a| a.divergent) {
+            let mut totals: Vec<i32> = row.scores.iter().map(|s| s.weighted_x100).collect();
+            totals.sort();
+            items.push(ModerationItem {
+                panel_code: row.entry.panel_code.clone(),
+                weighted_totals_x100: totals,
+                spread_x100: a.spread_x100,
+                note: row.entry.moderation_note.clone(),
+            });
+        }
+    }
+    items.sort_by(|a, b| a.panel_code.cmp(&b.panel_code));
+    Ok(items)
+}
+
+/// The chair's note on a divergent application; the scores themselves do not change.
+pub fn moderate(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    panel: &Panel,
+    chair: UserId,
+    code: &str,
+    note: &str,
+) -> Result<ModerationItem, AppError> {
+    if panel.status != PanelStatus::Scoring {
+        return Err(AppError::conflict(
+            "panel_not_scoring",
+            "moderation happens while the panel scores",
+        ));
+    }
+    let entry: Entry = panel_entries::table
+        .filter(panel_entries::panel_id.eq(panel.id))
+        .filter(panel_entries::panel_code.eq(code))
+        .filter(panel_entries::in_roster.eq(true))
+        .first(conn)
+        .optional()?
+        .ok_or_else(AppError::not_found)?;
+    diesel::update(panel_entries::table.find((panel.id, entry.application_id)))
+        .set((
+            panel_entries::moderation_note.eq(Some(note.trim())),
+            panel_entries::moderated_by.eq(Some(chair)),
+            panel_entries::moderated_at.eq(Some(ctx.at)),
+        ))
+        .execute(conn)?;
+    let event = PanelEvent::Moderated {
+        application_id: entry.application_id,
+        note_sha256: text_digest(note.trim()),
+    };
+    audit::append(conn, ctx, event.of("panel.moderated", panel)?)?;
+    let totals = current(scoring::versions(
+        conn,
+        panel.id,
+        Some(entry.application_id),
+        None,
+    )?);
+    let mut weighted: Vec<i32> = totals.values().map(|v| v.weighted_x100).collect();
+    weighted.sort();
+    Ok(ModerationItem {
+        panel_code: entry.panel_code,
+        spread_x100: i64::from(
+            weighted.last().copied().unwrap_or(0) - weighted.first().copied().unwrap_or(0),
+        ),
+        weighted_totals_x100: weighted,
+        note: Some(note.trim().to_string()),
+    })
+}
+
+/// Scores still missing: (application, scorers assigned without a score).
+fn missing(rows: &[Row], min_scorers: i32) -> Vec<(ApplicationId, usize)> {
+    rows.iter()
+        .filter_map(|r| {
+            let short = (min_scorers as usize).saturating_sub(r.scores.len());
+            (short > 0).then_some((r.application, short))
+        })
+        .collect()
+}
+
+/// The chair locks the scores. With scores missing the lock needs a justification and is
+/// recorded as a deviation listing them.
+pub fn lock(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    panel: &Panel,
+    chair: UserId,
+    justification: Option<&str>,
+) -> Result<(), AppError> {
+    if panel.status != PanelStatus::Scoring {
+        return Err(AppError::conflict(
+            "panel_not_scoring",
+            "only a panel that is scoring can lock",
+        ));
+    }
+    let missing = missing(&rows(conn, panel)?, panel.min_scorers);
+    let deviation = if missing.is_empty() {
+        if justification.is_some() {
+            check_justification(justification)?;
+        }
+        None
+    } else {
+        let justification = check_justification(justification).map_err(|_| AppError::Invalid {
+            code: "justification_required",
+            detail: format!(
+                "{} application(s) lack scores; locking anyway is a deviation and needs a justification",
+                missing.len()
+            ),
+            errors: vec![crate::error::FieldError::new("justification", "at least a sentence: 30 characters, 5 words")],
+        })?;
+        let details = json!({"panel_id": panel.id, "stage_code": panel.stage_code, "part_code": panel.part_code,
+            "missing": missing.iter().map(|(a, n)| json!({"application_id": a, "scores_missing": n})).collect::<Vec<_>>()});
+        Some(deviations::record(
+            conn,
+            ctx,
+            NewDeviation {
+                agency_id: Some(panel.agency_id),
+                kind: DeviationKind::PanelLockedIncomplete,
+                object_type: "panel",
+                object_id: panel.id.to_string(),
+                justification,
+                official_id: chair,
+                details,
+            },
+        )?)
+    };
+    set_status(conn, ctx, panel, PanelStatus::Locked, Some(ctx.at))?;
+    let event = PanelEvent::Lock {
+        complete: missing.is_empty(),
+        missing_scores: missing.iter().map(|(_, n)| n).sum(),
+        deviation_id: deviation.map(|d| d.id),
+    };
+    audit::append(conn, ctx, event.of("panel.locked", panel)?)
+}
+
+/// Re-opens a locked panel: a deviation by the appointing official, while the opening's stage
+/// itself is not locked.
+pub fn unlock(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    panel: &Panel,
+    official: UserId,
+    stage_locked: bool,
+    justification: &str,
+) -> Result<(), AppError> {
+    if panel.status != PanelStatus::Locked {
+        return Err(AppError::conflict(
+            "panel_not_locked",
+            "the panel's scores are not locked",
+        ));
+    }
+    if stage_locked {
+        return Err(AppError::conflict(
+            "stage_locked",
+            "the opening's stage is locked on these scores; they can no longer re-open",
+        ));
+    }
+    let justification = check_justification(Some(justification))?;
+    let deviation = deviations::record(
+        conn,
+        ctx,
+        NewDeviation {
+            agency_id: Some(panel.agency_id),
+            kind: DeviationKind::PanelUnlocked,
+            object_type: "panel",
+            object_id: panel.id.to_string(),
+            justification,
+            official_id: official,
+            details: json!({"panel_id": panel.id, "stage_code": panel.stage_code, "part_code": panel.part_code,
+            "locked_at": panel.locked_at.map(|t| t.to_rfc3339())}),
+        },
+    )?;
+    set_status(conn, ctx, panel, PanelStatus::Scoring, None)?;
+    let event = PanelEvent::Lock {
+        complete: false,
+        missing_scores: 0,
+        deviation_id: Some(deviation.id),
+    };
+    audit::append(conn, ctx, event.of("panel.unlocked", panel)?)
+}
+
+fn set_status(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    panel: &Panel,
+    status: PanelStatus,
+    locked_at: Option<crate::db::types::Timestamp>,
+) -> Result<(), AppError> {
+    diesel::update(panels::table.find(panel.id))
+        .set((
+            panels::status.eq(status),
+            panels::locked_at.eq(locked_at),
+            panels::updated_at.eq(ctx.at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Panels of the stage that are not locked (the opening's stage locks only after them).
+pub fn unlocked_panels(
+    conn: &mut Conn,
+    opening: OpeningId,
+    stage_code: &str,
+) -> Result<Vec<String>, AppError> {
+    let open: Vec<Panel> = panels::table
+        .filter(panels::opening_id.eq(opening))
+        .filter(panels::stage_code.eq(stage_code))
+        .filter(panels::status.ne(PanelStatus::Locked))
+        .load(conn)?;
+    Ok(open.iter().map(Panel::target).collect())
+}
+
+/// Current scores of the panel by application (for analytics).
+pub fn scores_by_application(
+    conn: &mut Conn,
+    panel: &Panel,
+) -> Result<BTreeMap<ApplicationId, Vec<ScoreVersion>>, AppError> {
+    let mut out: BTreeMap<ApplicationId, Vec<ScoreVersion>> = BTreeMap::new();
+    for row in rows(conn, panel)? {
+        out.insert(row.application, row.scores);
+    }
+    Ok(out)
+}
+
+/// The scorers of each roster application, by application id (HR, auditors).
+pub fn assignment_views(
+    conn: &mut Conn,
+    panel: &Panel,
+    after: Option<ApplicationId>,
+    limit: i64,
+) -> Result<Vec<super::views::AssignmentView>, AppError> {
+    let mut query = panel_entries::table
+        .inner_join(applications::table)
+        .filter(panel_entries::panel_id.eq(panel.id))
+        .filter(panel_entries::in_roster.eq(true))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(panel_entries::application_id.gt(after));
+    }
+    let entries: Vec<(ApplicationId, String, String)> = query
+        .select((
+            panel_entries::application_id,
+            panel_entries::panel_code,
+            applications::registration_number,
+        ))
+        .order(panel_entries::application_id.asc())
+        .limit(limit)
+        .load(conn)?;
+    let rows = conflicts::assignments(conn, panel.id)?;
+    Ok(entries
+        .into_iter()
+        .map(|(application, panel_code, registration_number)| {
+            let of_app = rows.iter().filter(|r| r.application_id == application);
+            let (recused, active): (Vec<&Assignment>, Vec<&Assignment>) =
+                of_app.partition(|r| r.recused_at.is_some());
+            super::views::AssignmentView {
+                application_id: application,
+                registration_number,
+                panel_code,
+                scorers: active.iter().map(|r| r.user_id).collect(),
+                recused: recused.iter().map(|r| r.user_id).collect(),
+            }
+        })
+        .collect())
+}
+
+/// Every recusal with its basis (HR, auditors).
+pub fn recusal_views(
+    conn: &mut Conn,
+    panel: &Panel,
+) -> Result<Vec<super::views::RecusalView>, AppError> {
+    let entries: BTreeMap<ApplicationId, (String, String)> = panel_entries::table
+        .inner_join(applications::table)
+        .filter(panel_entries::panel_id.eq(panel.id))
+        .select((
+            panel_entries::application_id,
+            panel_entries::panel_code,
+            applications::registration_number,
+        ))
+        .load::<(ApplicationId, String, String)>(conn)?
+        .into_iter()
+        .map(|(a, code, number)| (a, (code, number)))
+        .collect();
+    Ok(conflicts::assignments(conn, panel.id)?
+        .into_iter()
+        .filter_map(|r| {
+            let (recused_at, basis) = (r.recused_at?, r.recusal_basis?);
+            let (code, number) = entries.get(&r.application_id).cloned().unwrap_or_default();
+            Some(super::views::RecusalView {
+                application_id: r.application_id,
+                registration_number: number,
+                panel_code: code,
+                user_id: r.user_id,
+                basis,
+                detail: r.recusal_reason,
+                recused_at,
+            })
+        })
+        .collect())
+}
