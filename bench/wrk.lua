@@ -9,6 +9,11 @@
 --           one account hammered by 8 connections would be (rightly) refused with 429.
 --   inclusion  GET /api/v1/audit/proofs/inclusion for a random seq in 1..WRK_TREE_SIZE, at tree
 --           size WRK_TREE_SIZE (bench/audit.sh)
+--   panel_queue  GET the URL as given with the bearer tokens of WRK_TOKENS (one per line) in
+--           turn (bench/panels.sh)
+--   panel_score  POST a score to /api/v1/panels/WRK_PANEL/queue/<code>/score, each request the
+--           next line "token<TAB>code" of WRK_PAIRS, the lines shared out among the threads
+--           (bench/panels.sh); each pair is submitted once
 --   consistency  GET /api/v1/audit/proofs/consistency from a random size in 1..WRK_TREE_SIZE
 --           to WRK_TREE_SIZE (bench/audit.sh)
 -- WRK_DELAY_MS (optional) paces each connection; see below.
@@ -70,6 +75,42 @@ if mode == "inclusion" or mode == "consistency" then
     or "/api/v1/audit/proofs/consistency?first=%d&second=%d"
   request = function()
     return wrk.format("GET", string.format(template, math.random(1, size), size))
+  end
+end
+
+local function lines_of(path)
+  local out = {}
+  for line in io.lines(path) do
+    if line ~= "" then out[#out + 1] = line end
+  end
+  return out
+end
+
+if mode == "panel_queue" then
+  local tokens = lines_of(os.getenv("WRK_TOKENS"))
+  local counter = 0
+  request = function()
+    counter = counter + 1
+    local token = tokens[((thread_id or 0) + counter) % #tokens + 1]
+    return wrk.format("GET", nil, { ["Authorization"] = "Bearer " .. token })
+  end
+end
+
+if mode == "panel_score" then
+  local pairs_ = lines_of(os.getenv("WRK_PAIRS"))
+  local panel = os.getenv("WRK_PANEL")
+  local threads = tonumber(os.getenv("WRK_THREADS") or "2") or 2
+  local index = 0
+  local why = "The candidate gave concrete evidence for every answer."
+  local body = '{"levels":{"INTEGRITY":4,"TEAMWORK":3},"justifications":{"INTEGRITY":"' .. why .. '","TEAMWORK":"' .. why .. '"}}'
+  request = function()
+    -- Thread t takes lines t, t + threads, t + 2 threads, ...
+    local line = pairs_[(thread_id or 1) + index * threads]
+    index = index + 1
+    if line == nil then line = pairs_[1] end
+    local token, code = line:match("([^\t]+)\t(.+)")
+    return wrk.format("POST", "/api/v1/panels/" .. panel .. "/queue/" .. code .. "/score",
+      { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = json_type }, body)
   end
 end
 
