@@ -193,39 +193,3 @@ pub fn insert_assignment(
         .execute(conn)?;
     Ok(())
 }
-
-/// After a member declares during scoring: recuses them from every application their new
-/// declaration matches. Returns how many.
-pub fn apply_new_declaration(
-    conn: &mut Conn,
-    ctx: &AuditContext,
-    panel: &Panel,
-    user: UserId,
-) -> Result<usize, AppError> {
-    if panel.status != PanelStatus::Scoring {
-        return Ok(0);
-    }
-    let members: Vec<UserId> = super::store::members(conn, panel.id)?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    let rows = assignments(conn, panel.id)?;
-    let mut recused = 0;
-    for m in declared_matches(conn, panel, Some(user))? {
-        let active = rows.iter().any(|r| {
-            r.application_id == m.application && r.user_id == user && r.recused_at.is_none()
-        });
-        if active {
-            let recusal = Recusal {
-                application: m.application,
-                user,
-                basis: RecusalBasis::DeclaredRelation,
-                relation: Some(m.relation),
-                reason: None,
-            };
-            recuse(conn, ctx, panel, &members, recusal)?;
-            recused += 1;
-        }
-    }
-    Ok(recused)
-}

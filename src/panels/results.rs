@@ -27,6 +27,7 @@ struct Row {
     registration_number: String,
     entry: Entry,
     assigned: Vec<UserId>,
+    recused: Vec<UserId>,
     scores: Vec<ScoreVersion>,
 }
 
@@ -41,7 +42,7 @@ fn rows(conn: &mut Conn, panel: &Panel) -> Result<Vec<Row>, AppError> {
         ))
         .order(applications::registration_number.asc())
         .load(conn)?;
-    let (active, _) = conflicts::current_state(&conflicts::assignments(conn, panel.id)?);
+    let (active, excluded) = conflicts::current_state(&conflicts::assignments(conn, panel.id)?);
     let mut scores = current(scoring::versions(conn, panel.id, None, None)?);
     Ok(entries
         .into_iter()
@@ -54,11 +55,17 @@ fn rows(conn: &mut Conn, panel: &Panel) -> Result<Vec<Row>, AppError> {
                 .iter()
                 .filter_map(|u| scores.remove(&(entry.application_id, *u)))
                 .collect();
+            let recused = excluded
+                .iter()
+                .filter(|(a, _)| *a == entry.application_id)
+                .map(|(_, u)| *u)
+                .collect();
             Row {
                 application: entry.application_id,
                 registration_number,
                 entry,
                 assigned,
+                recused,
                 scores,
             }
         })
@@ -131,23 +138,48 @@ pub fn results(
         .collect()
 }
 
-/// The divergent applications for the chair, by panel code only.
+/// What the chair may see of one application's scores while the panel scores: nothing of one
+/// they were recused from (404, like a code that is not theirs), and nothing of one they are
+/// to score until they have scored it.
+fn chair_may_see(row: &Row, chair: UserId) -> Result<(), AppError> {
+    if row.recused.contains(&chair) {
+        return Err(AppError::not_found());
+    }
+    if row.assigned.contains(&chair) && !row.scores.iter().any(|s| s.user_id == chair) {
+        return Err(AppError::conflict(
+            "own_score_missing",
+            "submit your own score of this application before moderating it",
+        ));
+    }
+    Ok(())
+}
+
+/// The current scorers' weighted totals of a divergent application, by panel code only.
+fn moderation_item(row: &Row, aggregated: &Aggregated) -> ModerationItem {
+    let mut totals: Vec<i32> = row.scores.iter().map(|s| s.weighted_x100).collect();
+    totals.sort();
+    ModerationItem {
+        panel_code: row.entry.panel_code.clone(),
+        weighted_totals_x100: totals,
+        spread_x100: aggregated.spread_x100,
+        note: row.entry.moderation_note.clone(),
+    }
+}
+
+/// The divergent applications the chair may see, by panel code only.
 pub fn divergent(
     conn: &mut Conn,
     panel: &Panel,
     basis: &Basis,
+    chair: UserId,
 ) -> Result<Vec<ModerationItem>, AppError> {
     let mut items = Vec::new();
     for row in rows(conn, panel)? {
+        if chair_may_see(&row, chair).is_err() {
+            continue;
+        }
         if let Some(a) = aggregate_row(panel, basis, &row)?.filter(|a| a.divergent) {
-            let mut totals: Vec<i32> = row.scores.iter().map(|s| s.weighted_x100).collect();
-            totals.sort();
-            items.push(ModerationItem {
-                panel_code: row.entry.panel_code.clone(),
-                weighted_totals_x100: totals,
-                spread_x100: a.spread_x100,
-                note: row.entry.moderation_note.clone(),
-            });
+            items.push(moderation_item(&row, &a));
         }
     }
     items.sort_by(|a, b| a.panel_code.cmp(&b.panel_code));
@@ -159,6 +191,7 @@ pub fn moderate(
     conn: &mut Conn,
     ctx: &AuditContext,
     panel: &Panel,
+    basis: &Basis,
     chair: UserId,
     code: &str,
     note: &str,
@@ -169,41 +202,34 @@ pub fn moderate(
             "moderation happens while the panel scores",
         ));
     }
-    let entry: Entry = panel_entries::table
-        .filter(panel_entries::panel_id.eq(panel.id))
-        .filter(panel_entries::panel_code.eq(code))
-        .filter(panel_entries::in_roster.eq(true))
-        .first(conn)
-        .optional()?
+    let mut row = rows(conn, panel)?
+        .into_iter()
+        .find(|r| r.entry.panel_code == code)
         .ok_or_else(AppError::not_found)?;
-    diesel::update(panel_entries::table.find((panel.id, entry.application_id)))
+    chair_may_see(&row, chair)?;
+    let aggregated = aggregate_row(panel, basis, &row)?
+        .filter(|a| a.divergent)
+        .ok_or_else(|| {
+            AppError::conflict(
+                "not_divergent",
+                "the scorers of this application do not diverge beyond the panel's spread",
+            )
+        })?;
+    let note = note.trim();
+    diesel::update(panel_entries::table.find((panel.id, row.application)))
         .set((
-            panel_entries::moderation_note.eq(Some(note.trim())),
+            panel_entries::moderation_note.eq(Some(note)),
             panel_entries::moderated_by.eq(Some(chair)),
             panel_entries::moderated_at.eq(Some(ctx.at)),
         ))
         .execute(conn)?;
     let event = PanelEvent::Moderated {
-        application_id: entry.application_id,
-        note_sha256: text_digest(note.trim()),
+        application_id: row.application,
+        note_sha256: text_digest(note),
     };
     audit::append(conn, ctx, event.of("panel.moderated", panel)?)?;
-    let totals = current(scoring::versions(
-        conn,
-        panel.id,
-        Some(entry.application_id),
-        None,
-    )?);
-    let mut weighted: Vec<i32> = totals.values().map(|v| v.weighted_x100).collect();
-    weighted.sort();
-    Ok(ModerationItem {
-        panel_code: entry.panel_code,
-        spread_x100: i64::from(
-            weighted.last().copied().unwrap_or(0) - weighted.first().copied().unwrap_or(0),
-        ),
-        weighted_totals_x100: weighted,
-        note: Some(note.trim().to_string()),
-    })
+    row.entry.moderation_note = Some(note.to_string());
+    Ok(moderation_item(&row, &aggregated))
 }
 
 /// Scores still missing: (application, scorers assigned without a score).
@@ -272,13 +298,13 @@ pub fn lock(
 }
 
 /// Re-opens a locked panel: a deviation by the appointing official, while the opening's stage
-/// itself is not locked.
+/// itself is not settled (locked, or left behind).
 pub fn unlock(
     conn: &mut Conn,
     ctx: &AuditContext,
     panel: &Panel,
     official: UserId,
-    stage_locked: bool,
+    stage_settled: bool,
     justification: &str,
 ) -> Result<(), AppError> {
     if panel.status != PanelStatus::Locked {
@@ -287,10 +313,11 @@ pub fn unlock(
             "the panel's scores are not locked",
         ));
     }
-    if stage_locked {
+    if stage_settled {
         return Err(AppError::conflict(
             "stage_locked",
-            "the opening's stage is locked on these scores; they can no longer re-open",
+            "the opening's stage was locked on these scores (or the opening has moved past it); \
+             they can no longer re-open",
         ));
     }
     let justification = check_justification(Some(justification))?;

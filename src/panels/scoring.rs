@@ -44,19 +44,52 @@ pub struct Seat {
 /// The panelist's active assignment for `code`; 404 for any other code (unknown, another
 /// panelist's, or one they were recused from), so a code reveals nothing.
 pub fn seat(conn: &mut Conn, panel: PanelId, user: UserId, code: &str) -> Result<Seat, AppError> {
-    let entry: Entry = panel_entries::table
-        .filter(panel_entries::panel_id.eq(panel))
-        .filter(panel_entries::panel_code.eq(code))
-        .first(conn)
-        .optional()?
-        .ok_or_else(AppError::not_found)?;
-    let assignment: Assignment = panel_assignments::table
-        .find((panel, entry.application_id, user))
-        .filter(panel_assignments::recused_at.is_null())
+    let entry = entry_by_code(conn, panel, code)?;
+    let assignment: Assignment = active_assignment(panel, entry.application_id, user)
         .first(conn)
         .optional()?
         .ok_or_else(AppError::not_found)?;
     Ok(Seat { entry, assignment })
+}
+
+/// [`seat`] with the assignment row locked until the transaction ends (PostgreSQL; SQLite
+/// serialises writes anyway), so that amending one's score and reading the others' scores of
+/// the same application happen one after the other: whichever comes second sees the first.
+pub fn seat_for_update(
+    conn: &mut Conn,
+    panel: PanelId,
+    user: UserId,
+    code: &str,
+) -> Result<Seat, AppError> {
+    let entry = entry_by_code(conn, panel, code)?;
+    let query = active_assignment(panel, entry.application_id, user);
+    let assignment: Option<Assignment> = match conn {
+        crate::db::AnyConnection::Postgresql(c) => query.for_update().first(c).optional()?,
+        crate::db::AnyConnection::Sqlite(c) => query.first(c).optional()?,
+    };
+    let assignment = assignment.ok_or_else(AppError::not_found)?;
+    Ok(Seat { entry, assignment })
+}
+
+fn entry_by_code(conn: &mut Conn, panel: PanelId, code: &str) -> Result<Entry, AppError> {
+    panel_entries::table
+        .filter(panel_entries::panel_id.eq(panel))
+        .filter(panel_entries::panel_code.eq(code))
+        .first(conn)
+        .optional()?
+        .ok_or_else(AppError::not_found)
+}
+
+type AssignmentKey = (PanelId, ApplicationId, UserId);
+type ActiveAssignment = diesel::dsl::Filter<
+    diesel::dsl::Find<panel_assignments::table, AssignmentKey>,
+    diesel::dsl::IsNull<panel_assignments::recused_at>,
+>;
+
+fn active_assignment(panel: PanelId, application: ApplicationId, user: UserId) -> ActiveAssignment {
+    panel_assignments::table
+        .find((panel, application, user))
+        .filter(panel_assignments::recused_at.is_null())
 }
 
 fn scale_of(rubric: &Rubric) -> Result<Scale, AppError> {
@@ -281,7 +314,7 @@ pub fn amend(
     request: &AmendScoreRequest,
 ) -> Result<ScoreView, AppError> {
     scoring_open(panel)?;
-    let seat = seat(conn, panel.id, user, code)?;
+    let seat = seat_for_update(conn, panel.id, user, code)?;
     let latest = versions(conn, panel.id, Some(seat.entry.application_id), Some(user))?
         .pop()
         .ok_or_else(|| {
@@ -392,7 +425,7 @@ pub fn others(
     user: UserId,
     code: &str,
 ) -> Result<Vec<ScoreView>, AppError> {
-    let seat = seat(conn, panel.id, user, code)?;
+    let seat = seat_for_update(conn, panel.id, user, code)?;
     let application = seat.entry.application_id;
     let all = current(versions(conn, panel.id, Some(application), None)?);
     if !all.contains_key(&(application, user)) {

@@ -161,8 +161,25 @@ fn forming(panel: &Panel, what: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Adds a member (a panelist, or an HR officer or appointing official acting as one, of any
-/// agency) with a `panel_score` grant on the panel; at most one chair.
+/// Declarations are matched against the roster when the stage starts. After that a new one
+/// could test a number against it (a recusal would tell), so they close.
+fn declarations_open(panel: &Panel) -> Result<(), AppError> {
+    match panel.status {
+        PanelStatus::Forming => Ok(()),
+        PanelStatus::Scoring => Err(AppError::conflict(
+            "panel_started",
+            "the panel's stage has started: declarations are closed; step back from an \
+             application you find you are connected to",
+        )),
+        PanelStatus::Locked => Err(AppError::conflict(
+            "panel_locked",
+            "the panel's scores are locked",
+        )),
+    }
+}
+
+/// Adds a member (a panelist, or an HR officer or appointing official of another agency acting
+/// as one) with a `panel_score` grant on the panel; at most one chair.
 pub fn add_member(
     conn: &mut Conn,
     ctx: &AuditContext,
@@ -181,6 +198,13 @@ pub fn add_member(
         return Err(AppError::field(
             "user_id",
             "a member is an active panelist, HR officer or appointing official",
+        ));
+    }
+    if reads_the_openings_applications(user, panel) {
+        return Err(AppError::field(
+            "user_id",
+            "an HR officer or appointing official of the opening's agency reads the applications \
+             behind the panel codes and may not sit on its panel",
         ));
     }
     let current = members(conn, panel.id)?;
@@ -233,6 +257,13 @@ pub fn add_member(
     Ok(member)
 }
 
+/// Whether the user's own role links panel codes to applicants: the opening agency's HR
+/// officers and appointing officials.
+fn reads_the_openings_applications(user: &User, panel: &Panel) -> bool {
+    matches!(user.role, Role::HrOfficer | Role::AppointingOfficial)
+        && user.agency_id == Some(panel.agency_id)
+}
+
 fn member_event(m: &PanelMember) -> PanelEvent {
     PanelEvent::Member {
         user_id: m.user_id,
@@ -283,6 +314,7 @@ pub fn declare(
     request: &DeclarationRequest,
 ) -> Result<Declaration, AppError> {
     find_member(conn, panel.id, user)?.ok_or_else(AppError::not_found)?;
+    declarations_open(panel)?;
     check_numbers(request)?;
     let relations = request
         .relations

@@ -82,13 +82,26 @@ fn start_panel_stage(
 }
 
 /// Who takes the stage: the applications admitted by screening and not withdrawn; after an SKD
-/// stage, those its results send on.
+/// stage, those its results send on. After any other stage nothing decides yet who goes on
+/// (panel and composite stages have no pass marks so far): 409 rather than a guess.
 fn stage_roster(conn: &mut Conn, step: &Transition) -> Result<Vec<ApplicationId>, AppError> {
     let previous = step
         .from
         .current_stage
-        .and_then(|i| step.plan.stages.get(i as usize));
-    if let Some(skd) = previous.filter(|s| s.test.as_deref() == Some("skd")) {
+        .and_then(|i| step.plan.stages.get(i as usize))
+        .filter(|s| s.kind != StageKind::Administrative);
+    if let Some(other) = previous.filter(|s| s.test.as_deref() != Some("skd")) {
+        return Err(AppError::conflict(
+            "roster_undecided",
+            format!(
+                "who goes on from the {} stage {} is not decided by the system yet; a panel stage \
+                 can follow screening or the SKD",
+                other.kind.as_str(),
+                other.code
+            ),
+        ));
+    }
+    if let Some(skd) = previous {
         let rule_set = step
             .opening
             .rule_set_id

@@ -79,6 +79,18 @@ pub async fn forming_panel_for(
     min_scorers: u32,
     kind: &str,
 ) -> PanelWorld {
+    let plan = panel_plan(blind, min_scorers);
+    forming_panel_with_plan(app, n, members, plan, kind).await
+}
+
+/// [`forming_panel_for`] with any plan; the panel is set up for its stage `WWN`.
+pub async fn forming_panel_with_plan(
+    app: &TestApp,
+    n: u32,
+    members: usize,
+    plan: Value,
+    kind: &str,
+) -> PanelWorld {
     let r = Recruitment::setup(app).await;
     let agency = r.hr.agency.unwrap();
     let mut body = r.opening_body("WWN-01");
@@ -92,7 +104,7 @@ pub async fn forming_panel_for(
             .unwrap();
         body["position_id"] = json!(id_of(&created(response, "position").await));
     }
-    body["plan"] = panel_plan(blind, min_scorers);
+    body["plan"] = plan;
     let draft = world::draft_opening(app, &r.hr, &body).await;
     let opening = id_of(&draft);
     world::publish(app, &r.hr, &opening).await;

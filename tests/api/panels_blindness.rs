@@ -623,14 +623,20 @@ async fn nothing_a_panelist_can_reach_reveals_an_applicants_identity() {
 
     // The chair's side, then the lock; afterwards the members read again.
     let chair = &w.members[0];
-    t.expect(
-        "chair GET moderation",
-        app.get(&format!("/api/v1/panels/{p}/moderation"), chair),
-        200,
-        None,
-    )
-    .await;
-    let some_code = all_codes[0].clone();
+    let divergent = t
+        .expect(
+            "chair GET moderation",
+            app.get(&format!("/api/v1/panels/{p}/moderation"), chair),
+            200,
+            None,
+        )
+        .await
+        .json();
+    // The score pattern above makes some of the chair's applications diverge.
+    let some_code = divergent["items"][0]["panel_code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no divergent application for the chair: {divergent}"))
+        .to_string();
     t.expect(
         "chair POST moderation",
         app.post(&format!("/api/v1/panels/{p}/moderation/{some_code}"), chair)
@@ -1391,13 +1397,20 @@ async fn seeing_the_others_scores_needs_ones_own_and_freezes_it_and_the_lock_fre
     );
     // Still frozen once the other member's score is in and read again.
     assert_eq!(
-        send(app.post(&score(&c[0]), m1).json(&score_body(2, 2)))
+        send(app.post(&score(&c[0]), m1).json(&score_body(1, 1)))
             .await
             .status,
         201
     );
     let others = send(app.get(&scores(&c[0]), chair)).await.json();
     assert_eq!(others["items"].as_array().unwrap().len(), 2, "{others}");
+    // 2.6 against 1.0 diverges beyond the default 1.5: moderation works while scoring.
+    let moderated = send(
+        app.post(&format!("/api/v1/panels/{p}/moderation/{}", c[0]), chair)
+            .json(&json!({"note": "Scores differ by over a level; both checked."})),
+    )
+    .await;
+    assert_eq!(moderated.status, 200, "{}", moderated.text);
     problem(
         &send(
             app.put(&score(&c[0]), chair)
@@ -1431,13 +1444,17 @@ async fn seeing_the_others_scores_needs_ones_own_and_freezes_it_and_the_lock_fre
             .status,
         201
     );
-    // Moderation works while scoring.
-    let moderated = send(
-        app.post(&format!("/api/v1/panels/{p}/moderation/{}", c[0]), chair)
-            .json(&json!({"note": "Scores differ by a level; both checked."})),
-    )
-    .await;
-    assert_eq!(moderated.status, 200, "{}", moderated.text);
+    // m1's amendment brought c[0] level with the chair's: nothing is left to moderate.
+    problem(
+        &send(
+            app.post(&format!("/api/v1/panels/{p}/moderation/{}", c[0]), chair)
+                .json(&json!({"note": "Scores differ by a level; both checked."})),
+        )
+        .await,
+        409,
+        "not_divergent",
+        "moderation after the scores converged",
+    );
 
     // The lock with scores missing needs a real justification.
     let lock = format!("/api/v1/panels/{p}/lock");

@@ -17,7 +17,7 @@ use crate::panels::model::{Panel, PanelId, PanelMember};
 use crate::panels::requests::*;
 use crate::panels::rubrics::model::RubricView;
 use crate::panels::views::*;
-use crate::panels::{conflicts, results, scoring, store};
+use crate::panels::{results, scoring, store};
 
 /// The panel as its member reaches it (404 for a panel they do not sit on), with their
 /// membership.
@@ -117,8 +117,9 @@ pub async fn get_queue(
 }
 
 /// Declare relatives, close relations and prior ties for this panel (panel member), before the
-/// stage starts (declaring again replaces it). NIK/KK numbers are kept only as keyed hashes; a
-/// match recuses the member from that application without telling them which.
+/// stage starts (declaring again replaces it; 409 `panel_started` once it has started, so that a
+/// number cannot be tried against the roster). NIK/KK numbers are kept only as keyed hashes; at
+/// the start a match recuses the member from that application without telling them which.
 #[utoipa::path(put, path = "/api/v1/panels/{id}/declaration", tag = "panels", request_body = DeclarationRequest,
     params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = DeclarationReceipt), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -140,15 +141,8 @@ pub async fn declare_conflicts(
         .db
         .write(move |conn| {
             let (panel, _) = as_member(conn, &principal, |c| store::find_for_update(c, id))?;
-            if panel.status == crate::panels::model::PanelStatus::Locked {
-                return Err(AppError::conflict(
-                    "panel_locked",
-                    "the panel's scores are locked",
-                ));
-            }
             let declaration =
                 store::declare(conn, &ctx, &vault, &panel, principal.user_id, &request)?;
-            conflicts::apply_new_declaration(conn, &ctx, &panel, principal.user_id)?;
             Ok(DeclarationReceipt {
                 panel_id: panel.id,
                 version: declaration.version,
@@ -333,7 +327,8 @@ pub async fn check_conflict(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The divergent applications, by panel code, with the scorers' weighted totals (the chair).
+/// The divergent applications, by panel code, with the current scorers' weighted totals (the
+/// chair): never one the chair was recused from, nor one they are to score before they have.
 #[utoipa::path(get, path = "/api/v1/panels/{id}/moderation", tag = "panels", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = ModerationList), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem)),
@@ -352,7 +347,7 @@ pub async fn list_divergent(
             let basis = chair_basis(conn, &panel)?;
             Ok(ModerationList {
                 divergence_spread_x100: panel.divergence_spread_x100,
-                items: results::divergent(conn, &panel, &basis)?,
+                items: results::divergent(conn, &panel, &basis, principal.user_id)?,
             })
         })
         .await?;
@@ -366,7 +361,9 @@ fn chair_basis(conn: &mut Conn, panel: &Panel) -> Result<results::Basis, AppErro
     results::basis(conn, panel, (target.score_min, target.score_max))
 }
 
-/// Record the chair's moderation note on an application (the chair); scores do not change.
+/// Record the chair's moderation note on a divergent application (the chair; 409
+/// `not_divergent` otherwise, `own_score_missing` on one they are to score and have not, 404 on
+/// one they were recused from); scores do not change.
 #[utoipa::path(post, path = "/api/v1/panels/{id}/moderation/{code}", tag = "panels", request_body = ModerationRequest,
     params(("id" = String, Path, format = Uuid), ("code" = String, Path)),
     responses((status = 200, body = ModerationItem), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -387,7 +384,8 @@ pub async fn moderate(
         .db
         .write(move |conn| {
             let panel = as_chair(conn, &principal, |c| store::find_for_update(c, id))?;
-            results::moderate(conn, &ctx, &panel, principal.user_id, &code, &note)
+            let basis = chair_basis(conn, &panel)?;
+            results::moderate(conn, &ctx, &panel, &basis, principal.user_id, &code, &note)
         })
         .await?;
     Ok(web::Json(item))

@@ -14,11 +14,34 @@ use crate::http::pagination::{PageQuery, split_page};
 use crate::openings::model::OpeningId;
 use crate::openings::store as openings;
 use crate::panels::analytics::{self, Divergence, RaterAnalytics};
-use crate::panels::model::{ApplicationId, Panel, PanelId, UserId};
+use crate::panels::model::{ApplicationId, Panel, PanelId, PanelStatus, UserId};
 use crate::panels::requests::{AddMemberRequest, CreatePanelRequest, Material, UnlockRequest};
 use crate::panels::rubrics::store as rubrics;
 use crate::panels::views::*;
 use crate::panels::{conflicts, results, store};
+
+/// The panel for those who oversee it by role (HR officers, appointing officials, auditors).
+/// A sitting member, whatever their role has become, reaches it only as a member until its
+/// scores are locked: these views link panel codes to applicants.
+fn as_overseer(
+    conn: &mut Conn,
+    principal: &Principal,
+    permission: Permission,
+    find: impl FnOnce(&mut Conn) -> Result<Option<Panel>, AppError>,
+) -> Result<Panel, AppError> {
+    let panel = policy::load(conn, principal, permission, find)?;
+    if panel.status != PanelStatus::Locked
+        && store::find_member(conn, panel.id, principal.user_id)?.is_some()
+    {
+        return Err(AppError::Forbidden {
+            code: "sitting_member",
+            detail: "you sit on this panel: until its scores are locked you reach it only as a \
+                     member"
+                .into(),
+        });
+    }
+    Ok(panel)
+}
 
 fn panel_view(conn: &mut Conn, panel: Panel) -> Result<PanelView, AppError> {
     let declarations = store::declarations(conn, panel.id)?;
@@ -123,7 +146,7 @@ pub async fn get_panel(
     let view = state
         .db
         .run(move |conn| {
-            let panel = policy::load(conn, &principal, Permission::PanelRead, |c| {
+            let panel = as_overseer(conn, &principal, Permission::PanelRead, |c| {
                 store::find_by_id(c, id)
             })?;
             panel_view(conn, panel)
@@ -153,7 +176,7 @@ pub async fn add_member(
     let view = state
         .db
         .write(move |conn| {
-            let panel = policy::load(conn, &principal, Permission::PanelManage, |c| {
+            let panel = as_overseer(conn, &principal, Permission::PanelManage, |c| {
                 store::find_for_update(c, id)
             })?;
             let user = users::find_by_id(conn, request.user_id)?
@@ -183,7 +206,7 @@ pub async fn remove_member(
     let view = state
         .db
         .write(move |conn| {
-            let panel = policy::load(conn, &principal, Permission::PanelManage, |c| {
+            let panel = as_overseer(conn, &principal, Permission::PanelManage, |c| {
                 store::find_for_update(c, id)
             })?;
             store::remove_member(conn, &ctx, &panel, user)?;
@@ -215,7 +238,7 @@ pub async fn attach_material(
     let entry = state
         .db
         .write(move |conn| {
-            let panel = policy::load(conn, &principal, Permission::PanelManage, |c| {
+            let panel = as_overseer(conn, &principal, Permission::PanelManage, |c| {
                 store::find_for_update(c, id)
             })?;
             let application = applications::find_for_update(conn, application)?
@@ -257,7 +280,7 @@ pub async fn get_material(
     let entry = state
         .db
         .run(move |conn| {
-            let panel = policy::load(conn, &principal, Permission::PanelManage, |c| {
+            let panel = as_overseer(conn, &principal, Permission::PanelManage, |c| {
                 store::find_by_id(c, id)
             })?;
             store::find_entry(conn, panel.id, application)?.ok_or_else(AppError::not_found)
@@ -285,7 +308,7 @@ pub async fn list_assignments(
     let (seed, rows) = state
         .db
         .run(move |conn| {
-            let panel = policy::load(conn, &principal, Permission::PanelRead, |c| {
+            let panel = as_overseer(conn, &principal, Permission::PanelRead, |c| {
                 store::find_by_id(c, id)
             })?;
             let rows = results::assignment_views(conn, &panel, after, limit + 1)?;
@@ -316,7 +339,7 @@ pub async fn list_recusals(
     let items = state
         .db
         .run(move |conn| {
-            let panel = policy::load(conn, &principal, Permission::PanelRead, |c| {
+            let panel = as_overseer(conn, &principal, Permission::PanelRead, |c| {
                 store::find_by_id(c, id)
             })?;
             results::recusal_views(conn, &panel)
@@ -347,7 +370,7 @@ pub async fn get_panel_results(
     let view = state
         .db
         .run(move |conn| {
-            let panel = policy::load(conn, &principal, Permission::PanelRead, |c| {
+            let panel = as_overseer(conn, &principal, Permission::PanelRead, |c| {
                 store::find_by_id(c, id)
             })?;
             let basis = basis_of(conn, &panel)?;
@@ -384,7 +407,7 @@ pub async fn get_rater_analytics(
     let view = state
         .db
         .run(move |conn| {
-            let panel = policy::load(conn, &principal, Permission::PanelRead, |c| {
+            let panel = as_overseer(conn, &principal, Permission::PanelRead, |c| {
                 store::find_by_id(c, id)
             })?;
             let basis = basis_of(conn, &panel)?;
@@ -418,7 +441,7 @@ pub async fn get_rater_analytics(
 }
 
 /// Re-open a locked panel (appointing official): a deviation with its justification, while
-/// the opening's stage is not locked.
+/// the opening's stage is neither locked nor behind it (409 `stage_locked` then).
 #[utoipa::path(post, path = "/api/v1/panels/{id}/unlock", tag = "panels", request_body = UnlockRequest,
     params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = PanelView), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -438,20 +461,20 @@ pub async fn unlock_panel(
     let view = state
         .db
         .write(move |conn| {
-            let panel = policy::load(conn, &principal, Permission::OpeningDeviate, |c| {
+            let panel = as_overseer(conn, &principal, Permission::OpeningDeviate, |c| {
                 store::find_for_update(c, id)
             })?;
             let opening = openings::find_for_update(conn, panel.opening_id)?
                 .ok_or_else(AppError::not_found)?;
-            let stage_locked = opening.stage_locked
-                && store::target_of(&opening, &panel)?.stage_index as i32
-                    == opening.current_stage.unwrap_or(-1);
+            let index = store::target_of(&opening, &panel)?.stage_index as i32;
+            let current = opening.current_stage.unwrap_or(-1);
+            let stage_settled = current > index || (current == index && opening.stage_locked);
             results::unlock(
                 conn,
                 &ctx,
                 &panel,
                 principal.user_id,
-                stage_locked,
+                stage_settled,
                 &request.justification,
             )?;
             let panel = store::find_by_id(conn, id)?.ok_or_else(AppError::not_found)?;
