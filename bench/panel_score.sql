@@ -5,9 +5,14 @@
 -- existing versions, the rubric, the score and its audit event (the content hash is computed by
 -- the server; a fixed 64-hex value stands in, and the payload names a fixed application and user
 -- of the same length; JSON colons are followed by a space, since pgbench reads ":name" as a
--- variable). Variables (-D): panel, user, application, code
--- of one assignment; every transaction writes a new version number so the unique key holds.
+-- variable). Variables (-D): panel, and pairs, the row count of bench_pairs (every active
+-- assignment of the panel, numbered from 1, built by bench/panels.sh): each transaction draws
+-- one at random, as the API step does, so that the writes spread over the same keys; that
+-- lookup by primary key is the one statement the API does not send. Every transaction writes
+-- a new version number so the unique key holds when a pair is drawn twice.
 \set v random(2, 2000000000)
+\set i random(1, :pairs)
+SELECT user_id AS user, application_id AS application, panel_code AS code FROM bench_pairs WHERE n = :i \gset
 BEGIN;
 SELECT "grants"."id" FROM "grants" WHERE (((("grants"."user_id" = :user) AND ("grants"."permission" = 'panel_score')) AND ("grants"."object_kind" = 'panel')) AND ("grants"."revoked_at" IS NULL)) LIMIT 1;
 SELECT "panels"."id", "panels"."opening_id", "panels"."agency_id", "panels"."stage_code", "panels"."part_code", "panels"."rubric_id", "panels"."min_scorers", "panels"."blind", "panels"."aggregate", "panels"."divergence_spread_x100", "panels"."status", "panels"."assignment_seed", "panels"."started_at", "panels"."locked_at", "panels"."created_at", "panels"."updated_at" FROM "panels" WHERE ("panels"."id" = :panel) LIMIT 1 FOR SHARE;

@@ -130,9 +130,9 @@ log "score: $SUBMITTED scores and $EVENTS panel.score_submitted events written o
 [ "$(field "$SCORE_LINE" non2xx)" = 0 ] || { echo "score submissions failed"; exit 1; }
 (( SUBMITTED < PAIRS )) || { echo "the step ran out of pairs: raise BENCH_SUBMIT_APPS"; exit 1; }
 stop_server
-SAMPLE=$(psql "$DBURL" -At -F ' ' -c "SELECT a.user_id, a.application_id, e.panel_code FROM panel_assignments a JOIN panel_entries e USING (panel_id, application_id) WHERE a.panel_id = '$SUB' LIMIT 1")
-read -r S_USER S_APP S_CODE <<< "$SAMPLE"
-SCORE_TPS=$(pgbench_step score_sql -f "$ROOT/bench/panel_score.sql" -D panel="$SUB" -D user="$S_USER" -D application="$S_APP" -D code="$S_CODE")
+# The floor draws its (panelist, application) pair per transaction from the same assignments.
+psql "$DBURL" -qc "CREATE TABLE bench_pairs AS SELECT row_number() OVER (ORDER BY e.panel_code, a.user_id) AS n, a.user_id, a.application_id, e.panel_code FROM panel_assignments a JOIN panel_entries e USING (panel_id, application_id) WHERE a.panel_id = '$SUB' AND a.recused_at IS NULL; ALTER TABLE bench_pairs ADD PRIMARY KEY (n); ANALYZE bench_pairs" >/dev/null
+SCORE_TPS=$(pgbench_step score_sql -f "$ROOT/bench/panel_score.sql" -D panel="$SUB" -D pairs="$PAIRS")
 
 ratio() { python3 -c "print(round(100*$1/$2,1))"; }
 log "RESULT queue (2,000 applications, 9 panelists, limit=200): $(field "$QUEUE_LINE" rps) rps, p99 $(python3 -c "print(round($(field "$QUEUE_LINE" p99_us)/1000,2))") ms; the same statements in pgbench: $QUEUE_TPS tps; API = $(ratio "$(field "$QUEUE_LINE" rps)" "$QUEUE_TPS") % of pgbench"
