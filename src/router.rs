@@ -135,9 +135,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// Rubrics and panels: the HR side, then the member's side (`queue`).
+/// Rubrics and panels: the HR side (`setup`, `oversight`), then the member's side (`queue`).
 fn panel_routes(cfg: &mut web::ServiceConfig) {
-    use panels::routes::{queue as q, setup as s};
+    use panels::routes::{chair as c, oversight as o, queue as q, setup as s};
     use panels::rubrics::routes as r;
     cfg.service(
         resource("/rubrics")
@@ -159,11 +159,11 @@ fn panel_routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(s::get_material))
             .route(web::put().to(s::attach_material)),
     )
-    .service(resource("/panels/{id}/assignments").route(web::get().to(s::list_assignments)))
-    .service(resource("/panels/{id}/recusals").route(web::get().to(s::list_recusals)))
-    .service(resource("/panels/{id}/results").route(web::get().to(s::get_panel_results)))
-    .service(resource("/panels/{id}/analytics").route(web::get().to(s::get_rater_analytics)))
-    .service(resource("/panels/{id}/unlock").route(web::post().to(s::unlock_panel)))
+    .service(resource("/panels/{id}/assignments").route(web::get().to(o::list_assignments)))
+    .service(resource("/panels/{id}/recusals").route(web::get().to(o::list_recusals)))
+    .service(resource("/panels/{id}/results").route(web::get().to(o::get_panel_results)))
+    .service(resource("/panels/{id}/analytics").route(web::get().to(o::get_rater_analytics)))
+    .service(resource("/panels/{id}/unlock").route(web::post().to(o::unlock_panel)))
     .service(resource("/panels/{id}/queue").route(web::get().to(q::get_queue)))
     .service(resource("/panels/{id}/declaration").route(web::put().to(q::declare_conflicts)))
     .service(
@@ -180,9 +180,9 @@ fn panel_routes(cfg: &mut web::ServiceConfig) {
         resource("/panels/{id}/queue/{code}/conflict-check")
             .route(web::post().to(q::check_conflict)),
     )
-    .service(resource("/panels/{id}/moderation").route(web::get().to(q::list_divergent)))
-    .service(resource("/panels/{id}/moderation/{code}").route(web::post().to(q::moderate)))
-    .service(resource("/panels/{id}/lock").route(web::post().to(q::lock_panel)));
+    .service(resource("/panels/{id}/moderation").route(web::get().to(c::list_divergent)))
+    .service(resource("/panels/{id}/moderation/{code}").route(web::post().to(c::moderate)))
+    .service(resource("/panels/{id}/lock").route(web::post().to(c::lock_panel)));
 }
 
 /// Competencies, positions, rule sets, rounds, openings, deviations and the public openings.

@@ -37,6 +37,14 @@ impl Actor {
             Actor::Anonymous => "anonymous",
         }
     }
+
+    /// The user acting, `None` for an operator, a system job or no one.
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Actor::User { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
 }
 
 /// The who, when and from-where of one change; every store function that changes data takes

@@ -1,6 +1,7 @@
 //! Conflict-of-interest matching and recusal: declared relatives' keyed hashes against the
 //! applicants' NIK/KK hashes (no clear number is ever compared or shown), and taking a panelist
-//! off one application with a replacement chosen by the assignment rule.
+//! off one application with a replacement chosen by the assignment rule, whether by a match,
+//! by the panelist's own choice, or by declining at the reveal of a stage that is not blind.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,6 +10,7 @@ use diesel::prelude::*;
 use super::assignment;
 use super::events::{PanelEvent, text_digest};
 use super::model::*;
+use super::scoring;
 use crate::audit::model::AuditContext;
 use crate::audit::store as audit;
 use crate::db::Conn;
@@ -31,7 +33,7 @@ pub fn declared_matches(
     only_user: Option<UserId>,
 ) -> Result<Vec<Match>, AppError> {
     let mut by_hash: BTreeMap<String, Vec<(UserId, RelationKind)>> = BTreeMap::new();
-    for declaration in super::store::declarations(conn, panel.id)? {
+    for declaration in super::declarations::declarations(conn, panel.id)? {
         if only_user.is_some_and(|u| u != declaration.user_id) {
             continue;
         }
@@ -87,6 +89,22 @@ fn dedup_pairs(found: BTreeSet<Match>) -> Vec<Match> {
 pub fn assignments(conn: &mut Conn, panel: PanelId) -> Result<Vec<Assignment>, AppError> {
     Ok(panel_assignments::table
         .filter(panel_assignments::panel_id.eq(panel))
+        .order((
+            panel_assignments::application_id.asc(),
+            panel_assignments::user_id.asc(),
+        ))
+        .load(conn)?)
+}
+
+/// The assignment rows, active and recused, of some applications of the panel (one page).
+pub fn assignments_of(
+    conn: &mut Conn,
+    panel: PanelId,
+    applications: &[ApplicationId],
+) -> Result<Vec<Assignment>, AppError> {
+    Ok(panel_assignments::table
+        .filter(panel_assignments::panel_id.eq(panel))
+        .filter(panel_assignments::application_id.eq_any(applications))
         .order((
             panel_assignments::application_id.asc(),
             panel_assignments::user_id.asc(),
@@ -191,5 +209,75 @@ pub fn insert_assignment(
             recusal_reason: None,
         })
         .execute(conn)?;
+    Ok(())
+}
+
+/// The panelist steps back from one application, with a reason; another member takes it over.
+pub fn recuse_self(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    panel: &Panel,
+    user: UserId,
+    code: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    scoring::scoring_open(panel)?;
+    let seat = scoring::seat(conn, panel.id, user, code)?;
+    let members: Vec<UserId> = super::store::members(conn, panel.id)?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let recusal = Recusal {
+        application: seat.entry.application_id,
+        user,
+        basis: RecusalBasis::SelfDeclared,
+        relation: None,
+        reason: Some(reason.trim()),
+    };
+    recuse(conn, ctx, panel, &members, recusal)?;
+    Ok(())
+}
+
+/// At a stage that is not blind: "no conflict" clears the panelist to score the candidate;
+/// declining recuses them.
+pub fn check_conflict(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    panel: &Panel,
+    user: UserId,
+    code: &str,
+    no_conflict: bool,
+) -> Result<(), AppError> {
+    scoring::scoring_open(panel)?;
+    if panel.blind {
+        return Err(AppError::conflict(
+            "stage_is_blind",
+            "a blind stage reveals no candidate, so there is nothing to confirm",
+        ));
+    }
+    let seat = scoring::seat(conn, panel.id, user, code)?;
+    let application = seat.entry.application_id;
+    if no_conflict {
+        diesel::update(panel_assignments::table.find((panel.id, application, user)))
+            .set(panel_assignments::conflict_cleared_at.eq(Some(ctx.at)))
+            .execute(conn)?;
+        let event = PanelEvent::Pair {
+            application_id: application,
+            user_id: user,
+        };
+        return audit::append(conn, ctx, event.of("panel.conflict_cleared", panel)?);
+    }
+    let members: Vec<UserId> = super::store::members(conn, panel.id)?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let recusal = Recusal {
+        application,
+        user,
+        basis: RecusalBasis::DeclinedAtReveal,
+        relation: None,
+        reason: None,
+    };
+    recuse(conn, ctx, panel, &members, recusal)?;
     Ok(())
 }

@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::model::{
-    ApplicationId, OpeningId, Panel, PanelId, RecusalBasis, RelationKind, RubricId, UserId,
-};
+use super::model::{ApplicationId, OpeningId, Panel, RecusalBasis, RelationKind, RubricId, UserId};
 use super::rubrics::model::Rubric;
 use crate::audit::model::NewAuditEvent;
 use crate::error::AppError;
@@ -143,9 +141,4 @@ impl PanelEvent {
             .agency(Some(agency))
             .payload(payload))
     }
-}
-
-/// The panel a `PanelId` names, for events written before the row is at hand.
-pub fn panel_object(id: PanelId) -> String {
-    id.to_string()
 }

@@ -43,6 +43,13 @@ fn rows(conn: &mut Conn, panel: &Panel) -> Result<Vec<Row>, AppError> {
         .order(applications::registration_number.asc())
         .load(conn)?;
     let (active, excluded) = conflicts::current_state(&conflicts::assignments(conn, panel.id)?);
+    let mut recused_by_application: BTreeMap<ApplicationId, Vec<UserId>> = BTreeMap::new();
+    for (application, user) in excluded {
+        recused_by_application
+            .entry(application)
+            .or_default()
+            .push(user);
+    }
     let mut scores = current(scoring::versions(conn, panel.id, None, None)?);
     Ok(entries
         .into_iter()
@@ -55,11 +62,9 @@ fn rows(conn: &mut Conn, panel: &Panel) -> Result<Vec<Row>, AppError> {
                 .iter()
                 .filter_map(|u| scores.remove(&(entry.application_id, *u)))
                 .collect();
-            let recused = excluded
-                .iter()
-                .filter(|(a, _)| *a == entry.application_id)
-                .map(|(_, u)| *u)
-                .collect();
+            let recused = recused_by_application
+                .remove(&entry.application_id)
+                .unwrap_or_default();
             Row {
                 application: entry.application_id,
                 registration_number,
@@ -78,18 +83,15 @@ pub struct Basis {
     pub range: StageRange,
 }
 
-pub fn basis(conn: &mut Conn, panel: &Panel, score_range: (i32, i32)) -> Result<Basis, AppError> {
+/// The panel's rubric scale and the stage's score range in the opening's plan.
+pub fn basis(conn: &mut Conn, panel: &Panel) -> Result<Basis, AppError> {
+    let opening = crate::openings::store::find_by_id(conn, panel.opening_id)?
+        .ok_or_else(AppError::not_found)?;
+    let target = super::store::target_of(&opening, panel)?;
+    let score_range = (target.score_min, target.score_max);
     let rubric = rubric_of(conn, panel)?;
     Ok(Basis {
-        scale: aggregation::Scale {
-            weights: rubric
-                .parsed_criteria()?
-                .into_iter()
-                .map(|c| (c.code, i64::from(c.weight)))
-                .collect(),
-            min: i64::from(rubric.scale_min),
-            max: i64::from(rubric.scale_max),
-        },
+        scale: rubric.scale()?,
         range: StageRange {
             min: i64::from(score_range.0),
             max: i64::from(score_range.1),
@@ -385,81 +387,4 @@ pub fn scores_by_application(
         out.insert(row.application, row.scores);
     }
     Ok(out)
-}
-
-/// The scorers of each roster application, by application id (HR, auditors).
-pub fn assignment_views(
-    conn: &mut Conn,
-    panel: &Panel,
-    after: Option<ApplicationId>,
-    limit: i64,
-) -> Result<Vec<super::views::AssignmentView>, AppError> {
-    let mut query = panel_entries::table
-        .inner_join(applications::table)
-        .filter(panel_entries::panel_id.eq(panel.id))
-        .filter(panel_entries::in_roster.eq(true))
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(panel_entries::application_id.gt(after));
-    }
-    let entries: Vec<(ApplicationId, String, String)> = query
-        .select((
-            panel_entries::application_id,
-            panel_entries::panel_code,
-            applications::registration_number,
-        ))
-        .order(panel_entries::application_id.asc())
-        .limit(limit)
-        .load(conn)?;
-    let rows = conflicts::assignments(conn, panel.id)?;
-    Ok(entries
-        .into_iter()
-        .map(|(application, panel_code, registration_number)| {
-            let of_app = rows.iter().filter(|r| r.application_id == application);
-            let (recused, active): (Vec<&Assignment>, Vec<&Assignment>) =
-                of_app.partition(|r| r.recused_at.is_some());
-            super::views::AssignmentView {
-                application_id: application,
-                registration_number,
-                panel_code,
-                scorers: active.iter().map(|r| r.user_id).collect(),
-                recused: recused.iter().map(|r| r.user_id).collect(),
-            }
-        })
-        .collect())
-}
-
-/// Every recusal with its basis (HR, auditors).
-pub fn recusal_views(
-    conn: &mut Conn,
-    panel: &Panel,
-) -> Result<Vec<super::views::RecusalView>, AppError> {
-    let entries: BTreeMap<ApplicationId, (String, String)> = panel_entries::table
-        .inner_join(applications::table)
-        .filter(panel_entries::panel_id.eq(panel.id))
-        .select((
-            panel_entries::application_id,
-            panel_entries::panel_code,
-            applications::registration_number,
-        ))
-        .load::<(ApplicationId, String, String)>(conn)?
-        .into_iter()
-        .map(|(a, code, number)| (a, (code, number)))
-        .collect();
-    Ok(conflicts::assignments(conn, panel.id)?
-        .into_iter()
-        .filter_map(|r| {
-            let (recused_at, basis) = (r.recused_at?, r.recusal_basis?);
-            let (code, number) = entries.get(&r.application_id).cloned().unwrap_or_default();
-            Some(super::views::RecusalView {
-                application_id: r.application_id,
-                registration_number: number,
-                panel_code: code,
-                user_id: r.user_id,
-                basis,
-                detail: r.recusal_reason,
-                recused_at,
-            })
-        })
-        .collect())
 }

@@ -1,27 +1,23 @@
-//! The panelist's side: their queue, submitting and amending their own score, reading the
-//! others' scores of an application only after submitting their own, recusing themselves, and
-//! at a stage that is not blind, confirming "no conflict" per candidate. A panelist reaches an
-//! application only through an active assignment, by its panel code.
+//! The panelist's scores: submitting and amending their own, and reading the others' scores
+//! of an application only after submitting their own (which freezes theirs). A panelist
+//! reaches an application only through an active assignment, by its panel code; the queue is
+//! in `queue`, stepping back from an application in `conflicts`.
 
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 
-use super::aggregation::Scale;
-use super::conflicts::{self, Recusal};
+use super::conflicts;
 use super::events::{PanelEvent, text_digest};
 use super::model::*;
-use super::requests::{AmendScoreRequest, Material, ScoreRequest};
+use super::requests::{AmendScoreRequest, ScoreRequest};
 use super::rubrics::{model::Rubric, store as rubrics};
 use super::rules;
-use super::store;
-use super::views::{QueueItem, ScoreView};
+use super::views::ScoreView;
 use crate::audit::model::AuditContext;
 use crate::audit::store as audit;
 use crate::db::Conn;
-use crate::db::schema::{
-    applications, panel_assignments, panel_entries, panel_scores, panels, persons,
-};
+use crate::db::schema::{panel_assignments, panel_entries, panel_scores, panels};
 use crate::error::AppError;
 
 /// The panel, held against a concurrent lock until the transaction ends (a shared row lock on
@@ -92,24 +88,12 @@ fn active_assignment(panel: PanelId, application: ApplicationId, user: UserId) -
         .filter(panel_assignments::recused_at.is_null())
 }
 
-fn scale_of(rubric: &Rubric) -> Result<Scale, AppError> {
-    Ok(Scale {
-        weights: rubric
-            .parsed_criteria()?
-            .into_iter()
-            .map(|c| (c.code, i64::from(c.weight)))
-            .collect(),
-        min: i64::from(rubric.scale_min),
-        max: i64::from(rubric.scale_max),
-    })
-}
-
 pub fn rubric_of(conn: &mut Conn, panel: &Panel) -> Result<Rubric, AppError> {
     rubrics::find_by_id(conn, panel.rubric_id)?
         .ok_or_else(|| AppError::internal("a panel's rubric is missing"))
 }
 
-fn scoring_open(panel: &Panel) -> Result<(), AppError> {
+pub fn scoring_open(panel: &Panel) -> Result<(), AppError> {
     match panel.status {
         PanelStatus::Forming => Err(AppError::conflict(
             "panel_not_started",
@@ -168,102 +152,6 @@ pub fn score_view(code: &str, v: &ScoreVersion) -> Result<ScoreView, AppError> {
         amendment_reason: v.amendment_reason.clone(),
         submitted_at: v.submitted_at,
     })
-}
-
-/// The panelist's queue by panel code: their active assignments, with the redacted material.
-pub fn queue(
-    conn: &mut Conn,
-    panel: &Panel,
-    user: UserId,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<Vec<QueueItem>, AppError> {
-    let mut query = panel_assignments::table
-        .inner_join(
-            panel_entries::table.on(panel_entries::panel_id
-                .eq(panel_assignments::panel_id)
-                .and(panel_entries::application_id.eq(panel_assignments::application_id))),
-        )
-        .filter(panel_assignments::panel_id.eq(panel.id))
-        .filter(panel_assignments::user_id.eq(user))
-        .filter(panel_assignments::recused_at.is_null())
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(panel_entries::panel_code.gt(after.to_string()));
-    }
-    let rows: Vec<(
-        ApplicationId,
-        String,
-        Option<String>,
-        Option<crate::db::types::Timestamp>,
-    )> = query
-        .select((
-            panel_entries::application_id,
-            panel_entries::panel_code,
-            panel_entries::material_redacted,
-            panel_assignments::conflict_cleared_at,
-        ))
-        .order(panel_entries::panel_code.asc())
-        .limit(limit)
-        .load(conn)?;
-    let ids: Vec<ApplicationId> = rows.iter().map(|r| r.0).collect();
-    let mine = current(
-        panel_scores::table
-            .filter(panel_scores::panel_id.eq(panel.id))
-            .filter(panel_scores::user_id.eq(user))
-            .filter(panel_scores::application_id.eq_any(&ids))
-            .order(panel_scores::version.asc())
-            .load(conn)?,
-    );
-    let names = if panel.blind {
-        BTreeMap::new()
-    } else {
-        candidate_names(conn, &ids)?
-    };
-    rows.into_iter()
-        .map(|(application, code, material, cleared)| {
-            let material: Option<Material> = material
-                .map(|m| serde_json::from_str(&m))
-                .transpose()
-                .map_err(AppError::internal_from)?;
-            Ok(QueueItem {
-                my_score: mine
-                    .get(&(application, user))
-                    .map(|v| score_view(&code, v))
-                    .transpose()?,
-                panel_code: code,
-                material,
-                candidate_name: names.get(&application).cloned(),
-                conflict_cleared: (!panel.blind).then_some(cleared.is_some()),
-            })
-        })
-        .collect()
-}
-
-/// Names of candidates at a stage that is not blind (a face-to-face interview).
-fn candidate_names(
-    conn: &mut Conn,
-    ids: &[ApplicationId],
-) -> Result<BTreeMap<ApplicationId, String>, AppError> {
-    Ok(applications::table
-        .inner_join(persons::table)
-        .filter(applications::id.eq_any(ids))
-        .select((applications::id, persons::full_name))
-        .load::<(ApplicationId, String)>(conn)?
-        .into_iter()
-        .collect())
-}
-
-/// Whether any of the panelist's assignments on this panel was recused.
-pub fn recusals_happened(conn: &mut Conn, panel: PanelId, user: UserId) -> Result<bool, AppError> {
-    let found: Option<ApplicationId> = panel_assignments::table
-        .filter(panel_assignments::panel_id.eq(panel))
-        .filter(panel_assignments::user_id.eq(user))
-        .filter(panel_assignments::recused_at.is_not_null())
-        .select(panel_assignments::application_id)
-        .first(conn)
-        .optional()?;
-    Ok(found.is_some())
 }
 
 /// Submits the panelist's score (version 1) of the application with panel code `code`.
@@ -371,7 +259,7 @@ fn write_version(
         version,
         levels: serde_json::to_string(levels).map_err(AppError::internal_from)?,
         justifications: serde_json::to_string(&justifications).map_err(AppError::internal_from)?,
-        weighted_x100: scale_of(&rubric)?.weighted_x100(levels),
+        weighted_x100: rubric.scale()?.weighted_x100(levels),
         amendment_reason: reason.map(str::to_string),
         submitted_at: ctx.at,
     };
@@ -444,83 +332,13 @@ pub fn others(
         };
         audit::append(conn, ctx, event.of("panel.scores_seen", panel)?)?;
     }
-    let active: Vec<UserId> = conflicts::assignments(conn, panel.id)?
+    let active: Vec<UserId> = conflicts::assignments_of(conn, panel.id, &[application])?
         .into_iter()
-        .filter(|a| a.application_id == application && a.recused_at.is_none())
+        .filter(|a| a.recused_at.is_none())
         .map(|a| a.user_id)
         .collect();
     all.values()
         .filter(|v| active.contains(&v.user_id))
         .map(|v| score_view(code, v))
         .collect()
-}
-
-/// The panelist steps back from one application, with a reason; another member takes it over.
-pub fn recuse_self(
-    conn: &mut Conn,
-    ctx: &AuditContext,
-    panel: &Panel,
-    user: UserId,
-    code: &str,
-    reason: &str,
-) -> Result<(), AppError> {
-    scoring_open(panel)?;
-    let seat = seat(conn, panel.id, user, code)?;
-    let members: Vec<UserId> = store::members(conn, panel.id)?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    let recusal = Recusal {
-        application: seat.entry.application_id,
-        user,
-        basis: RecusalBasis::SelfDeclared,
-        relation: None,
-        reason: Some(reason.trim()),
-    };
-    conflicts::recuse(conn, ctx, panel, &members, recusal)?;
-    Ok(())
-}
-
-/// At a stage that is not blind: "no conflict" clears the panelist to score the candidate;
-/// declining recuses them.
-pub fn check_conflict(
-    conn: &mut Conn,
-    ctx: &AuditContext,
-    panel: &Panel,
-    user: UserId,
-    code: &str,
-    no_conflict: bool,
-) -> Result<(), AppError> {
-    scoring_open(panel)?;
-    if panel.blind {
-        return Err(AppError::conflict(
-            "stage_is_blind",
-            "a blind stage reveals no candidate, so there is nothing to confirm",
-        ));
-    }
-    let seat = seat(conn, panel.id, user, code)?;
-    let application = seat.entry.application_id;
-    if no_conflict {
-        diesel::update(panel_assignments::table.find((panel.id, application, user)))
-            .set(panel_assignments::conflict_cleared_at.eq(Some(ctx.at)))
-            .execute(conn)?;
-        let event = PanelEvent::Pair {
-            application_id: application,
-            user_id: user,
-        };
-        return audit::append(conn, ctx, event.of("panel.conflict_cleared", panel)?);
-    }
-    let members: Vec<UserId> = store::members(conn, panel.id)?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    let recusal = Recusal {
-        application,
-        user,
-        basis: RecusalBasis::DeclinedAtReveal,
-        relation: None,
-        reason: None,
-    };
-    conflicts::recuse(conn, ctx, panel, &members, recusal)?;
-    Ok(())
 }

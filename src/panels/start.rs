@@ -73,7 +73,7 @@ fn start_panel(
         ));
     }
     let members = store::members(conn, panel.id)?;
-    let declared: BTreeSet<UserId> = store::declarations(conn, panel.id)?
+    let declared: BTreeSet<UserId> = super::declarations::declarations(conn, panel.id)?
         .into_iter()
         .map(|d| d.user_id)
         .collect();

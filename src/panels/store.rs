@@ -1,24 +1,22 @@
 //! Panel setup queries: creating a panel for a plan entry, its members (each membership is a
-//! `panel_score` grant on the panel), declarations of conflicts of interest, and the stage
-//! material of each application. Every change is audited in the caller's transaction.
+//! `panel_score` grant on the panel) and the panel codes of its applications. Declarations are
+//! in `declarations`, stage material in `material`. Every change is audited in the caller's
+//! transaction.
 
 use diesel::prelude::*;
 
-use super::events::{PanelEvent, text_digest};
+use super::events::PanelEvent;
 use super::model::*;
-use super::redaction::{self, Identifiers};
-use super::requests::{AddMemberRequest, CreatePanelRequest, DeclarationRequest, Material};
+use super::requests::{AddMemberRequest, CreatePanelRequest};
 use super::rubrics::model::Rubric;
 use super::rules::{self, PanelTarget};
-use crate::applications::identity::{IdNumber, IdentityVault};
-use crate::applications::model::{Application, ApplicationStatus, Person};
 use crate::audit::model::AuditContext;
 use crate::audit::store as audit;
 use crate::auth::grants::{model::NewGrant, store as grants};
 use crate::auth::model::User;
 use crate::auth::policy::{ObjectKind, ObjectRef, Permission};
 use crate::db::Conn;
-use crate::db::schema::{panel_declarations, panel_entries, panel_members, panels, persons};
+use crate::db::schema::{panel_entries, panel_members, panels};
 use crate::error::AppError;
 use crate::openings::model::{Opening, OpeningStatus};
 use crate::roles::Role;
@@ -161,23 +159,6 @@ fn forming(panel: &Panel, what: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Declarations are matched against the roster when the stage starts. After that a new one
-/// could test a number against it (a recusal would tell), so they close.
-fn declarations_open(panel: &Panel) -> Result<(), AppError> {
-    match panel.status {
-        PanelStatus::Forming => Ok(()),
-        PanelStatus::Scoring => Err(AppError::conflict(
-            "panel_started",
-            "the panel's stage has started: declarations are closed; step back from an \
-             application you find you are connected to",
-        )),
-        PanelStatus::Locked => Err(AppError::conflict(
-            "panel_locked",
-            "the panel's scores are locked",
-        )),
-    }
-}
-
 /// Adds a member (a panelist, or an HR officer or appointing official of another agency acting
 /// as one) with a `panel_score` grant on the panel; at most one chair.
 pub fn add_member(
@@ -296,91 +277,6 @@ pub fn remove_member(
     Ok(())
 }
 
-pub fn declarations(conn: &mut Conn, panel: PanelId) -> Result<Vec<Declaration>, AppError> {
-    Ok(panel_declarations::table
-        .filter(panel_declarations::panel_id.eq(panel))
-        .order(panel_declarations::user_id.asc())
-        .load(conn)?)
-}
-
-/// Stores a member's declaration (replacing an earlier one): relatives' names encrypted, their
-/// NIK/KK as keyed hashes only. Returns the stored declaration.
-pub fn declare(
-    conn: &mut Conn,
-    ctx: &AuditContext,
-    vault: &IdentityVault,
-    panel: &Panel,
-    user: UserId,
-    request: &DeclarationRequest,
-) -> Result<Declaration, AppError> {
-    find_member(conn, panel.id, user)?.ok_or_else(AppError::not_found)?;
-    declarations_open(panel)?;
-    check_numbers(request)?;
-    let relations = request
-        .relations
-        .iter()
-        .map(|r| {
-            Ok(StoredRelation {
-                relation: r.relation,
-                name_enc: vault.encrypt(r.name.trim())?,
-                nik_hash: r.nik.as_deref().map(|n| vault.hash(IdNumber::Nik, n)),
-                kk_hash: r.kk.as_deref().map(|k| vault.hash(IdNumber::Kk, k)),
-            })
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
-    let previous: Option<i32> = panel_declarations::table
-        .find((panel.id, user))
-        .select(panel_declarations::version)
-        .first(conn)
-        .optional()?;
-    let declaration = Declaration {
-        panel_id: panel.id,
-        user_id: user,
-        relations: serde_json::to_string(&relations).map_err(AppError::internal_from)?,
-        ties: serde_json::to_string(&request.ties).map_err(AppError::internal_from)?,
-        version: previous.unwrap_or(0) + 1,
-        declared_at: ctx.at,
-    };
-    diesel::delete(panel_declarations::table.find((panel.id, user))).execute(conn)?;
-    diesel::insert_into(panel_declarations::table)
-        .values(&declaration)
-        .execute(conn)?;
-    let event = PanelEvent::Declared {
-        user_id: user,
-        version: declaration.version,
-        relations: relations.len(),
-        ties: request.ties.len(),
-        declaration_sha256: text_digest(&format!(
-            "{}\n{}",
-            declaration.relations, declaration.ties
-        )),
-    };
-    audit::append(conn, ctx, event.of("panel.declaration_made", panel)?)?;
-    Ok(declaration)
-}
-
-fn check_numbers(request: &DeclarationRequest) -> Result<(), AppError> {
-    let mut errors = Vec::new();
-    for (i, r) in request.relations.iter().enumerate() {
-        for (field, value) in [("nik", &r.nik), ("kk", &r.kk)] {
-            if value
-                .as_deref()
-                .is_some_and(|v| !super::requests::is_identity_number(v))
-            {
-                errors.push(crate::error::FieldError::new(
-                    format!("relations[{i}].{field}"),
-                    "16 digits",
-                ));
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::validation(errors))
-    }
-}
-
 /// A new random panel code (12 characters of Crockford base32, in three groups).
 pub fn new_panel_code() -> Result<String, AppError> {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -407,101 +303,4 @@ pub fn find_entry(
         .find((panel, application))
         .first(conn)
         .optional()?)
-}
-
-/// The applicant's own identifiers, for redacting what they wrote.
-pub fn identifiers(vault: &IdentityVault, person: &Person) -> Result<Identifiers, AppError> {
-    Ok(Identifiers {
-        name: person.full_name.clone(),
-        nik: vault.decrypt(&person.nik_enc)?,
-        kk: vault.decrypt(&person.kk_enc)?,
-        email: person.email.clone(),
-        phone: person.phone.clone(),
-        birth_date: Some(person.birth_date.clone()),
-    })
-}
-
-/// Attaches (or replaces) the stage material of one application of the panel's opening; the
-/// redacted copy panelists read is made now, from the applicant's identity record.
-pub fn attach_material(
-    conn: &mut Conn,
-    ctx: &AuditContext,
-    vault: &IdentityVault,
-    panel: &Panel,
-    application: &Application,
-    material: &Material,
-) -> Result<Entry, AppError> {
-    if panel.status == PanelStatus::Locked {
-        return Err(AppError::conflict(
-            "panel_locked",
-            "the panel's scores are locked",
-        ));
-    }
-    if application.opening_id != panel.opening_id {
-        return Err(AppError::not_found());
-    }
-    if application.status == ApplicationStatus::Withdrawn {
-        return Err(AppError::conflict(
-            "application_withdrawn",
-            "the application is withdrawn",
-        ));
-    }
-    let person: Person = persons::table.find(application.person_id).first(conn)?;
-    let who = identifiers(vault, &person)?;
-    let redacted = redact_material(material, &who);
-    let clear = serde_json::to_string(material).map_err(AppError::internal_from)?;
-    let entry = match find_entry(conn, panel.id, application.id)? {
-        Some(entry) => entry,
-        None => {
-            let entry = Entry {
-                panel_id: panel.id,
-                application_id: application.id,
-                panel_code: new_panel_code()?,
-                material: None,
-                material_redacted: None,
-                material_updated_at: None,
-                in_roster: false,
-                moderation_note: None,
-                moderated_by: None,
-                moderated_at: None,
-            };
-            diesel::insert_into(panel_entries::table)
-                .values(&entry)
-                .execute(conn)?;
-            entry
-        }
-    };
-    let redacted_text = serde_json::to_string(&redacted).map_err(AppError::internal_from)?;
-    diesel::update(panel_entries::table.find((panel.id, application.id)))
-        .set((
-            panel_entries::material.eq(Some(&clear)),
-            panel_entries::material_redacted.eq(Some(&redacted_text)),
-            panel_entries::material_updated_at.eq(Some(ctx.at)),
-        ))
-        .execute(conn)?;
-    let event = PanelEvent::Material {
-        application_id: application.id,
-        material_sha256: text_digest(&clear),
-    };
-    audit::append(conn, ctx, event.of("panel.material_attached", panel)?)?;
-    Ok(Entry {
-        material: Some(clear),
-        material_redacted: Some(redacted_text),
-        material_updated_at: Some(ctx.at),
-        ..entry
-    })
-}
-
-fn redact_material(material: &Material, who: &Identifiers) -> Material {
-    let redactor = redaction::Redactor::new(who);
-    let mut out = material.clone();
-    for answer in &mut out.answers {
-        answer.prompt = redactor.redact(&answer.prompt).text;
-        answer.text = redactor.redact(&answer.text).text;
-    }
-    for sample in &mut out.work_samples {
-        sample.title = redactor.redact(&sample.title).text;
-        sample.reference = redactor.redact(&sample.reference).text;
-    }
-    out
 }

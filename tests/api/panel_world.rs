@@ -6,6 +6,7 @@ use asn_merit::ids::AgencyId;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser};
+pub use crate::world::created;
 use crate::world::{self, Recruitment, id_of};
 
 /// A 1–5 rubric with two criteria weighted 60 and 40.
@@ -42,13 +43,6 @@ pub struct PanelWorld {
     pub rubric: String,
     pub panel: String,
     pub members: Vec<TestUser>,
-}
-
-pub async fn created(response: reqwest::Response, what: &str) -> Value {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 201, "creating {what}: {body}");
-    body
 }
 
 pub async fn ok(response: reqwest::Response, what: &str) -> Value {

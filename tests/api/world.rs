@@ -15,7 +15,7 @@ pub fn casn_2024_seed() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-async fn created(response: reqwest::Response, what: &str) -> Value {
+pub async fn created(response: reqwest::Response, what: &str) -> Value {
     let status = response.status();
     let body: Value = response.json().await.unwrap();
     assert_eq!(status, 201, "creating {what}: {body}");

@@ -116,10 +116,7 @@ pub fn revoke(conn: &mut Conn, ctx: &AuditContext, before: Grant) -> Result<Gran
             "the grant has already been revoked",
         ));
     }
-    let revoker = match &ctx.actor {
-        crate::audit::model::Actor::User { id, .. } => Some(*id),
-        _ => None,
-    };
+    let revoker = ctx.actor.user_id();
     diesel::update(grants::table.find(before.id))
         .set((
             grants::revoked_at.eq(Some(ctx.at)),

@@ -17,11 +17,11 @@ use crate::panels::model::{Panel, PanelId, PanelMember};
 use crate::panels::requests::*;
 use crate::panels::rubrics::model::RubricView;
 use crate::panels::views::*;
-use crate::panels::{results, scoring, store};
+use crate::panels::{conflicts, declarations, queue, scoring, store};
 
 /// The panel as its member reaches it (404 for a panel they do not sit on), with their
 /// membership.
-fn as_member(
+pub(super) fn as_member(
     conn: &mut Conn,
     principal: &Principal,
     find: impl FnOnce(&mut Conn) -> Result<Option<Panel>, AppError>,
@@ -30,18 +30,6 @@ fn as_member(
     let member =
         store::find_member(conn, panel.id, principal.user_id)?.ok_or_else(AppError::not_found)?;
     Ok((panel, member))
-}
-
-fn as_chair(
-    conn: &mut Conn,
-    principal: &Principal,
-    find: impl FnOnce(&mut Conn) -> Result<Option<Panel>, AppError>,
-) -> Result<Panel, AppError> {
-    let (panel, member) = as_member(conn, principal, find)?;
-    if !member.chair {
-        return Err(AppError::forbidden("only the panel's chair may do this"));
-    }
-    Ok(panel)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -81,7 +69,7 @@ pub async fn get_queue(
         .db
         .run(move |conn| {
             let (panel, member) = as_member(conn, &principal, |c| store::find_by_id(c, id))?;
-            let mut items = scoring::queue(
+            let mut items = queue::queue(
                 conn,
                 &panel,
                 principal.user_id,
@@ -95,9 +83,7 @@ pub async fn get_queue(
                     .map(|i| i.panel_code.clone())
                     .unwrap_or_default()
             });
-            let declared = store::declarations(conn, panel.id)?
-                .iter()
-                .any(|d| d.user_id == principal.user_id);
+            let declared = declarations::has_declared(conn, panel.id, principal.user_id)?;
             Ok(QueueView {
                 panel_id: panel.id,
                 stage_code: panel.stage_code.clone(),
@@ -106,7 +92,7 @@ pub async fn get_queue(
                 status: panel.status,
                 chair: member.chair,
                 declared,
-                recusals_happened: scoring::recusals_happened(conn, panel.id, principal.user_id)?,
+                recusals_happened: queue::recusals_happened(conn, panel.id, principal.user_id)?,
                 rubric: RubricView::try_from(scoring::rubric_of(conn, &panel)?)?,
                 items,
                 next_cursor,
@@ -142,7 +128,7 @@ pub async fn declare_conflicts(
         .write(move |conn| {
             let (panel, _) = as_member(conn, &principal, |c| store::find_for_update(c, id))?;
             let declaration =
-                store::declare(conn, &ctx, &vault, &panel, principal.user_id, &request)?;
+                declarations::declare(conn, &ctx, &vault, &panel, principal.user_id, &request)?;
             Ok(DeclarationReceipt {
                 panel_id: panel.id,
                 version: declaration.version,
@@ -293,7 +279,7 @@ pub async fn recuse_self(
         .db
         .write(move |conn| {
             let (panel, _) = as_member(conn, &principal, |c| store::find_for_update(c, id))?;
-            scoring::recuse_self(conn, &ctx, &panel, principal.user_id, &code, &reason)
+            conflicts::recuse_self(conn, &ctx, &panel, principal.user_id, &code, &reason)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -321,105 +307,7 @@ pub async fn check_conflict(
         .db
         .write(move |conn| {
             let (panel, _) = as_member(conn, &principal, |c| store::find_for_update(c, id))?;
-            scoring::check_conflict(conn, &ctx, &panel, principal.user_id, &code, no_conflict)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// The divergent applications, by panel code, with the current scorers' weighted totals (the
-/// chair): never one the chair was recused from, nor one they are to score before they have.
-#[utoipa::path(get, path = "/api/v1/panels/{id}/moderation", tag = "panels", params(("id" = String, Path, format = Uuid)),
-    responses((status = 200, body = ModerationList), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem)),
-    security(("bearer" = [])))]
-#[tracing::instrument(skip_all)]
-pub async fn list_divergent(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<PanelId>,
-) -> Result<web::Json<ModerationList>, AppError> {
-    let id = id.into_inner();
-    let view = state
-        .db
-        .run(move |conn| {
-            let panel = as_chair(conn, &principal, |c| store::find_by_id(c, id))?;
-            let basis = chair_basis(conn, &panel)?;
-            Ok(ModerationList {
-                divergence_spread_x100: panel.divergence_spread_x100,
-                items: results::divergent(conn, &panel, &basis, principal.user_id)?,
-            })
-        })
-        .await?;
-    Ok(web::Json(view))
-}
-
-fn chair_basis(conn: &mut Conn, panel: &Panel) -> Result<results::Basis, AppError> {
-    let opening = crate::openings::store::find_by_id(conn, panel.opening_id)?
-        .ok_or_else(AppError::not_found)?;
-    let target = store::target_of(&opening, panel)?;
-    results::basis(conn, panel, (target.score_min, target.score_max))
-}
-
-/// Record the chair's moderation note on a divergent application (the chair; 409
-/// `not_divergent` otherwise, `own_score_missing` on one they are to score and have not, 404 on
-/// one they were recused from); scores do not change.
-#[utoipa::path(post, path = "/api/v1/panels/{id}/moderation/{code}", tag = "panels", request_body = ModerationRequest,
-    params(("id" = String, Path, format = Uuid), ("code" = String, Path)),
-    responses((status = 200, body = ModerationItem), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-#[tracing::instrument(skip_all)]
-pub async fn moderate(
-    state: web::Data<AppState>,
-    principal: Principal,
-    request_id: RequestId,
-    path: web::Path<(PanelId, String)>,
-    body: JsonBody<ModerationRequest>,
-) -> Result<web::Json<ModerationItem>, AppError> {
-    let (id, code) = path.into_inner();
-    let note = body.value.note;
-    let ctx = principal.audit_context(Some(request_id.0));
-    let item = state
-        .db
-        .write(move |conn| {
-            let panel = as_chair(conn, &principal, |c| store::find_for_update(c, id))?;
-            let basis = chair_basis(conn, &panel)?;
-            results::moderate(conn, &ctx, &panel, &basis, principal.user_id, &code, &note)
-        })
-        .await?;
-    Ok(web::Json(item))
-}
-
-/// Lock the panel's scores (the chair). With scores missing, a justification is required and
-/// the lock is recorded as a deviation listing them. After the lock every write is 409.
-#[utoipa::path(post, path = "/api/v1/panels/{id}/lock", tag = "panels", request_body = LockRequest,
-    params(("id" = String, Path, format = Uuid)),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
-    security(("bearer" = [])))]
-#[tracing::instrument(skip_all)]
-pub async fn lock_panel(
-    state: web::Data<AppState>,
-    principal: Principal,
-    request_id: RequestId,
-    id: web::Path<PanelId>,
-    body: JsonBody<LockRequest>,
-) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let justification = body.value.justification;
-    let ctx = principal.audit_context(Some(request_id.0));
-    state
-        .db
-        .write(move |conn| {
-            let panel = as_chair(conn, &principal, |c| store::find_for_update(c, id))?;
-            results::lock(
-                conn,
-                &ctx,
-                &panel,
-                principal.user_id,
-                justification.as_deref(),
-            )
+            conflicts::check_conflict(conn, &ctx, &panel, principal.user_id, &code, no_conflict)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

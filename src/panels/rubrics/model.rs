@@ -54,6 +54,19 @@ impl Rubric {
     pub fn parsed_criteria(&self) -> Result<Vec<Criterion>, AppError> {
         serde_json::from_str(&self.criteria).map_err(AppError::internal_from)
     }
+
+    /// The criteria weights and level range that scores on this rubric are weighted with.
+    pub fn scale(&self) -> Result<crate::panels::aggregation::Scale, AppError> {
+        Ok(crate::panels::aggregation::Scale {
+            weights: self
+                .parsed_criteria()?
+                .into_iter()
+                .map(|c| (c.code, i64::from(c.weight)))
+                .collect(),
+            min: i64::from(self.scale_min),
+            max: i64::from(self.scale_max),
+        })
+    }
 }
 
 /// Writes version 1 of a rubric (`code` new in the agency).

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::model::{AgencyId, Rubric, RubricContent, RubricId, UserId};
+use super::model::{AgencyId, Rubric, RubricContent, RubricId};
 use crate::audit::model::AuditContext;
 use crate::audit::store as audit;
 use crate::db::Conn;
@@ -40,7 +40,7 @@ pub fn write_version(
         scale_min: content.scale_min,
         scale_max: content.scale_max,
         criteria: serde_json::to_string(&content.criteria).map_err(AppError::internal_from)?,
-        created_by: creator(ctx),
+        created_by: ctx.actor.user_id(),
         created_at: ctx.at,
     };
     diesel::insert_into(rubrics::table)
@@ -72,12 +72,4 @@ pub fn list(
         query = query.filter(rubrics::id.gt(after));
     }
     Ok(query.order(rubrics::id.asc()).limit(limit).load(conn)?)
-}
-
-/// The user who writes, `None` for an operator or a system job.
-pub fn creator(ctx: &AuditContext) -> Option<UserId> {
-    match &ctx.actor {
-        crate::audit::model::Actor::User { id, .. } => Some(*id),
-        _ => None,
-    }
 }
