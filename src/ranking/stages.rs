@@ -26,19 +26,35 @@ use crate::panels::results as panel_results;
 use crate::panels::start::{self as panels, StageStart};
 use crate::ranking::scores::results;
 
-/// Whether the system can score a stage yet: the rule set's SKD test (imported scores) and panel
-/// stages (blind panel scoring). Composite stages (and objective tests other than SKD) cannot be
-/// scored until their scoring exists, so starting one would leave the opening stuck in it.
-fn scorable(stage: &Stage) -> bool {
-    (stage.kind == StageKind::Objective && stage.test.as_deref() == Some("skd"))
-        || stage.kind == StageKind::Panel
+/// The panels a stage runs, by part code: `''` for a panel stage, the codes of a composite
+/// stage's parts scored by a panel (its interview), none for any other stage.
+fn panel_parts(stage: &Stage) -> Vec<String> {
+    match stage.kind {
+        StageKind::Panel => vec![String::new()],
+        StageKind::Composite => stage
+            .parts
+            .iter()
+            .filter(|p| p.panel.is_some())
+            .map(|p| p.code.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
-/// A stage starts only if it can be scored; a panel stage starts its panel (readiness, JPT
-/// composition, the random assignment of the stage's roster).
+/// Whether the system can score a stage yet: the rule set's SKD test (imported scores), panel
+/// stages, and the panel parts of composite stages (blind panel scoring). Other stages (a
+/// composite with no panel part, objective tests other than SKD) cannot be scored until their
+/// scoring exists, so starting one would leave the opening stuck in it.
+fn scorable(stage: &Stage) -> bool {
+    (stage.kind == StageKind::Objective && stage.test.as_deref() == Some("skd"))
+        || !panel_parts(stage).is_empty()
+}
+
+/// A stage starts only if it can be scored; a panel stage, or a composite one with panel parts,
+/// starts their panels (readiness, JPT composition, the random assignment of the roster).
 fn start_guard(conn: &mut Conn, ctx: &AuditContext, step: &Transition) -> Result<(), AppError> {
     match lifecycle::step_at(step.to, step.plan) {
-        Some(Step::Stage { stage, .. }) if stage.kind == StageKind::Panel => {
+        Some(Step::Stage { stage, .. }) if !panel_parts(stage).is_empty() => {
             start_panel_stage(conn, ctx, step, stage)
         }
         Some(Step::Stage { stage, .. }) if scorable(stage) => Ok(()),
@@ -46,7 +62,7 @@ fn start_guard(conn: &mut Conn, ctx: &AuditContext, step: &Transition) -> Result
             "stage_not_scorable",
             format!(
                 "stage {} is a {} stage{}, which the system cannot score yet (only the rule set's \
-                 SKD test and panel stages can be scored)",
+                 SKD test, panel stages and composite stages with a panel part can be scored)",
                 stage.code,
                 stage.kind.as_str(),
                 stage
@@ -76,7 +92,7 @@ fn start_panel_stage(
         stage_code: &stage.code,
         roster: &roster,
         high_leadership: position.kind == PositionKind::HighLeadership,
-        parts: vec![String::new()],
+        parts: panel_parts(stage),
     };
     panels::start_stage_panels(conn, ctx, &start)
 }
@@ -127,7 +143,7 @@ fn lock_guard(conn: &mut Conn, step: &Transition) -> Result<(), AppError> {
         appeals::check_screening_can_lock(conn, step.opening.id, step.at)?;
     }
     if let Some(Step::Stage { stage, .. }) = lifecycle::step_at(step.from, step.plan)
-        && stage.kind == StageKind::Panel
+        && !panel_parts(stage).is_empty()
     {
         let open = panel_results::unlocked_panels(conn, step.opening.id, &stage.code)?;
         if !open.is_empty() {
@@ -139,8 +155,33 @@ fn lock_guard(conn: &mut Conn, step: &Transition) -> Result<(), AppError> {
                 ),
             ));
         }
+        unpaneled_parts_scored(stage)?;
     }
     Ok(())
+}
+
+/// A composite stage locks only when all its parts have scores; the parts no panel scores (CAT
+/// SKB, certificates) have no import yet, so such a stage cannot lock: 409 rather than a stage
+/// result that silently lacks them.
+fn unpaneled_parts_scored(stage: &Stage) -> Result<(), AppError> {
+    let unscored: Vec<&str> = stage
+        .parts
+        .iter()
+        .filter(|p| p.panel.is_none())
+        .map(|p| p.code.as_str())
+        .collect();
+    if unscored.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::conflict(
+        "stage_parts_unscored",
+        format!(
+            "stage {} cannot lock: its part(s) {} have no scores, and the system cannot record \
+             them yet",
+            stage.code,
+            unscored.join(", ")
+        ),
+    ))
 }
 
 async fn run_stage_action(
@@ -170,7 +211,9 @@ async fn run_stage_action(
 /// Start the next scored stage of the plan, named in the body (`{"stage": "SKD"}`). 409
 /// `opening_state_conflict` unless the previous step's results are locked, `no_next_stage` after
 /// the last stage, `stage_mismatch` if the body names another stage, `stage_not_scorable` for a
-/// stage the system cannot score yet (today only the rule set's SKD test can be).
+/// stage the system cannot score yet (the rule set's SKD test, panel stages and composite stages
+/// with a panel part can be); a stage with panels starts them (409 `panel_missing`,
+/// `declaration_missing`, ... when one is not ready; 422 for a JPT panel that breaks the rules).
 #[utoipa::path(post, path = "/api/v1/openings/{id}/start-stage", tag = "openings", params(("id" = String, Path, format = Uuid)),
     request_body = StageActionRequest,
     responses((status = 200, body = OpeningView), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -200,7 +243,9 @@ pub async fn start_stage(
 /// "screening"}` (or the plan's administrative stage code) while screening, else the stage's code.
 /// 409 `opening_state_conflict` if already locked or not under way, `stage_mismatch` if the body
 /// names another step; screening locks only once its results are published, the appeal window has
-/// ended and every appeal is decided.
+/// ended and every appeal is decided; a stage with panels once they are locked (409
+/// `panel_not_locked`), and a composite stage not while a part no panel scores has no scores
+/// (409 `stage_parts_unscored`: CAT SKB and certificate parts cannot be recorded yet).
 #[utoipa::path(post, path = "/api/v1/openings/{id}/lock-stage", tag = "openings", params(("id" = String, Path, format = Uuid)),
     request_body = StageActionRequest,
     responses((status = 200, body = OpeningView), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -227,7 +272,7 @@ mod tests {
     }
 
     #[test]
-    fn the_rule_sets_skd_test_and_panel_stages_can_be_scored() {
+    fn the_rule_sets_skd_test_panel_stages_and_panel_parts_can_be_scored() {
         let skd = stage(
             serde_json::json!({"code": "SKD", "name": "SKD", "kind": "objective", "test": "skd", "weight_percent": 40}),
         );
@@ -245,5 +290,21 @@ mod tests {
             serde_json::json!({"code": "SKB", "name": "SKB", "kind": "composite", "weight_percent": 60}),
         );
         assert!(!scorable(&composite));
+        let cat_only = stage(
+            serde_json::json!({"code": "SKB", "name": "SKB", "kind": "composite", "weight_percent": 60,
+            "parts": [{"code": "CAT", "name": "CAT", "kind": "cat_skb", "weight_percent": 100, "score_min": 0, "score_max": 500}]}),
+        );
+        assert!(!scorable(&cat_only));
+        assert!(unpaneled_parts_scored(&cat_only).is_err());
+        let with_interview = stage(
+            serde_json::json!({"code": "SKB", "name": "SKB", "kind": "composite", "weight_percent": 60,
+            "parts": [{"code": "CAT", "name": "CAT", "kind": "cat_skb", "weight_percent": 70, "score_min": 0, "score_max": 500},
+                {"code": "WWN", "name": "W", "kind": "interview", "weight_percent": 30, "score_min": 0, "score_max": 100,
+                 "panel": {"min_scorers": 2, "blind": true, "aggregate": "mean"}}]}),
+        );
+        assert!(scorable(&with_interview));
+        assert_eq!(panel_parts(&with_interview), vec!["WWN".to_string()]);
+        assert_eq!(panel_parts(&panel), vec![String::new()]);
+        assert!(unpaneled_parts_scored(&with_interview).is_err());
     }
 }

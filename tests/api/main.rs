@@ -23,6 +23,7 @@ mod ops;
 mod panel_world;
 mod panels;
 mod panels_blindness;
+mod panels_composite;
 mod panels_independence;
 mod scores;
 mod spec;

@@ -548,20 +548,14 @@ async fn each_lifecycle_action_checks_the_state_it_starts_from() {
         (&json!(1), Some(true)),
         "{skd_locked}"
     );
-    // SKB (CAT SKB + interview) cannot be scored yet: starting it would strand the opening.
+    // SKB (CAT SKB + interview) starts its interview panel with it: with no panel, no start.
     let problem = assert_problem(
         stage_act(&app, &r.hr, &opening, "start-stage", "SKB").await,
         409,
-        "stage_not_scorable",
+        "panel_missing",
     )
     .await;
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("stage SKB is a composite stage"),
-        "{problem}"
-    );
+    assert_eq!(problem["detail"], "SKB/WWN has no panel yet", "{problem}");
     let unchanged: Value = app
         .get(&format!("/api/v1/openings/{opening}"), &r.hr)
         .send()

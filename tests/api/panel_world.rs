@@ -85,6 +85,20 @@ pub async fn forming_panel_with_plan(
     plan: Value,
     kind: &str,
 ) -> PanelWorld {
+    let target = json!({"stage_code": "WWN"});
+    forming_panel_at(app, n, members, plan, kind, target).await
+}
+
+/// [`forming_panel_with_plan`] with the panel set up for `target` (`stage_code`, and the
+/// `part_code` of a composite stage's panel part).
+pub async fn forming_panel_at(
+    app: &TestApp,
+    n: u32,
+    members: usize,
+    plan: Value,
+    kind: &str,
+    target: Value,
+) -> PanelWorld {
     let r = Recruitment::setup(app).await;
     let agency = r.hr.agency.unwrap();
     let mut body = r.opening_body("WWN-01");
@@ -133,7 +147,11 @@ pub async fn forming_panel_with_plan(
     let panel = id_of(
         &created(
             app.post(&format!("/api/v1/openings/{opening}/panels"), &r.hr)
-                .json(&json!({"stage_code": "WWN", "rubric_id": rubric}))
+                .json(&{
+                    let mut body = target;
+                    body["rubric_id"] = json!(rubric);
+                    body
+                })
                 .send()
                 .await
                 .unwrap(),
