@@ -245,7 +245,8 @@ pub async fn get_user(
 }
 
 /// Rename, change the role of, disable or re-enable an account. Disabling or a role change
-/// revokes the account's tokens at once.
+/// revokes the account's tokens at once. A member of a panel that has not locked keeps their
+/// role until it locks (409 `sits_on_panel`).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUserRequest,
     params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = UserView), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -276,6 +277,9 @@ pub async fn update_user(
                 store::find_for_update(c, id)
             })?;
             rules::check_user_change(&principal, &target, changes.role, changes.active)?;
+            if changes.role.is_some_and(|role| role != target.role) {
+                crate::panels::store::check_role_may_change(conn, target.id)?;
+            }
             store::update(conn, &ctx, &digester, target, changes)
         })
         .await?;

@@ -14,7 +14,7 @@ use super::scoring;
 use crate::audit::model::AuditContext;
 use crate::audit::store as audit;
 use crate::db::Conn;
-use crate::db::schema::{applications, panel_assignments, persons};
+use crate::db::schema::{applications, panel_assignments, panel_members, panel_scores, persons};
 use crate::error::AppError;
 
 /// A declared relation that matched an applicant.
@@ -156,6 +156,9 @@ pub fn recuse(
     let rows = assignments(conn, panel.id)?;
     let (active, mut excluded) = current_state(&rows);
     excluded.insert((recusal.application, recusal.user));
+    if let Some(chair) = chair_who_may_have_seen(conn, panel.id, recusal.application)? {
+        excluded.insert((recusal.application, chair));
+    }
     let replacement = assignment::replacement(
         &active,
         &recusal.application,
@@ -187,6 +190,29 @@ pub fn recuse(
     };
     audit::append(conn, ctx, event.of("panel.recused", panel)?)?;
     Ok(replacement)
+}
+
+/// The chair, if they may have read this application's scores in moderation (it has had
+/// scores from two members, the least that can diverge): they never become its scorer then.
+fn chair_who_may_have_seen(
+    conn: &mut Conn,
+    panel: PanelId,
+    application: ApplicationId,
+) -> Result<Option<UserId>, AppError> {
+    let chair: Option<UserId> = panel_members::table
+        .filter(panel_members::panel_id.eq(panel))
+        .filter(panel_members::chair.eq(true))
+        .filter(panel_members::removed_at.is_null())
+        .select(panel_members::user_id)
+        .first(conn)
+        .optional()?;
+    let scorers: Vec<UserId> = panel_scores::table
+        .filter(panel_scores::panel_id.eq(panel))
+        .filter(panel_scores::application_id.eq(application))
+        .select(panel_scores::user_id)
+        .distinct()
+        .load(conn)?;
+    Ok(chair.filter(|_| scorers.len() >= 2))
 }
 
 pub fn insert_assignment(

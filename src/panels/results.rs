@@ -168,9 +168,25 @@ fn moderation_item(row: &Row, aggregated: &Aggregated) -> ModerationItem {
     }
 }
 
+/// The chair has now seen the other scores of an application they score themselves: their
+/// own score of it freezes, as when they read them in their queue.
+fn chair_has_seen(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    panel: &Panel,
+    row: &Row,
+    chair: UserId,
+) -> Result<(), AppError> {
+    if row.assigned.contains(&chair) {
+        scoring::mark_others_seen(conn, ctx, panel, row.application, chair)?;
+    }
+    Ok(())
+}
+
 /// The divergent applications the chair may see, by panel code only.
 pub fn divergent(
     conn: &mut Conn,
+    ctx: &AuditContext,
     panel: &Panel,
     basis: &Basis,
     chair: UserId,
@@ -181,6 +197,7 @@ pub fn divergent(
             continue;
         }
         if let Some(a) = aggregate_row(panel, basis, &row)?.filter(|a| a.divergent) {
+            chair_has_seen(conn, ctx, panel, &row, chair)?;
             items.push(moderation_item(&row, &a));
         }
     }
@@ -217,6 +234,7 @@ pub fn moderate(
                 "the scorers of this application do not diverge beyond the panel's spread",
             )
         })?;
+    chair_has_seen(conn, ctx, panel, &row, chair)?;
     let note = note.trim();
     diesel::update(panel_entries::table.find((panel.id, row.application)))
         .set((

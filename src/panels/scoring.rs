@@ -304,6 +304,31 @@ pub fn own_versions(
         .collect()
 }
 
+/// Records, once and audited, that `user` has seen the other scores of `application`: from
+/// then on their own score of it is frozen.
+pub fn mark_others_seen(
+    conn: &mut Conn,
+    ctx: &AuditContext,
+    panel: &Panel,
+    application: ApplicationId,
+    user: UserId,
+) -> Result<(), AppError> {
+    let unseen = panel_assignments::table
+        .find((panel.id, application, user))
+        .filter(panel_assignments::others_seen_at.is_null());
+    let marked = diesel::update(unseen)
+        .set(panel_assignments::others_seen_at.eq(Some(ctx.at)))
+        .execute(conn)?;
+    if marked == 0 {
+        return Ok(());
+    }
+    let event = PanelEvent::Pair {
+        application_id: application,
+        user_id: user,
+    };
+    audit::append(conn, ctx, event.of("panel.scores_seen", panel)?)
+}
+
 /// The current scores of every active scorer of the application, once the panelist has
 /// submitted their own (409 `own_score_missing` before); from then on they cannot amend theirs.
 pub fn others(
@@ -322,15 +347,9 @@ pub fn others(
             "submit your own score of this application before reading the others'",
         ));
     }
-    if seat.assignment.others_seen_at.is_none() && panel.status != PanelStatus::Locked {
-        diesel::update(panel_assignments::table.find((panel.id, application, user)))
-            .set(panel_assignments::others_seen_at.eq(Some(ctx.at)))
-            .execute(conn)?;
-        let event = PanelEvent::Pair {
-            application_id: application,
-            user_id: user,
-        };
-        audit::append(conn, ctx, event.of("panel.scores_seen", panel)?)?;
+    // Read on a locked panel too: an unlock must not let them amend what they have compared.
+    if seat.assignment.others_seen_at.is_none() {
+        mark_others_seen(conn, ctx, panel, application, user)?;
     }
     let active: Vec<UserId> = conflicts::assignments_of(conn, panel.id, &[application])?
         .into_iter()

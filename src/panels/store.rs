@@ -159,6 +159,34 @@ fn forming(panel: &Panel, what: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A member of a panel that has not locked keeps their role until it locks (409
+/// `sits_on_panel`): a new role could read by role what their seat must not see, or make them
+/// one who may not sit at all.
+pub fn check_role_may_change(conn: &mut Conn, user: UserId) -> Result<(), AppError> {
+    let seats: Vec<PanelId> = panel_members::table
+        .filter(panel_members::user_id.eq(user))
+        .filter(panel_members::removed_at.is_null())
+        .select(panel_members::panel_id)
+        .load(conn)?;
+    let open: Vec<Panel> = panels::table
+        .filter(panels::id.eq_any(&seats))
+        .filter(panels::status.ne(PanelStatus::Locked))
+        .load(conn)?;
+    if open.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::conflict(
+        "sits_on_panel",
+        format!(
+            "the user sits on the panel of {} until its scores lock; change the role afterwards",
+            open.iter()
+                .map(Panel::target)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
+}
+
 /// Adds a member (a panelist, or an HR officer or appointing official of another agency acting
 /// as one) with a `panel_score` grant on the panel; at most one chair.
 pub fn add_member(

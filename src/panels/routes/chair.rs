@@ -28,6 +28,8 @@ fn as_chair(
 
 /// The divergent applications, by panel code, with the current scorers' weighted totals (the
 /// chair): never one the chair was recused from, nor one they are to score before they have.
+/// Seeing them freezes the chair's own score of those they score, as reading them in the queue
+/// does, and keeps the chair from becoming a replacement scorer of the others.
 #[utoipa::path(get, path = "/api/v1/panels/{id}/moderation", tag = "panels", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = ModerationList), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem)),
@@ -36,17 +38,19 @@ fn as_chair(
 pub async fn list_divergent(
     state: web::Data<AppState>,
     principal: Principal,
+    request_id: RequestId,
     id: web::Path<PanelId>,
 ) -> Result<web::Json<ModerationList>, AppError> {
     let id = id.into_inner();
+    let ctx = principal.audit_context(Some(request_id.0));
     let view = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let panel = as_chair(conn, &principal, |c| store::find_by_id(c, id))?;
             let basis = results::basis(conn, &panel)?;
             Ok(ModerationList {
                 divergence_spread_x100: panel.divergence_spread_x100,
-                items: results::divergent(conn, &panel, &basis, principal.user_id)?,
+                items: results::divergent(conn, &ctx, &panel, &basis, principal.user_id)?,
             })
         })
         .await?;

@@ -29,6 +29,15 @@ pub(super) fn as_overseer(
     find: impl FnOnce(&mut Conn) -> Result<Option<Panel>, AppError>,
 ) -> Result<Panel, AppError> {
     let panel = policy::load(conn, principal, permission, find)?;
+    refuse_sitting_member(conn, principal, &panel)?;
+    Ok(panel)
+}
+
+fn refuse_sitting_member(
+    conn: &mut Conn,
+    principal: &Principal,
+    panel: &Panel,
+) -> Result<(), AppError> {
     if panel.status != PanelStatus::Locked
         && store::find_member(conn, panel.id, principal.user_id)?.is_some()
     {
@@ -39,7 +48,7 @@ pub(super) fn as_overseer(
                 .into(),
         });
     }
-    Ok(panel)
+    Ok(())
 }
 
 /// [`as_overseer`] for reading the panel `id` (`panel_read`).
@@ -113,7 +122,7 @@ pub async fn create_panel(
     Ok(HttpResponse::Created().json(view))
 }
 
-/// The panels of an opening.
+/// The panels of an opening (403 `sitting_member` to a member of one of them until it locks).
 #[utoipa::path(get, path = "/api/v1/openings/{id}/panels", tag = "panels", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = PanelList), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem)),
@@ -131,10 +140,11 @@ pub async fn list_panels(
             policy::load(conn, &principal, Permission::PanelRead, |c| {
                 openings::find_by_id(c, id)
             })?;
-            store::for_opening(conn, id)?
-                .into_iter()
-                .map(|p| panel_view(conn, p))
-                .collect()
+            let panels = store::for_opening(conn, id)?;
+            for panel in &panels {
+                refuse_sitting_member(conn, &principal, panel)?;
+            }
+            panels.into_iter().map(|p| panel_view(conn, p)).collect()
         })
         .await?;
     Ok(web::Json(PanelList { items }))

@@ -70,6 +70,31 @@ async fn promoted_member(app: &TestApp, w: &PanelWorld, member: &TestUser) -> Te
     }
 }
 
+const LOCK_WHY: &str = "Two applicants withdrew before their interviews took place.";
+const UNLOCK_WHY: &str = "A scorer reported a clerical error in the second answer.";
+
+async fn lock_with_justification(app: &TestApp, w: &PanelWorld) {
+    let response = app
+        .post(&format!("/api/v1/panels/{}/lock", w.panel), &w.members[0])
+        .json(&json!({"justification": LOCK_WHY}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+}
+
+async fn ppk_unlocks(app: &TestApp, w: &PanelWorld) {
+    let response = app
+        .post(&format!("/api/v1/panels/{}/unlock", w.panel), &w.r.ppk)
+        .json(&json!({"justification": UNLOCK_WHY}))
+        .send()
+        .await
+        .unwrap();
+    ok(response, "unlock").await;
+}
+
+/// A member keeps their role while their panel is open; one whose role changed after the lock
+/// and whose panel was then unlocked reaches it only as a member again.
 #[actix_web::test]
 async fn a_sitting_member_reads_and_manages_nothing_of_the_panel_by_role_until_its_lock() {
     let app = TestApp::spawn().await;
@@ -80,7 +105,13 @@ async fn a_sitting_member_reads_and_manages_nothing_of_the_panel_by_role_until_i
         declare(&app, m, &w.panel, json!([])).await;
     }
     start_panel_stage(&app, &w).await;
-    let insider = promoted_member(&app, &w, &insider).await;
+    let response = app
+        .patch(&format!("/api/v1/users/{}", insider.id), &w.r.admin)
+        .json(&json!({"role": "hr_officer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 409, "sits_on_panel").await;
     let p = &w.panel;
     let material = format!(
         "/api/v1/panels/{p}/applications/{}/material",
@@ -94,7 +125,12 @@ async fn a_sitting_member_reads_and_manages_nothing_of_the_panel_by_role_until_i
         .await
         .unwrap();
     ok(response, "HR attaches the material").await;
+    lock_with_justification(&app, &w).await;
+    let insider = promoted_member(&app, &w, &insider).await;
+    ppk_unlocks(&app, &w).await;
     for path in [
+        format!("/api/v1/openings/{}/panels", w.opening),
+        format!("/api/v1/panels/{p}"),
         format!("/api/v1/panels/{p}/assignments"),
         format!("/api/v1/panels/{p}/results"),
         format!("/api/v1/panels/{p}/analytics"),
@@ -115,6 +151,37 @@ async fn a_sitting_member_reads_and_manages_nothing_of_the_panel_by_role_until_i
     assert_problem(response, 403, "sitting_member").await;
     // As a member they still reach their queue.
     queue(&app, &insider, p).await;
+}
+
+/// Reading the others' scores on a locked panel freezes one's own as it does while scoring,
+/// so an unlock does not reopen a score its author has compared.
+#[actix_web::test]
+async fn scores_read_while_the_panel_is_locked_stay_frozen_after_an_unlock() {
+    let app = TestApp::spawn().await;
+    let w = forming_panel(&app, 2, 2, true, 2).await;
+    for m in &w.members {
+        declare(&app, m, &w.panel, json!([])).await;
+    }
+    start_panel_stage(&app, &w).await;
+    score_every_seat(&app, &w).await;
+    chair_locks(&app, &w).await;
+    let m = &w.members[1];
+    let code = codes(&queue(&app, m, &w.panel).await).remove(0);
+    let scores = format!("/api/v1/panels/{}/queue/{code}/scores", w.panel);
+    ok(
+        app.get(&scores, m).send().await.unwrap(),
+        "the others' scores",
+    )
+    .await;
+    ppk_unlocks(&app, &w).await;
+    let amend = json!({"levels": {"INTEGRITY": 2, "TEAMWORK": 2}, "reason": "Now that I have seen theirs."});
+    let response = app
+        .put(&format!("/api/v1/panels/{}/queue/{code}/score", w.panel), m)
+        .json(&amend)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 409, "others_scores_seen").await;
 }
 
 #[actix_web::test]
@@ -195,6 +262,86 @@ async fn moderate(
     .send()
     .await
     .unwrap()
+}
+
+/// The moderation view shows the chair the others' totals, so it freezes the chair's own score
+/// of what they score, as reading the scores in the queue does.
+#[actix_web::test]
+async fn seeing_totals_in_moderation_freezes_the_chairs_own_score() {
+    let app = TestApp::spawn().await;
+    let w = forming_panel(&app, 1, 2, true, 2).await;
+    for m in &w.members {
+        declare(&app, m, &w.panel, json!([])).await;
+    }
+    start_panel_stage(&app, &w).await;
+    let (chair, other) = (&w.members[0], &w.members[1]);
+    let code = codes(&queue(&app, chair, &w.panel).await).remove(0);
+    created(
+        submit(&app, chair, &w.panel, &code, &score_body(5, 5)).await,
+        "score",
+    )
+    .await;
+    created(
+        submit(&app, other, &w.panel, &code, &score_body(1, 1)).await,
+        "score",
+    )
+    .await;
+    assert_eq!(moderation_codes(&app, &w, chair).await, vec![code.clone()]);
+    let amend = json!({"levels": {"INTEGRITY": 2, "TEAMWORK": 2}, "reason": "Closer to my colleague's view."});
+    let response = app
+        .put(
+            &format!("/api/v1/panels/{}/queue/{code}/score", w.panel),
+            chair,
+        )
+        .json(&amend)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 409, "others_scores_seen").await;
+}
+
+/// A chair who may have read an application's totals in moderation never becomes its scorer.
+#[actix_web::test]
+async fn a_chair_who_may_have_seen_the_totals_is_not_a_replacement_scorer() {
+    let app = TestApp::spawn().await;
+    // Three members, two scorers each: some application is scored by the two others only.
+    let w = forming_panel(&app, 3, 3, true, 2).await;
+    for m in &w.members {
+        declare(&app, m, &w.panel, json!([])).await;
+    }
+    start_panel_stage(&app, &w).await;
+    let chair = &w.members[0];
+    let chair_id = chair.id.to_string();
+    let seats = scorers_by_code(&app, &w).await;
+    let (code, scorers) = seats.iter().find(|(_, s)| !s.contains(&chair_id)).unwrap();
+    for (u, level) in scorers.iter().zip([5, 1]) {
+        let response = submit(
+            &app,
+            member(&w, u),
+            &w.panel,
+            code,
+            &score_body(level, level),
+        )
+        .await;
+        created(response, "score").await;
+    }
+    assert_eq!(moderation_codes(&app, &w, chair).await, vec![code.clone()]);
+    // The low scorer steps back; the chair is the only member left who could take it over.
+    let leaving = member(&w, &scorers[1]);
+    let response = app
+        .post(
+            &format!("/api/v1/panels/{}/queue/{code}/recuse", w.panel),
+            leaving,
+        )
+        .json(&json!({"reason": "I have since learned I know this applicant."}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let after = scorers_by_code(&app, &w).await;
+    let (_, now) = after.iter().find(|(c, _)| c == code).unwrap();
+    assert_eq!(now, &vec![scorers[0].clone()], "the chair must not replace");
+    assert!(!codes(&queue(&app, chair, &w.panel).await).contains(code));
 }
 
 #[actix_web::test]
