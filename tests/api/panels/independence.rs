@@ -174,9 +174,17 @@ async fn scores_read_while_the_panel_is_locked_stay_frozen_after_an_unlock() {
     )
     .await;
     ppk_unlocks(&app, &w).await;
+    assert_amend_frozen(&app, &w, m, &code).await;
+}
+
+/// An amendment of `user`'s score of `code` is refused: they have seen the others' scores.
+async fn assert_amend_frozen(app: &TestApp, w: &PanelWorld, user: &TestUser, code: &str) {
     let amend = json!({"levels": {"INTEGRITY": 2, "TEAMWORK": 2}, "reason": "Now that I have seen theirs."});
     let response = app
-        .put(&format!("/api/v1/panels/{}/queue/{code}/score", w.panel), m)
+        .put(
+            &format!("/api/v1/panels/{}/queue/{code}/score", w.panel),
+            user,
+        )
         .json(&amend)
         .send()
         .await
@@ -287,17 +295,7 @@ async fn seeing_totals_in_moderation_freezes_the_chairs_own_score() {
     )
     .await;
     assert_eq!(moderation_codes(&app, &w, chair).await, vec![code.clone()]);
-    let amend = json!({"levels": {"INTEGRITY": 2, "TEAMWORK": 2}, "reason": "Closer to my colleague's view."});
-    let response = app
-        .put(
-            &format!("/api/v1/panels/{}/queue/{code}/score", w.panel),
-            chair,
-        )
-        .json(&amend)
-        .send()
-        .await
-        .unwrap();
-    assert_problem(response, 409, "others_scores_seen").await;
+    assert_amend_frozen(&app, &w, chair, &code).await;
 }
 
 /// A chair who may have read an application's totals in moderation never becomes its scorer.
