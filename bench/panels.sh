@@ -69,7 +69,8 @@ QUE_OPENING=$(head -1 "$WORK/openings")
 psql "$DBURL" -At -c "SELECT a.id FROM applications a JOIN screening_results r ON r.application_id = a.id AND r.outcome = 'eligible' WHERE a.opening_id = '$QUE_OPENING'" > "$WORK/que_applications"
 python3 "$ROOT/bench/panels_setup.py" "$BASE" "$WORK" panels
 QUE=$(sed -n 1p "$WORK/panels"); SUB=$(sed -n 2p "$WORK/panels")
-psql "$DBURL" -qc "ANALYZE" >/dev/null
+# Vacuumed and analysed after the set-up writes, so that autovacuum does not land in one step.
+psql "$DBURL" -qc "VACUUM (ANALYZE)" >/dev/null
 log "set-up: $(jq -c . "$WORK/skd_report.json") SKD rows; panels $(psql "$DBURL" -At -c "SELECT string_agg(p.stage_code || ' of ' || o.code || ': ' || (SELECT count(*) FROM panel_assignments a WHERE a.panel_id = p.id AND a.recused_at IS NULL) || ' assignments, status ' || p.status, '; ') FROM panels p JOIN openings o ON o.id = p.opening_id") in $(secs "$T0" "$(now)") s"
 
 cut -f2 "$WORK/panelists" > "$WORK/tokens"
