@@ -44,7 +44,7 @@ use crate::{
         applications::appeals::routes::publish_screening, applications::appeals::routes::create_appeal,
         applications::appeals::routes::list_appeals, applications::appeals::routes::get_appeal,
         applications::appeals::routes::decide_appeal, applications::appeals::routes::list_public_screening_results,
-        deviations::routes::list_deviations, deviations::routes::get_deviation,
+        deviations::routes::list_deviations, deviations::routes::get_deviation, deviations::routes::deviation_report,
         public::list_public_openings, public::get_public_opening,
         panels::rubrics::routes::create_rubric, panels::rubrics::routes::list_rubrics,
         panels::rubrics::routes::get_rubric, panels::rubrics::routes::create_rubric_version,

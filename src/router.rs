@@ -323,6 +323,9 @@ fn opening_routes(cfg: &mut web::ServiceConfig) {
     )
     .service(resource("/deviations").route(web::get().to(deviations::routes::list_deviations)))
     .service(resource("/deviations/{id}").route(web::get().to(deviations::routes::get_deviation)))
+    .service(
+        resource("/reports/deviations").route(web::get().to(deviations::routes::deviation_report)),
+    )
     .service(resource("/public/openings").route(web::get().to(public::list_public_openings)))
     .service(resource("/public/openings/{id}").route(web::get().to(public::get_public_opening)));
 }

@@ -2,5 +2,6 @@
 //! with its justification, the official who made it and its audit event, for auditors' reports.
 
 pub mod model;
+pub mod report;
 pub mod routes;
 pub mod store;

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::model::{DeviationId, DeviationKind, DeviationView};
+use super::report::{self, DeviationCount, ReportFilter};
 use super::store::{self, DeviationFilter};
+use crate::agencies::model::AgencyId;
 use crate::app::AppState;
 use crate::audit::sealer;
 use crate::auth::policy::{self, Permission, Principal};
@@ -85,6 +87,110 @@ pub async fn get_deviation(
                 store::find_by_id(c, id)
             })?;
             store::view(conn, deviation)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeviationReportQuery {
+    /// One agency (national callers; an agency-bound caller sees only their own anyway).
+    #[param(format = Uuid)]
+    pub agency_id: Option<String>,
+    /// The calendar year in WIB (UTC+7) in which the deviation was recorded.
+    #[param(minimum = 2000, maximum = 2100)]
+    pub year: Option<i32>,
+    pub kind: Option<DeviationKind>,
+    /// The official who decided.
+    #[param(format = Uuid)]
+    pub official_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeviationReport {
+    /// Every deviation in the filtered set and the caller's scope, by agency and kind.
+    pub counts: Vec<DeviationCount>,
+    /// The sum of `counts`.
+    pub total: i64,
+    /// One page of the deviations themselves, oldest first.
+    pub items: Vec<DeviationView>,
+    pub next_cursor: Option<String>,
+}
+
+fn uuid_param<T: std::str::FromStr>(
+    field: &str,
+    value: Option<String>,
+) -> Result<Option<T>, AppError> {
+    value
+        .map(|v| {
+            v.parse::<T>()
+                .map_err(|_| AppError::field(field, "is not an id"))
+        })
+        .transpose()
+}
+
+impl DeviationReportQuery {
+    fn into_filter(self, scope: Option<AgencyId>) -> Result<ReportFilter, AppError> {
+        if let Some(year) = self.year
+            && !(report::MIN_YEAR..=report::MAX_YEAR).contains(&year)
+        {
+            return Err(AppError::field(
+                "year",
+                format!(
+                    "must be between {} and {}",
+                    report::MIN_YEAR,
+                    report::MAX_YEAR
+                ),
+            ));
+        }
+        Ok(ReportFilter {
+            scope,
+            agency: uuid_param("agency_id", self.agency_id)?,
+            year: self.year,
+            kind: self.kind,
+            official: uuid_param("official_id", self.official_id)?,
+        })
+    }
+}
+
+/// The deviations report (auditors, admins, HR officers and appointing officials, in their
+/// scope): counts per agency and kind over everything the filters select, and the deviations
+/// themselves page by page, each with its justification, official and audit event.
+#[utoipa::path(get, path = "/api/v1/reports/deviations", tag = "deviations", params(PageQuery, DeviationReportQuery),
+    responses((status = 200, body = DeviationReport), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn deviation_report(
+    state: web::Data<AppState>,
+    principal: Principal,
+    page: web::Query<PageQuery>,
+    query: web::Query<DeviationReportQuery>,
+) -> Result<web::Json<DeviationReport>, AppError> {
+    policy::authorize(&principal, Permission::DeviationRead)?;
+    let limit = page.limit()?;
+    let after = page.cursor::<DeviationId>()?;
+    let filter = query
+        .into_inner()
+        .into_filter(policy::list_scope(&principal))?;
+    sealer::seal_now(&state.db).await?;
+    let view = state
+        .db
+        .run(move |conn| {
+            let counts = report::counts(conn, &filter)?;
+            let rows = report::page(conn, &filter, after, limit + 1)?;
+            let (rows, next_cursor) = split_page(rows, limit, |d| d.id);
+            let items = rows
+                .into_iter()
+                .map(|d| store::view(conn, d))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(DeviationReport {
+                total: counts.iter().map(|c| c.count).sum(),
+                counts,
+                items,
+                next_cursor,
+            })
         })
         .await?;
     Ok(web::Json(view))

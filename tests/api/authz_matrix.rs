@@ -747,6 +747,7 @@ fn cases() -> Vec<Case> {
         case(M::GET,    "/api/v1/openings/{published_opening_a}/stages/{skd}/results", [401, 409, 409, 409, 403, 409, 409, 404, 403]),
         // Deviations: read in scope by everyone but panelists.
         case(M::GET,    "/api/v1/deviations",                            [401, 200, 200, 200, 403, 200, 200, 200, 403]),
+        case(M::GET,    "/api/v1/reports/deviations",                    [401, 200, 200, 200, 403, 200, 200, 200, 403]),
         case(M::GET,    "/api/v1/deviations/{deviation_a}",              [401, 200, 200, 200, 403, 200, 200, 404, 403]),
         // Object grants (the admin, and HR for their agency's objects, give and revoke them).
         case(M::POST,   "/api/v1/grants",                                [401, 201, 403, 201, 403, 403, 403, 404, 403]).body(grant_opening_read),

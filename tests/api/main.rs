@@ -12,6 +12,7 @@ mod audit_log;
 mod audit_offline;
 mod audit_tree;
 mod authz_matrix;
+mod deviations_report;
 mod errors;
 mod grants;
 mod imports;
