@@ -11,6 +11,7 @@ pub mod declarations;
 pub mod events;
 pub mod material;
 pub mod model;
+pub mod moderation;
 pub mod oversight;
 pub mod queue;
 pub mod redaction;

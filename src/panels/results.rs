@@ -1,6 +1,6 @@
 //! The panel's results and its end: each application's aggregate (what the ranking reads), the
-//! chair's moderation notes on divergent applications, the lock (with missing scores listed as
-//! a deviation) and the unlock (always a deviation, by the appointing official).
+//! lock (with missing scores listed as a deviation) and the unlock (always a deviation, by the
+//! appointing official). The chair's moderation of divergent applications is in `moderation`.
 
 use std::collections::BTreeMap;
 
@@ -9,10 +9,10 @@ use serde_json::json;
 
 use super::aggregation::{self, Aggregated, ScoreInput, StageRange};
 use super::conflicts;
-use super::events::{PanelEvent, text_digest};
+use super::events::PanelEvent;
 use super::model::*;
 use super::scoring::{self, current, rubric_of};
-use super::views::{ModerationItem, PanelResultRow};
+use super::views::PanelResultRow;
 use crate::audit::model::AuditContext;
 use crate::audit::store as audit;
 use crate::db::Conn;
@@ -22,16 +22,16 @@ use crate::deviations::store as deviations;
 use crate::error::AppError;
 
 /// One roster application with its active scorers and their current scores.
-struct Row {
-    application: ApplicationId,
-    registration_number: String,
-    entry: Entry,
-    assigned: Vec<UserId>,
-    recused: Vec<UserId>,
-    scores: Vec<ScoreVersion>,
+pub(super) struct Row {
+    pub(super) application: ApplicationId,
+    pub(super) registration_number: String,
+    pub(super) entry: Entry,
+    pub(super) assigned: Vec<UserId>,
+    pub(super) recused: Vec<UserId>,
+    pub(super) scores: Vec<ScoreVersion>,
 }
 
-fn rows(conn: &mut Conn, panel: &Panel) -> Result<Vec<Row>, AppError> {
+pub(super) fn rows(conn: &mut Conn, panel: &Panel) -> Result<Vec<Row>, AppError> {
     let entries: Vec<(Entry, String)> = panel_entries::table
         .inner_join(applications::table)
         .filter(panel_entries::panel_id.eq(panel.id))
@@ -99,7 +99,11 @@ pub fn basis(conn: &mut Conn, panel: &Panel) -> Result<Basis, AppError> {
     })
 }
 
-fn aggregate_row(panel: &Panel, basis: &Basis, row: &Row) -> Result<Option<Aggregated>, AppError> {
+pub(super) fn aggregate_row(
+    panel: &Panel,
+    basis: &Basis,
+    row: &Row,
+) -> Result<Option<Aggregated>, AppError> {
     let inputs = row
         .scores
         .iter()
@@ -138,118 +142,6 @@ pub fn results(
             })
         })
         .collect()
-}
-
-/// What the chair may see of one application's scores while the panel scores: nothing of one
-/// they were recused from (404, like a code that is not theirs), and nothing of one they are
-/// to score until they have scored it.
-fn chair_may_see(row: &Row, chair: UserId) -> Result<(), AppError> {
-    if row.recused.contains(&chair) {
-        return Err(AppError::not_found());
-    }
-    if row.assigned.contains(&chair) && !row.scores.iter().any(|s| s.user_id == chair) {
-        return Err(AppError::conflict(
-            "own_score_missing",
-            "submit your own score of this application before moderating it",
-        ));
-    }
-    Ok(())
-}
-
-/// The current scorers' weighted totals of a divergent application, by panel code only.
-fn moderation_item(row: &Row, aggregated: &Aggregated) -> ModerationItem {
-    let mut totals: Vec<i32> = row.scores.iter().map(|s| s.weighted_x100).collect();
-    totals.sort();
-    ModerationItem {
-        panel_code: row.entry.panel_code.clone(),
-        weighted_totals_x100: totals,
-        spread_x100: aggregated.spread_x100,
-        note: row.entry.moderation_note.clone(),
-    }
-}
-
-/// The chair has now seen the other scores of an application they score themselves: their
-/// own score of it freezes, as when they read them in their queue.
-fn chair_has_seen(
-    conn: &mut Conn,
-    ctx: &AuditContext,
-    panel: &Panel,
-    row: &Row,
-    chair: UserId,
-) -> Result<(), AppError> {
-    if row.assigned.contains(&chair) {
-        scoring::mark_others_seen(conn, ctx, panel, row.application, chair)?;
-    }
-    Ok(())
-}
-
-/// The divergent applications the chair may see, by panel code only.
-pub fn divergent(
-    conn: &mut Conn,
-    ctx: &AuditContext,
-    panel: &Panel,
-    basis: &Basis,
-    chair: UserId,
-) -> Result<Vec<ModerationItem>, AppError> {
-    let mut items = Vec::new();
-    for row in rows(conn, panel)? {
-        if chair_may_see(&row, chair).is_err() {
-            continue;
-        }
-        if let Some(a) = aggregate_row(panel, basis, &row)?.filter(|a| a.divergent) {
-            chair_has_seen(conn, ctx, panel, &row, chair)?;
-            items.push(moderation_item(&row, &a));
-        }
-    }
-    items.sort_by(|a, b| a.panel_code.cmp(&b.panel_code));
-    Ok(items)
-}
-
-/// The chair's note on a divergent application; the scores themselves do not change.
-pub fn moderate(
-    conn: &mut Conn,
-    ctx: &AuditContext,
-    panel: &Panel,
-    basis: &Basis,
-    chair: UserId,
-    code: &str,
-    note: &str,
-) -> Result<ModerationItem, AppError> {
-    if panel.status != PanelStatus::Scoring {
-        return Err(AppError::conflict(
-            "panel_not_scoring",
-            "moderation happens while the panel scores",
-        ));
-    }
-    let mut row = rows(conn, panel)?
-        .into_iter()
-        .find(|r| r.entry.panel_code == code)
-        .ok_or_else(AppError::not_found)?;
-    chair_may_see(&row, chair)?;
-    let aggregated = aggregate_row(panel, basis, &row)?
-        .filter(|a| a.divergent)
-        .ok_or_else(|| {
-            AppError::conflict(
-                "not_divergent",
-                "the scorers of this application do not diverge beyond the panel's spread",
-            )
-        })?;
-    chair_has_seen(conn, ctx, panel, &row, chair)?;
-    let note = note.trim();
-    diesel::update(panel_entries::table.find((panel.id, row.application)))
-        .set((
-            panel_entries::moderation_note.eq(Some(note)),
-            panel_entries::moderated_by.eq(Some(chair)),
-            panel_entries::moderated_at.eq(Some(ctx.at)),
-        ))
-        .execute(conn)?;
-    let event = PanelEvent::Moderated {
-        application_id: row.application,
-        note_sha256: text_digest(note),
-    };
-    audit::append(conn, ctx, event.of("panel.moderated", panel)?)?;
-    row.entry.moderation_note = Some(note.to_string());
-    Ok(moderation_item(&row, &aggregated))
 }
 
 /// Scores still missing: (application, scorers assigned without a score).

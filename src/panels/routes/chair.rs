@@ -12,7 +12,7 @@ use crate::http::middleware::RequestId;
 use crate::panels::model::{Panel, PanelId};
 use crate::panels::requests::*;
 use crate::panels::views::*;
-use crate::panels::{results, store};
+use crate::panels::{moderation, results, store};
 
 fn as_chair(
     conn: &mut Conn,
@@ -50,7 +50,7 @@ pub async fn list_divergent(
             let basis = results::basis(conn, &panel)?;
             Ok(ModerationList {
                 divergence_spread_x100: panel.divergence_spread_x100,
-                items: results::divergent(conn, &ctx, &panel, &basis, principal.user_id)?,
+                items: moderation::divergent(conn, &ctx, &panel, &basis, principal.user_id)?,
             })
         })
         .await?;
@@ -81,7 +81,7 @@ pub async fn moderate(
         .write(move |conn| {
             let panel = as_chair(conn, &principal, |c| store::find_for_update(c, id))?;
             let basis = results::basis(conn, &panel)?;
-            results::moderate(conn, &ctx, &panel, &basis, principal.user_id, &code, &note)
+            moderation::moderate(conn, &ctx, &panel, &basis, principal.user_id, &code, &note)
         })
         .await?;
     Ok(web::Json(item))

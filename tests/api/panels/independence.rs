@@ -241,6 +241,21 @@ async fn scorers_by_code(app: &TestApp, w: &PanelWorld) -> Vec<(String, Vec<Stri
         .collect()
 }
 
+/// Each of `scorers` (user ids) scores `code` at the level paired with them, on every criterion.
+async fn scores_by(app: &TestApp, w: &PanelWorld, code: &str, scorers: &[String], levels: &[i32]) {
+    for (u, level) in scorers.iter().zip(levels) {
+        let response = submit(
+            app,
+            member(w, u),
+            &w.panel,
+            code,
+            &score_body(*level, *level),
+        )
+        .await;
+        created(response, "score").await;
+    }
+}
+
 fn member<'a>(w: &'a PanelWorld, id: &str) -> &'a TestUser {
     w.members.iter().find(|m| m.id.to_string() == id).unwrap()
 }
@@ -312,17 +327,7 @@ async fn a_chair_who_may_have_seen_the_totals_is_not_a_replacement_scorer() {
     let chair_id = chair.id.to_string();
     let seats = scorers_by_code(&app, &w).await;
     let (code, scorers) = seats.iter().find(|(_, s)| !s.contains(&chair_id)).unwrap();
-    for (u, level) in scorers.iter().zip([5, 1]) {
-        let response = submit(
-            &app,
-            member(&w, u),
-            &w.panel,
-            code,
-            &score_body(level, level),
-        )
-        .await;
-        created(response, "score").await;
-    }
+    scores_by(&app, &w, code, scorers, &[5, 1]).await;
     assert_eq!(moderation_codes(&app, &w, chair).await, vec![code.clone()]);
     // The low scorer steps back; the chair is the only member left who could take it over.
     let leaving = member(&w, &scorers[1]);
@@ -366,17 +371,7 @@ async fn the_chair_moderates_only_what_they_may_see_and_counts_only_current_scor
         s.iter().filter(|u| **u != chair_id).cloned().collect()
     };
     for (code, scorers) in [(related, theirs.clone()), (unscored, others(with_chair))] {
-        for (u, level) in scorers.iter().zip([5, 1, 3]) {
-            let response = submit(
-                &app,
-                member(&w, u),
-                &w.panel,
-                code,
-                &score_body(level, level),
-            )
-            .await;
-            created(response, "score").await;
-        }
+        scores_by(&app, &w, code, &scorers, &[5, 1, 3]).await;
     }
     // Neither the related applicant's divergent scores nor those of one the chair has still
     // to score are the chair's to see.
